@@ -1,0 +1,1 @@
+"""Job handlers of the inference app (training, segmentation, radiomics, prediction)."""

@@ -1,0 +1,9 @@
+from typing import Any
+
+from .roles import Role, user_roles
+
+
+def roles(request: Any) -> dict[str, Any]:
+    held = user_roles(request.user) if hasattr(request, "user") else set()
+    return {"user_roles": sorted(r.value for r in held), "is_staff_role": bool(held - {Role.READER}),
+            **{f"is_{r.value}": r in held for r in Role}}

@@ -1,0 +1,472 @@
+"""Writes of the cases app: import, QCT, exclusions, cohorts and splits."""
+
+import csv
+import datetime as dt
+import io
+import logging
+import random
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.audit import audit_log, model_snapshot, snapshot_changes
+
+from . import imaging
+from .bone_status import QCT_SITES, T_SCORE_RANGE, bone_status
+from .models import Case, Cohort, Exclusion, Patient, QCTMeasurement, Split, SplitMembership
+from .validation import NIFTI_SUFFIXES, ImportRejected, check_zip
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportOutcome:
+    case: Case
+    created: bool
+
+
+# -- volumes ------------------------------------------------------------------------------------
+
+
+def _read_volume(path: Path) -> imaging.CanonicalVolume:
+    name = path.name.lower()
+    if path.is_dir():
+        return imaging.read_dicom_series(path, key=settings.PSEUDONYM_KEY)
+    if name.endswith(NIFTI_SUFFIXES):
+        return imaging.read_nifti(path)
+    if name.endswith(".zip"):
+        return _read_dicom_zip(path)
+    raise ImportRejected(f"{path.name}: not a NIfTI file (.nii, .nii.gz) or a DICOM series (.zip or folder)")
+
+
+def _read_dicom_zip(path: Path) -> imaging.CanonicalVolume:
+    entries = check_zip(path)
+    with tempfile.TemporaryDirectory(prefix="osteoscreen-dicom-") as folder:
+        with zipfile.ZipFile(path) as archive:
+            for info in entries:
+                # Entries were checked for absolute paths, `..` and links; extract() also normalises.
+                archive.extract(info, folder)
+        return imaging.read_dicom_series(Path(folder), key=settings.PSEUDONYM_KEY)
+
+
+def _existing_case(volume: imaging.CanonicalVolume, sha256: str) -> Case | None:
+    query = Case.objects.filter(volume_sha256=sha256)
+    if volume.series_uid_hash:
+        query = query | Case.objects.filter(series_uid=volume.series_uid_hash)
+    return query.first()
+
+
+def case_import(
+    *,
+    path: Path,
+    actor: Any = None,
+    study_id: str = "",
+    sex: str = "",
+    birth_year: int | None = None,
+    metadata: dict | None = None,
+    exclusion_reason: str = "",
+) -> ImportOutcome:
+    """Imports one CT (NIfTI file, DICOM zip or DICOM folder) as a case. Nothing is stored on error.
+
+    Re-importing the same series (same voxel file SHA-256 or same SeriesInstanceUID) returns the
+    existing case instead of a duplicate.
+    """
+    volume = _read_volume(Path(path))
+    meta = {**volume.metadata, **(metadata or {})}
+    study_id = study_id or meta.get("patient_pseudonym") or ""
+    if not study_id:
+        raise ImportRejected("no study id: give one (NIfTI files carry no patient identity)")
+    tmp_path, sha256 = imaging.write_canonical(volume.image)
+    try:
+        existing = _existing_case(volume, sha256)
+        if existing is not None:
+            return ImportOutcome(case=existing, created=False)
+        case = _case_create(
+            tmp_path=tmp_path, sha256=sha256, volume=volume, meta=meta, actor=actor,
+            study_id=study_id, sex=sex or meta.get("sex", ""), birth_year=birth_year or meta.get("birth_year"),
+        )
+        if exclusion_reason:
+            exclusion_add(case=case, reason=exclusion_reason, actor=actor, note="recorded at import")
+        return ImportOutcome(case=case, created=True)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _case_create(*, tmp_path: Path, sha256: str, volume: imaging.CanonicalVolume, meta: dict, actor: Any,
+                 study_id: str, sex: str, birth_year: int | None) -> Case:
+    """Stores the file, then the rows; if the rows fail, the file goes too (Django has no rollback hook)."""
+    case = Case(volume_sha256=sha256)
+    with open(tmp_path, "rb") as fh:
+        case.volume.save(f"{sha256}.nii.gz", File(fh), save=False)
+    try:
+        with transaction.atomic():
+            return _case_rows_create(case=case, volume=volume, meta=meta, actor=actor,
+                                     study_id=study_id, sex=sex, birth_year=birth_year)
+    except IntegrityError as exc:
+        case.volume.storage.delete(case.volume.name)
+        raise ImportRejected("this series is already stored") from exc
+    except BaseException:
+        case.volume.storage.delete(case.volume.name)
+        raise
+
+
+def _case_rows_create(*, case: Case, volume: imaging.CanonicalVolume, meta: dict, actor: Any,
+                      study_id: str, sex: str, birth_year: int | None) -> Case:
+    patient, patient_created = Patient.objects.get_or_create(
+        study_id=study_id, defaults={"sex": sex or "", "birth_year": birth_year}
+    )
+    if patient_created:
+        audit_log(actor=actor, action="create", obj=patient)
+    for name, value in imaging.image_geometry(volume.image).items():
+        setattr(case, name, value)
+    case.patient = patient
+    case.series_uid = volume.series_uid_hash or meta.get("series_uid", "")
+    case.exam_datetime = meta.get("exam_datetime")
+    case.scanner_model = meta.get("scanner_model", "") or ""
+    case.manufacturer = meta.get("manufacturer", "") or ""
+    case.kvp = meta.get("kvp")
+    case.slice_thickness_mm = meta.get("slice_thickness_mm")
+    case.dlp_mgycm = meta.get("dlp_mgycm")
+    case.effective_dose_msv = meta.get("effective_dose_msv")
+    case.source = meta.get("source", "dicom" if volume.series_uid_hash else "nifti")
+    case.created_by = actor if getattr(actor, "is_authenticated", False) else None
+    case.save()
+    audit_log(actor=actor, action="create", obj=case)
+    return case
+
+
+# -- QCT ----------------------------------------------------------------------------------------
+
+QCT_COLUMNS = ["study_id", "qct_date"] + [f"{site}_{kind}" for site in QCT_SITES for kind in ("bmd", "t")]
+# A QCT done more than this many days from the CT does not describe the same bone (the paper: within a week);
+# rows further away are still matched to the nearest case, and the gap is stored and shown.
+QCT_MAX_DAYS_FROM_CT = 30
+# Plausible volumetric BMD in mg/cm3 for a hip QCT site.
+BMD_RANGE = (0.0, 2000.0)
+
+
+@dataclass
+class QCTRow:
+    line: int
+    study_id: str
+    qct_date: dt.date
+    values: dict[str, float | None]
+
+
+def _parse_float(raw: str, *, line: int, column: str, bounds: tuple[float, float] | None) -> float | None:
+    raw = (raw or "").strip()
+    if raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImportRejected(f"row {line}, column {column}: {raw!r} is not a number") from exc
+    if value != value or (bounds and not bounds[0] <= value <= bounds[1]):
+        raise ImportRejected(f"row {line}, column {column}: {raw} is outside the range {bounds[0]} to {bounds[1]}")
+    return value
+
+
+def qct_csv_parse(text: str) -> list[QCTRow]:
+    """Parses and checks every row before anything is stored; the first problem names row and column."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in ("study_id", "qct_date") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportRejected(f"QCT CSV: missing column(s) {', '.join(missing)}; expected {', '.join(QCT_COLUMNS)}")
+    known = [c for c in QCT_COLUMNS[2:] if c in (reader.fieldnames or [])]
+    if not any(c.endswith("_t") for c in known):
+        raise ImportRejected("QCT CSV: no T-score column (e.g. femoral_neck_t, total_hip_t)")
+    rows = []
+    for line, record in enumerate(reader, start=2):
+        if None in record or any(record.get(c) is None for c in reader.fieldnames or []):
+            raise ImportRejected(f"row {line}: wrong number of columns")
+        study_id = (record["study_id"] or "").strip()
+        if not study_id:
+            raise ImportRejected(f"row {line}, column study_id: empty")
+        try:
+            qct_date = dt.date.fromisoformat((record["qct_date"] or "").strip()[:10])
+        except ValueError as exc:
+            raise ImportRejected(f"row {line}, column qct_date: {record['qct_date']!r} is not a date (YYYY-MM-DD)") from exc
+        values = {
+            c: _parse_float(record[c], line=line, column=c, bounds=T_SCORE_RANGE if c.endswith("_t") else BMD_RANGE)
+            for c in known
+        }
+        rows.append(QCTRow(line=line, study_id=study_id, qct_date=qct_date, values=values))
+    if not rows:
+        raise ImportRejected("QCT CSV: no data rows")
+    return rows
+
+
+def _nearest_case(patient: Patient, qct_date: dt.date) -> tuple[Case | None, int | None]:
+    best, best_days = None, None
+    for case in patient.cases.all():
+        days = (qct_date - case.exam_datetime.date()).days if case.exam_datetime else None
+        if best is None or (days is not None and (best_days is None or abs(days) < abs(best_days))):
+            best, best_days = case, days
+    return best, best_days
+
+
+@transaction.atomic
+def qct_import_csv(*, text: str, actor: Any = None) -> list[QCTMeasurement]:
+    """Imports QCT results; every row is checked first, and an error anywhere stores nothing."""
+    rows = qct_csv_parse(text)
+    patients = {p.study_id: p for p in Patient.objects.filter(study_id__in={r.study_id for r in rows})}
+    unknown = [r for r in rows if r.study_id not in patients]
+    if unknown:
+        raise ImportRejected(f"row {unknown[0].line}, column study_id: unknown patient {unknown[0].study_id!r}")
+    stored = []
+    for row in rows:
+        case, days = _nearest_case(patients[row.study_id], row.qct_date)
+        if case is None:
+            raise ImportRejected(f"row {row.line}, column study_id: patient {row.study_id!r} has no CT case")
+        stored.append(qct_set(case=case, qct_date=row.qct_date, values=row.values, days_from_ct=days, actor=actor))
+    return stored
+
+
+def qct_set(*, case: Case, qct_date: dt.date, values: dict[str, float | None], days_from_ct: int | None,
+            actor: Any = None) -> QCTMeasurement:
+    existing = QCTMeasurement.objects.filter(case=case).first()
+    before = model_snapshot(existing) if existing else None
+    qct = existing or QCTMeasurement(case=case)
+    qct.qct_date = qct_date
+    qct.days_from_ct = days_from_ct
+    for column, value in values.items():
+        setattr(qct, column, value)
+    qct.save()
+    audit_log(actor=actor, action="update" if existing else "create", obj=qct,
+              changes=snapshot_changes(before, model_snapshot(qct)))
+    case_update_bone_status(case=case, actor=actor)
+    return qct
+
+
+def case_update_bone_status(*, case: Case, actor: Any = None) -> Case:
+    qct = QCTMeasurement.objects.filter(case=case).first()
+    status = bone_status(qct.t_scores(), settings.BONE_STATUS_SITES) if qct else ""
+    if status != case.bone_status:
+        audit_log(actor=actor, action="update", obj=case, changes={"bone_status": [case.bone_status, status]})
+        case.bone_status = status
+        case.save(update_fields=["bone_status"])
+    return case
+
+
+# -- exclusions ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exclusion_add(*, case: Case, reason: str, actor: Any = None, note: str = "") -> Exclusion:
+    if reason not in Exclusion.Reason.values:
+        raise ImportRejected(f"unknown exclusion reason {reason!r}; one of {', '.join(Exclusion.Reason.values)}")
+    exclusion, created = Exclusion.objects.get_or_create(
+        case=case, reason=reason,
+        defaults={"note": note, "created_by": actor if getattr(actor, "is_authenticated", False) else None},
+    )
+    if created:
+        audit_log(actor=actor, action="create", obj=exclusion)
+    return exclusion
+
+
+@transaction.atomic
+def exclusion_remove(*, exclusion: Exclusion, actor: Any = None) -> None:
+    audit_log(actor=actor, action="delete", obj=exclusion)
+    exclusion.delete()
+
+
+# -- cohorts and splits -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cohort_create(*, name: str, description: str = "", cases: Iterable[Case] = (), actor: Any = None) -> Cohort:
+    if Cohort.objects.filter(name=name).exists():
+        raise ImportRejected(f"a cohort named {name!r} exists already")
+    cohort = Cohort.objects.create(name=name, description=description,
+                                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    cohort.cases.set(list(cases))
+    audit_log(actor=actor, action="create", obj=cohort, changes={"cases": [None, [c.pk for c in cases]]})
+    return cohort
+
+
+@transaction.atomic
+def cohort_add_cases(*, cohort: Cohort, cases: Iterable[Case], actor: Any = None) -> Cohort:
+    cases = list(cases)
+    cohort.cases.add(*cases)
+    audit_log(actor=actor, action="update", obj=cohort, changes={"cases_added": [None, [c.pk for c in cases]]})
+    return cohort
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    """How a split is drawn. The test set is the latest cases by examination date (as in the paper,
+    split by time, not at random): those on or after `test_cutoff`, or else the latest `test_fraction`.
+    Development cases then go to training / validation at random, `validation_fraction` (the paper's
+    7:3 -> 0.3), optionally stratified by bone status."""
+
+    seed: int = 20240101
+    test_fraction: float = 0.22
+    test_cutoff: dt.date | None = None
+    validation_fraction: float = 0.3
+    stratify: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.test_fraction < 1:
+            raise ImportRejected("test_fraction must be in [0, 1)")
+        if not 0 < self.validation_fraction < 1:
+            raise ImportRejected("validation_fraction must be in (0, 1)")
+
+    def as_json(self) -> dict:
+        return {"seed": self.seed, "test_fraction": self.test_fraction, "validation_fraction": self.validation_fraction,
+                "test_cutoff": self.test_cutoff.isoformat() if self.test_cutoff else None, "stratify": self.stratify}
+
+
+def split_assign(cases: list[Case], params: SplitParams) -> dict[int, str]:
+    """Case id -> subset. Deterministic for a seed and a set of cases, whatever their order."""
+    by_time = sorted(cases, key=lambda c: (c.exam_datetime or timezone.now(), c.pk))
+    if params.test_cutoff:
+        test = [c for c in by_time if c.exam_datetime and c.exam_datetime.date() >= params.test_cutoff]
+    else:
+        n_test = round(len(by_time) * params.test_fraction)
+        test = by_time[len(by_time) - n_test:] if n_test else []
+    test_ids = {c.pk for c in test}
+    development = sorted((c for c in cases if c.pk not in test_ids), key=lambda c: c.pk)
+    groups: dict[str, list[Case]] = {}
+    for case in development:
+        groups.setdefault(case.bone_status if params.stratify else "", []).append(case)
+    rng = random.Random(params.seed)
+    assignment = {pk: SplitMembership.Subset.TEST.value for pk in test_ids}
+    for key in sorted(groups):
+        members = groups[key]
+        rng.shuffle(members)
+        n_validation = round(len(members) * params.validation_fraction)
+        for i, case in enumerate(members):
+            assignment[case.pk] = (SplitMembership.Subset.VALIDATION if i < n_validation else SplitMembership.Subset.TRAINING).value
+    return assignment
+
+
+def included_cases(cohort: Cohort) -> list[Case]:
+    return list(cohort.cases.filter(exclusions__isnull=True).select_related("patient").order_by("pk"))
+
+
+@transaction.atomic
+def split_create(*, cohort: Cohort, params: SplitParams, actor: Any = None) -> Split:
+    """A new frozen split version of the cohort's included cases; it becomes the current one."""
+    cases = included_cases(cohort)
+    if len(cases) < 3:
+        raise ImportRejected(f"the cohort has {len(cases)} included case(s); a split needs at least 3")
+    latest = Split.objects.select_for_update().filter(cohort=cohort).order_by("-version").first()
+    Split.objects.filter(cohort=cohort, current=True).update(current=False)
+    split = Split.objects.create(
+        cohort=cohort, version=(latest.version + 1) if latest else 1, seed=params.seed, params=params.as_json(),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    assignment = split_assign(cases, params)
+    SplitMembership.objects.bulk_create(SplitMembership(split=split, case_id=pk, subset=s) for pk, s in assignment.items())
+    audit_log(actor=actor, action="create", obj=split)
+    return split
+
+
+class SplitLocked(Exception):
+    pass
+
+
+@transaction.atomic
+def split_lock(*, split: Split, actor: Any = None) -> Split:
+    """Called when a model uses a split: from then on it can never change."""
+    if not split.locked:
+        Split.objects.filter(pk=split.pk).update(locked=True)
+        split.locked = True
+        audit_log(actor=actor, action="update", obj=split, changes={"locked": [False, True]})
+    return split
+
+
+def split_check_mutable(split: Split) -> None:
+    if Split.objects.filter(pk=split.pk, locked=True).exists():
+        raise SplitLocked(f"split v{split.version} of {split.cohort.name} was used by a model and can never change; "
+                          "create a new split version instead")
+
+
+# -- a cohort folder (manifest.csv + qct.csv, as the synthetic generator writes) --------------------
+
+MANIFEST_COLUMNS = ["study_id", "sex", "birth_year", "exam_datetime", "scanner_model", "manufacturer", "kvp",
+                    "slice_thickness_mm", "dlp_mgycm", "exclusion_reason", "image"]
+
+
+def _manifest_metadata(record: dict[str, str]) -> dict:
+    def number(key: str) -> float | None:
+        raw = (record.get(key) or "").strip()
+        return float(raw) if raw else None
+
+    exam = (record.get("exam_datetime") or "").strip()
+    exam_dt = dt.datetime.fromisoformat(exam) if exam else None
+    if exam_dt and exam_dt.tzinfo is None:
+        exam_dt = exam_dt.replace(tzinfo=dt.UTC)
+    return {
+        "exam_datetime": exam_dt, "scanner_model": record.get("scanner_model", ""),
+        "manufacturer": record.get("manufacturer", ""), "kvp": number("kvp"),
+        "slice_thickness_mm": number("slice_thickness_mm"), "dlp_mgycm": number("dlp_mgycm"),
+    }
+
+
+def manifest_read(folder: Path) -> list[dict[str, str]]:
+    text = (folder / "manifest.csv").read_text()
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportRejected(f"manifest.csv: missing column(s) {', '.join(missing)}")
+    return list(reader)
+
+
+def cohort_folder_import(*, folder: Path, actor: Any = None, cohort_name: str = "", on_progress=None) -> list[ImportOutcome]:
+    """Imports every case of a manifest folder, then its qct.csv, and puts the cases in a cohort."""
+    records = manifest_read(folder)
+    outcomes = []
+    for i, record in enumerate(records):
+        birth = (record.get("birth_year") or "").strip()
+        outcome = case_import(
+            path=folder / record["image"], actor=actor, study_id=record["study_id"].strip(),
+            sex=(record.get("sex") or "").strip(), birth_year=int(birth) if birth else None,
+            metadata=_manifest_metadata(record), exclusion_reason=(record.get("exclusion_reason") or "").strip(),
+        )
+        outcomes.append(outcome)
+        if on_progress:
+            on_progress(i + 1, len(records), record["study_id"])
+    if (folder / "qct.csv").exists():
+        qct_import_csv(text=(folder / "qct.csv").read_text(), actor=actor)
+    if cohort_name:
+        cohort = Cohort.objects.filter(name=cohort_name).first()
+        cases = [o.case for o in outcomes]
+        if cohort:
+            cohort_add_cases(cohort=cohort, cases=cases, actor=actor)
+        else:
+            cohort_create(name=cohort_name, cases=cases, actor=actor)
+    return outcomes
+
+
+def staging_path(suffix: str) -> Path:
+    """A place for an upload waiting for a background import; under MEDIA_ROOT so workers on other machines see it."""
+    folder = Path(settings.MEDIA_ROOT) / "staging"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=folder, suffix=suffix, delete=False)
+    handle.close()
+    return Path(handle.name)
+
+
+def staging_store(upload: Any, suffix: str) -> Path:
+    path = staging_path(suffix)
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
+def remove_quietly(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,45 @@
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import Role, has_role
+
+from .models import Job
+from .selectors import jobs_visible_to
+from .services import job_cancel
+
+
+class JobOutputSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", default=None)
+
+    class Meta:
+        model = Job
+        fields = ["id", "kind", "queue", "status", "owner", "params", "progress", "message", "data", "result",
+                  "error", "log_tail", "attempts", "cancel_requested", "created_at", "started_at", "finished_at"]
+
+
+class JobListApi(generics.ListAPIView):
+    serializer_class = JobOutputSerializer
+    filterset_fields = ["status", "kind"]
+
+    def get_queryset(self):
+        return jobs_visible_to(self.request.user)
+
+
+class JobDetailApi(generics.RetrieveAPIView):
+    serializer_class = JobOutputSerializer
+
+    def get_queryset(self):
+        return jobs_visible_to(self.request.user)
+
+
+class JobCancelApi(APIView):
+    def post(self, request, pk: int):
+        job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
+        if job.owner_id != request.user.pk and not has_role(request.user, Role.ADMIN):
+            return Response({"detail": "Only the job's owner (or an admin) can cancel it."}, status=status.HTTP_403_FORBIDDEN)
+        if job.is_finished:
+            return Response({"detail": f"The job has already {job.status}."}, status=status.HTTP_409_CONFLICT)
+        job = job_cancel(job=job, by=request.user)
+        return Response(JobOutputSerializer(job).data)

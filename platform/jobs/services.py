@@ -1,0 +1,113 @@
+"""Starting, claiming, finishing and cancelling jobs.
+
+A task claims its job by a conditional UPDATE (queued -> running): if no row changed, another worker
+has it or it was cancelled. Tasks are acks_late and reject-on-worker-lost, so a killed worker's task is
+redelivered: the redelivered task finds its job still "running" with a stale heartbeat, and either
+retries it (attempts left) or marks it failed. A job can therefore never stay "running" for ever.
+"""
+
+import logging
+import socket
+import traceback
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Job
+from .registry import JobCancelled, JobContext, job_kind
+
+log = logging.getLogger(__name__)
+Status = Job.Status
+
+
+@transaction.atomic
+def job_start(*, kind: str, owner: Any = None, params: dict | None = None) -> Job:
+    spec = job_kind(kind)
+    job = Job.objects.create(kind=kind, queue=spec.queue, owner=owner if getattr(owner, "is_authenticated", False) else None,
+                             params=params or {})
+    transaction.on_commit(lambda: _enqueue(job.pk, spec.queue, spec.time_limit))
+    return job
+
+
+def _enqueue(job_id: int, queue: str, time_limit: int) -> None:
+    from .tasks import run_job
+
+    run_job.apply_async(args=[job_id], queue=queue, time_limit=time_limit + 60, soft_time_limit=time_limit)
+
+
+def job_claim(*, job_id: int) -> Job | None:
+    """queued -> running for exactly one worker; a redelivered job whose worker died is reclaimed once."""
+    now = timezone.now()
+    worker = socket.gethostname()
+    claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED, cancel_requested=False).update(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker, attempts=F("attempts") + 1
+    )
+    if claimed:
+        return Job.objects.get(pk=job_id)
+    return _reclaim_orphan(job_id, worker)
+
+
+def _reclaim_orphan(job_id: int, worker: str) -> Job | None:
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.status != Status.RUNNING:
+        return None
+    # The broker only redelivers a task whose worker died (acks_late + reject_on_worker_lost), so a
+    # running job that comes back is an orphan: retry it while attempts remain, else fail it.
+    if job.attempts >= job_kind(job.kind).max_attempts:
+        job_finish(job=job, status=Status.FAILED, error="the worker running this job died; no attempts left")
+        return None
+    reclaimed = Job.objects.filter(pk=job_id, status=Status.RUNNING, attempts=job.attempts).update(
+        heartbeat_at=timezone.now(), worker=worker, attempts=F("attempts") + 1,
+        message="restarted after a worker was lost",
+    )
+    return Job.objects.get(pk=job_id) if reclaimed else None
+
+
+def job_finish(*, job: Job, status: str, result: dict | None = None, error: str = "") -> None:
+    fields: dict[str, Any] = {"status": status, "finished_at": timezone.now(), "error": error[-4000:]}
+    if status == Status.SUCCEEDED:
+        fields.update(progress=100.0, result=result or {})
+    Job.objects.filter(pk=job.pk, status__in=[Status.RUNNING, Status.QUEUED]).update(**fields)
+
+
+def job_run(*, job_id: int) -> None:
+    """The body of the Celery task: claim, run the handler, record the outcome."""
+    job = job_claim(job_id=job_id)
+    if job is None:
+        return
+    context = JobContext(job)
+    try:
+        result = job_kind(job.kind).handler(context)
+    except JobCancelled:
+        job_finish(job=job, status=Status.CANCELLED, error="cancelled by its owner")
+    except Exception as exc:  # noqa: BLE001 - any failure of a handler is the job's failure
+        log.exception("job %s failed", job.pk)
+        job_finish(job=job, status=Status.FAILED, error=f"{exc}\n\n{traceback.format_exc()}")
+    else:
+        job_finish(job=job, status=Status.SUCCEEDED, result=result or {})
+
+
+@transaction.atomic
+def job_cancel(*, job: Job, by: Any = None) -> Job:
+    """A queued job is cancelled at once; a running one stops at its next progress report."""
+    Job.objects.filter(pk=job.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(), error="cancelled before it started"
+    )
+    Job.objects.filter(pk=job.pk, status=Status.RUNNING).update(cancel_requested=True, message="cancelling...")
+    job.refresh_from_db()
+    return job
+
+
+# A running job reports at least this often; one silent for longer on a dead worker is failed by
+# job_fail_stale (run periodically by beat, and by the health check).
+STALE_AFTER = timedelta(minutes=30)
+
+
+def job_fail_stale(*, older_than: timedelta = STALE_AFTER) -> int:
+    cutoff = timezone.now() - older_than
+    return Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=Status.FAILED, finished_at=timezone.now(), error="no progress report for too long; the worker was lost"
+    )
