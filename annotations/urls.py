@@ -1,2 +1,14 @@
+from django.urls import path
+
+from . import views
+
 app_name = "annotations"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.worklist, name="worklist"),
+    path("assignments/<int:pk>/", views.viewer, name="viewer"),
+    path("review/", views.review_list, name="review"),
+    path("review/<int:pk>/decide/", views.review_decide, name="review-decide"),
+    path("cohorts/", views.coordinate, name="coordinate"),
+    path("interobserver/", views.interobserver, name="interobserver"),
+]

@@ -1,0 +1,407 @@
+"""The reading API: one class per operation, each with its own input and output serializers.
+
+Every endpoint that can reveal a mask goes through `_assignment_with_masks`, which applies the blinding
+rule of selectors.may_see_masks. An assignment the caller may not know of answers 404, one whose masks
+the caller may not see answers 403.
+"""
+
+from __future__ import annotations
+
+from accounts.permissions import HasRole
+from accounts.roles import Role, has_role
+from cases.models import Cohort
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .labelmaps import labelmap_from_nifti_path, raw_gzip_bytes
+from .models import AgreementResult, Assignment, VOIRevision
+
+COORDINATORS = HasRole(Role.COORDINATOR, Role.ADMIN)
+LABELMAP_ENCODING_HEADER = "X-Labelmap-Encoding"
+
+
+class OctetStreamRenderer(BaseRenderer):
+    """Lets a client that asks for binary (Accept: application/octet-stream) reach the binary endpoints."""
+
+    media_type = "application/octet-stream"
+    format = "bin"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+class AnnotationApi(APIView):
+    """Turns the services' domain errors into their HTTP answers with a readable `detail`."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.AnnotationError):
+            return Response({"detail": exc.message}, status=exc.status_code)
+        return super().handle_exception(exc)
+
+
+def _assignment_known(request, pk: int) -> Assignment:
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("case__patient", "current_revision"), pk=pk
+    )
+    if not selectors.assignment_visible_to(request.user, assignment):
+        raise NotFound("No such assignment.")
+    return assignment
+
+
+def _assignment_with_masks(request, pk: int) -> Assignment:
+    assignment = _assignment_known(request, pk)
+    if not selectors.may_see_masks(request.user, assignment):
+        raise PermissionDenied(
+            "You may see this assignment's status but not its VOI (coordinators never see masks; "
+            "readers are blinded to each other's VOIs until both have submitted)."
+        )
+    return assignment
+
+
+# --- assignments --------------------------------------------------------------------------------------
+
+
+class AssignmentOutputSerializer(serializers.ModelSerializer):
+    study_id = serializers.CharField(source="case.patient.study_id")
+    reader = serializers.CharField(source="reader.username")
+    current_revision_number = serializers.IntegerField(source="current_revision.number", default=None)
+    viewer_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id", "case_id", "study_id", "cohort_id", "reader", "study_role", "status", "current_revision_id",
+            "current_revision_number", "created_at", "updated_at", "submitted_at", "viewer_url",
+        ]  # fmt: skip
+
+    def get_viewer_url(self, assignment: Assignment) -> str:
+        return reverse("annotations:viewer", args=[assignment.pk])
+
+
+class AssignmentListApi(AnnotationApi):
+    """GET /api/assignments/: the caller's own assignments; coordinators add ?cohort=<id> for a cohort's."""
+
+    class FilterSerializer(serializers.Serializer):
+        cohort = serializers.IntegerField(required=False)
+
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        cohort_id = filters.validated_data.get("cohort")
+        if cohort_id is not None and has_role(request.user, *selectors.STATUS_ROLES):
+            assignments = selectors.assignments_of_cohort(get_object_or_404(Cohort, pk=cohort_id))
+        else:
+            assignments = selectors.assignments_of_reader(request.user)
+            if cohort_id is not None:
+                assignments = assignments.filter(cohort_id=cohort_id)
+        return Response(AssignmentOutputSerializer(assignments, many=True).data)
+
+
+class AssignmentsCreateForCohortApi(AnnotationApi):
+    """POST /api/reading/cohorts/<id>/assignments/ (coordinators): create the cohort's reading."""
+
+    permission_classes = [COORDINATORS]
+
+    class InputSerializer(serializers.Serializer):
+        primary_reader = serializers.IntegerField()
+        second_reader = serializers.IntegerField()
+        interobserver_count = serializers.IntegerField(
+            min_value=0, default=services.DEFAULT_INTEROBSERVER_COUNT
+        )
+        seed = serializers.IntegerField(default=0)
+
+    class OutputSerializer(serializers.Serializer):
+        created = serializers.IntegerField()
+        interobserver_cases = serializers.ListField(child=serializers.IntegerField())
+
+    def post(self, request, pk: int):
+        from django.contrib.auth import get_user_model
+
+        cohort = get_object_or_404(Cohort, pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        users = get_user_model().objects
+        created = services.assignments_create_for_cohort(
+            cohort=cohort,
+            primary_reader=get_object_or_404(users, pk=data.validated_data["primary_reader"]),
+            second_reader=get_object_or_404(users, pk=data.validated_data["second_reader"]),
+            created_by=request.user,
+            interobserver_count=data.validated_data["interobserver_count"],
+            seed=data.validated_data["seed"],
+        )
+        interobserver = sorted(
+            {a.case_id for a in created if a.study_role == Assignment.StudyRole.INTEROBSERVER}
+        )
+        output = {"created": len(created), "interobserver_cases": interobserver}
+        return Response(self.OutputSerializer(output).data, status=status.HTTP_201_CREATED)
+
+
+class AssignmentSubmitApi(AnnotationApi):
+    """POST /api/assignments/<id>/submit/"""
+
+    class OutputSerializer(serializers.Serializer):
+        status = serializers.CharField()
+
+    def post(self, request, pk: int):
+        assignment = services.assignment_submit(assignment=_assignment_known(request, pk), user=request.user)
+        return Response(self.OutputSerializer(assignment).data)
+
+
+# --- revisions ----------------------------------------------------------------------------------------
+
+
+class RevisionOutputSerializer(serializers.ModelSerializer):
+    based_on = serializers.PrimaryKeyRelatedField(read_only=True)
+    restored_from = serializers.PrimaryKeyRelatedField(read_only=True)
+    created_by = serializers.CharField(source="created_by.username")
+
+    class Meta:
+        model = VOIRevision
+        fields = [
+            "id", "number", "based_on", "created_at", "created_by", "edit_count", "seconds_spent", "voxels",
+            "volume_cm3", "restored_from", "labelmap_sha256",
+        ]  # fmt: skip
+
+
+class RevisionListApi(AnnotationApi):
+    """GET /api/assignments/<id>/revisions/"""
+
+    def get(self, request, pk: int):
+        assignment = _assignment_with_masks(request, pk)
+        revisions = selectors.revisions_of(assignment).select_related("created_by")
+        return Response(RevisionOutputSerializer(revisions, many=True).data)
+
+
+class RevisionCreateApi(AnnotationApi):
+    """POST /api/assignments/<id>/revisions/ (multipart): 201, 400 (bad labelmap) or 409 (stale base)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        base_revision = serializers.CharField(required=False, allow_blank=True, default="")
+        labelmap = serializers.FileField()
+        edit_count = serializers.IntegerField(min_value=0, default=0)
+        seconds_spent = serializers.FloatField(min_value=0.0, default=0.0)
+
+        def validate_base_revision(self, value: str) -> int | None:
+            if value.strip() in ("", "null"):
+                return None
+            if not value.strip().isdigit():
+                raise serializers.ValidationError("base_revision must be a revision id or empty.")
+            return int(value)
+
+    def post(self, request, pk: int):
+        assignment = _assignment_known(request, pk)
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            return Response({"detail": _first_error(data.errors), "errors": data.errors}, status=400)
+        upload = data.validated_data["labelmap"]
+        revision = services.revision_save(
+            assignment=assignment,
+            user=request.user,
+            content=upload.read(),
+            filename=upload.name or "",
+            base_revision_id=data.validated_data["base_revision"],
+            edit_count=data.validated_data["edit_count"],
+            seconds_spent=data.validated_data["seconds_spent"],
+        )
+        return Response(RevisionOutputSerializer(revision).data, status=status.HTTP_201_CREATED)
+
+
+class RevisionRestoreApi(AnnotationApi):
+    """POST /api/assignments/<id>/revisions/<revision_id>/restore/: a new revision, copy of that one."""
+
+    def post(self, request, pk: int, revision_id: int):
+        assignment = _assignment_known(request, pk)
+        revision = selectors.revision_of(assignment, revision_id=revision_id)
+        if revision is None:
+            raise NotFound("This assignment has no such revision.")
+        restored = services.revision_restore(assignment=assignment, user=request.user, revision=revision)
+        return Response(RevisionOutputSerializer(restored).data, status=status.HTTP_201_CREATED)
+
+
+def _first_error(errors: dict) -> str:
+    field, messages = next(iter(errors.items()))
+    return f"{field}: {messages[0]}"
+
+
+# --- volumes and labelmaps ------------------------------------------------------------------------------
+
+
+class VolumeMetaApi(AnnotationApi):
+    """GET /api/assignments/<id>/volume/: the case grid and where to fetch its voxels."""
+
+    class OutputSerializer(serializers.Serializer):
+        size = serializers.ListField(child=serializers.IntegerField())
+        spacing = serializers.ListField(child=serializers.FloatField())
+        origin = serializers.ListField(child=serializers.FloatField())
+        direction = serializers.ListField(child=serializers.FloatField())
+        dtype = serializers.CharField()
+        study_id = serializers.CharField()
+        raw_url = serializers.CharField()
+
+    def get(self, request, pk: int):
+        assignment = _assignment_with_masks(request, pk)
+        case = assignment.case
+        meta = {
+            "size": case.size, "spacing": case.spacing, "origin": case.origin, "direction": case.direction,
+            "dtype": "int16", "study_id": case.patient.study_id,
+            "raw_url": reverse("api-assignment-volume-raw", args=[assignment.pk]),
+        }  # fmt: skip
+        return Response(self.OutputSerializer(meta).data)
+
+
+class VolumeRawApi(AnnotationApi):
+    """GET /api/assignments/<id>/volume.raw: int16 little-endian HU, x fastest, from the cached sidecar."""
+
+    renderer_classes = [OctetStreamRenderer, JSONRenderer]
+
+    def get(self, request, pk: int):
+        assignment = _assignment_with_masks(request, pk)
+        path = selectors.case_raw_volume_path(assignment.case)
+        response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
+
+
+class LabelmapApi(AnnotationApi):
+    """GET /api/assignments/<id>/labelmap/?revision=<id>|current|start: gzip uint8 labels or 204."""
+
+    renderer_classes = [OctetStreamRenderer, JSONRenderer]
+
+    def get(self, request, pk: int):
+        assignment = _assignment_with_masks(request, pk)
+        wanted = request.query_params.get("revision", "current")
+        if wanted == "start":
+            return self._start(assignment)
+        if wanted == "current":
+            revision = assignment.current_revision
+        elif wanted.isdigit():
+            revision = selectors.revision_of(assignment, revision_id=int(wanted))
+            if revision is None:
+                raise NotFound("This assignment has no such revision.")
+        else:
+            return Response({"detail": "revision must be a revision id, 'current' or 'start'."}, status=400)
+        if revision is None:
+            return HttpResponse(status=status.HTTP_204_NO_CONTENT)
+        response = FileResponse(revision.viewer_labelmap.open("rb"), content_type="application/octet-stream")
+        response[LABELMAP_ENCODING_HEADER] = "gzip"
+        response["X-Revision-Id"] = str(revision.pk)
+        response["X-Revision-Number"] = str(revision.number)
+        return response
+
+    def _start(self, assignment: Assignment):
+        # The starting point is the active model's prediction, never another reader's VOI.
+        path = selectors.start_labelmap_path(assignment.case)
+        if path is None:
+            return HttpResponse(status=status.HTTP_204_NO_CONTENT)
+        labels = labelmap_from_nifti_path(str(path), grid=selectors.case_grid(assignment.case))
+        response = HttpResponse(raw_gzip_bytes(labels), content_type="application/octet-stream")
+        response[LABELMAP_ENCODING_HEADER] = "gzip"
+        return response
+
+
+# --- review -------------------------------------------------------------------------------------------
+
+
+class ReviewOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    decision = serializers.CharField()
+    comment = serializers.CharField()
+    revision = serializers.IntegerField(source="revision_id")
+    status = serializers.CharField(source="assignment.status")
+
+
+class ReviewApproveApi(AnnotationApi):
+    """POST /api/assignments/<id>/approve/ (senior reader): the VOI becomes the case's reference."""
+
+    class InputSerializer(serializers.Serializer):
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def post(self, request, pk: int):
+        assignment = _assignment_with_masks(request, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.review_approve(
+            assignment=assignment, reviewer=request.user, comment=data.validated_data["comment"]
+        )
+        return Response(ReviewOutputSerializer(review).data)
+
+
+class ReviewReturnApi(AnnotationApi):
+    """POST /api/assignments/<id>/return/ (senior reader): back to the reader with a comment."""
+
+    class InputSerializer(serializers.Serializer):
+        comment = serializers.CharField()
+
+    def post(self, request, pk: int):
+        assignment = _assignment_with_masks(request, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.review_return(
+            assignment=assignment, reviewer=request.user, comment=data.validated_data["comment"]
+        )
+        return Response(ReviewOutputSerializer(review).data)
+
+
+# --- agreement ----------------------------------------------------------------------------------------
+
+
+class AgreementResultOutputSerializer(serializers.ModelSerializer):
+    study_id = serializers.CharField(source="case.patient.study_id")
+
+    class Meta:
+        model = AgreementResult
+        fields = [
+            "id", "case_id", "study_id", "cohort_id", "first_revision_id", "second_revision_id", "dice",
+            "dice_overall", "hd95_mm", "assd_mm", "volume_difference_cm3", "per_label", "computed_at",
+        ]  # fmt: skip
+
+
+class AgreementListApi(AnnotationApi):
+    """GET /api/agreement/?cohort=<id>[&threshold=0.95]: per-case agreement, mean +/- SD, flagged cases."""
+
+    class FilterSerializer(serializers.Serializer):
+        cohort = serializers.IntegerField(required=False)
+        threshold = serializers.FloatField(
+            required=False, min_value=0.0, max_value=1.0, default=selectors.DEFAULT_DICE_THRESHOLD
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        threshold = serializers.FloatField()
+        count = serializers.IntegerField()
+        mean_dice = serializers.FloatField(allow_null=True)
+        sd_dice = serializers.FloatField(allow_null=True)
+        metric_means = serializers.DictField(child=serializers.FloatField(allow_null=True))
+        flagged_case_ids = serializers.ListField(child=serializers.IntegerField())
+        results = AgreementResultOutputSerializer(many=True)
+
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        cohort_id = filters.validated_data.get("cohort")
+        cohort = get_object_or_404(Cohort, pk=cohort_id) if cohort_id is not None else None
+        summary = selectors.agreement_summary(
+            results=selectors.agreement_results(cohort=cohort, user=request.user),
+            threshold=filters.validated_data["threshold"],
+        )
+        output = {
+            "threshold": summary.threshold,
+            "count": len(summary.rows),
+            "mean_dice": summary.mean_dice,
+            "sd_dice": summary.sd_dice,
+            "metric_means": summary.metric_means,
+            "flagged_case_ids": [r.case_id for r in summary.flagged],
+            "results": summary.rows,
+        }
+        return Response(self.OutputSerializer(output).data)
