@@ -3,13 +3,16 @@
 - `make_assignment(reader=..., case=None, study_role="primary", size=(24, 20, 16))` creates a case (unless
   given one), a cohort holding it and an assignment of it to the reader, through the real services.
 - `senior` is a reader in the "senior" group (the senior reader who reviews).
-- `labelmap_for(case)` gives an all-background uint8 array [z, y, x] on the case grid;
-  `raw_upload(labels)` wraps it as the viewer sends it (gzip, ".raw.gz").
+- reading_helpers: `labelmap_for(case)`, `painted(case, left=, right=)`, `raw_upload(labels)`.
 """
 
-import numpy as np
+import sys
+from pathlib import Path
+
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
+
+# The helpers live in reading_helpers.py; tests import them by that (unique) name.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture
@@ -35,23 +38,3 @@ def make_assignment(db, make_case, coordinator):
         )
 
     return make
-
-
-def labelmap_for(case) -> np.ndarray:
-    nx, ny, nz = case.size
-    return np.zeros((nz, ny, nx), np.uint8)
-
-
-def raw_upload(labels: np.ndarray, name: str = "labelmap.raw.gz") -> SimpleUploadedFile:
-    from annotations.labelmaps import raw_gzip_bytes
-
-    return SimpleUploadedFile(name, raw_gzip_bytes(labels), content_type="application/octet-stream")
-
-
-def painted(case, *, left: int = 5, right: int = 0) -> np.ndarray:
-    """A labelmap with `left` voxels of label 1 and `right` voxels of label 2 in the first slice."""
-    labels = labelmap_for(case)
-    flat = labels.reshape(-1)
-    flat[:left] = 1
-    flat[left : left + right] = 2
-    return labels
