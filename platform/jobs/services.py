@@ -7,6 +7,7 @@ retries it (attempts left) or marks it failed. A job can therefore never stay "r
 """
 
 import logging
+import os
 import socket
 import traceback
 from datetime import timedelta
@@ -38,10 +39,15 @@ def _enqueue(job_id: int, queue: str, time_limit: int) -> None:
     run_job.apply_async(args=[job_id], queue=queue, time_limit=time_limit + 60, soft_time_limit=time_limit)
 
 
+def worker_identity() -> str:
+    """host:pid of the Celery main process (a task runs in a child of it)."""
+    return f"{socket.gethostname()}:{os.getppid()}"
+
+
 def job_claim(*, job_id: int) -> Job | None:
     """queued -> running for exactly one worker; a redelivered job whose worker died is reclaimed once."""
     now = timezone.now()
-    worker = socket.gethostname()
+    worker = worker_identity()
     claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED, cancel_requested=False).update(
         status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker, attempts=F("attempts") + 1
     )
@@ -111,3 +117,32 @@ def job_fail_stale(*, older_than: timedelta = STALE_AFTER) -> int:
     return Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).update(
         status=Status.FAILED, finished_at=timezone.now(), error="no progress report for too long; the worker was lost"
     )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def job_recover_orphans_of_host(*, hostname: str | None = None) -> list[int]:
+    """Run when a worker starts: jobs left "running" by a dead worker process on this host are retried
+    (attempts left) or failed, instead of waiting for the broker's visibility timeout."""
+    hostname = hostname or socket.gethostname()
+    recovered = []
+    for job in Job.objects.filter(status=Status.RUNNING, worker__startswith=f"{hostname}:"):
+        pid = int(job.worker.rsplit(":", 1)[1] or 0)
+        if pid and _process_alive(pid):
+            continue
+        if job.attempts >= job_kind(job.kind).max_attempts:
+            job_finish(job=job, status=Status.FAILED, error="the worker running this job died; no attempts left")
+        elif Job.objects.filter(pk=job.pk, status=Status.RUNNING, worker=job.worker).update(
+                status=Status.QUEUED, message="requeued after its worker died"):
+            spec = job_kind(job.kind)
+            _enqueue(job.pk, spec.queue, spec.time_limit)
+        recovered.append(job.pk)
+    return recovered
