@@ -153,13 +153,20 @@ def _write_raw_volume(case: Case, raw_path: Path) -> None:
 
 
 def start_labelmap_path(case: Case) -> Path | None:
-    """The active segmentation model's prediction for the case, if the inference app has one."""
-    try:
-        from inference.selectors import active_segmentation_mask_path
-    except ImportError:  # no inference app yet, or no such selector: the reader starts empty
-        return None
-    path = active_segmentation_mask_path(case)
-    return Path(path) if path else None
+    """The active segmentation model's prediction for the case, if there is one (else the reader starts
+    empty). Never a reader's VOI: a starting point must not unblind anyone."""
+    from inference.models import ModelVersion, SegmentationPrediction
+
+    prediction = (
+        SegmentationPrediction.objects.filter(
+            case=case,
+            model_version__family=ModelVersion.Family.SEGMENTATION,
+            model_version__status=ModelVersion.Status.ACTIVE,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    return Path(prediction.mask.path) if prediction and prediction.mask else None
 
 
 @dataclass(frozen=True)

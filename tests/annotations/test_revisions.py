@@ -216,3 +216,25 @@ def test_the_raw_volume_is_int16_x_fastest_and_cached(client_of_reader, assignme
     modified = sidecar.stat().st_mtime_ns
     b"".join(client_of_reader.get(meta["raw_url"]).streaming_content)
     assert sidecar.stat().st_mtime_ns == modified
+
+
+def test_the_start_labelmap_is_the_active_models_prediction(client_of_reader, assignment):
+    from django.core.files.base import ContentFile
+
+    from annotations.labelmaps import labelmap_nifti_bytes
+    from annotations.selectors import case_grid
+    from inference.models import ModelVersion, SegmentationPrediction
+
+    predicted = painted(assignment.case, left=8, right=8)
+    active = ModelVersion.objects.create(family="segmentation", number=1, status="active")
+    prediction = SegmentationPrediction(case=assignment.case, model_version=active, mask_sha256="ab" * 32)
+    prediction.mask.save(
+        "p.nii.gz", ContentFile(labelmap_nifti_bytes(predicted, grid=case_grid(assignment.case)))
+    )
+
+    response = client_of_reader.get(f"/api/assignments/{assignment.pk}/labelmap/?revision=start")
+
+    assert response.status_code == 200
+    assert np.array_equal(
+        np.frombuffer(gzip.decompress(response.content), np.uint8).reshape(predicted.shape), predicted
+    )
