@@ -188,7 +188,8 @@ def bounded_gunzip(content: bytes, *, limit: int) -> bytes:
             remaining = decompressor.unused_data
     except zlib.error as error:
         raise LabelmapInvalid(f"The labelmap is not valid gzip data ({error}).") from error
-    return b"".join(parts)
+    # One member (what the viewer sends) is returned as is: joining would copy the whole volume.
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _labels_from_raw_gzip(content: bytes, *, grid: Grid) -> np.ndarray:
