@@ -37,7 +37,9 @@ def submitted(make_assignment, reader):
 
     assignment = make_assignment(reader=reader)
     upload = raw_upload(painted(assignment.case))
-    revision_save(assignment=assignment, user=reader, content=upload.read(), filename=upload.name, base_revision_id=None)
+    revision_save(
+        assignment=assignment, user=reader, content=upload.read(), filename=upload.name, base_revision_id=None
+    )
     assignment.refresh_from_db()
     return assignment_submit(assignment=assignment, user=reader)
 
