@@ -45,7 +45,7 @@ def audit_log(*, actor: Any, action: str, obj: models.Model, changes: dict[str, 
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
-        model=obj._meta.label,
+        model=obj._meta.label_lower,
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         changes={k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()},

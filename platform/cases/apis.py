@@ -129,7 +129,8 @@ class CaseImportApi(APIView):
         try:
             outcome = services.case_import(path=staged, actor=request.user, **params)
         except ImportRejected as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+            # Name the user's file, not our staging copy.
+            return Response({"detail": str(exc).replace(staged.name, upload.name)}, status=status.HTTP_400_BAD_REQUEST)
         finally:
             services.remove_quietly(staged)
         body = CaseOutputSerializer(outcome.case).data

@@ -92,7 +92,10 @@ def check_nifti_header(path: Path) -> None:
     if dtype not in NIFTI_CT_DTYPES:
         raise ImportRejected(f"{path.name}: voxel type {dtype} is not a CT intensity type")
     # SimpleITK silently turns NaN spacing into 1.0, so spacing is checked here, on the raw header.
-    check_spacing([float(v) for v in header["pixdim"][1:4]], where=f"{path.name}: ")
+    zooms = [float(v) for v in header["pixdim"][1:4]]
+    check_spacing(zooms, where=f"{path.name}: ")
+    rotation = np.asarray(header.get_best_affine(), dtype=float)[:3, :3] / np.asarray(zooms)
+    check_direction(rotation.ravel(), where=f"{path.name}: ")
 
 
 def _zip_entry_is_link(info: zipfile.ZipInfo) -> bool:
