@@ -64,12 +64,14 @@ export function drawRoc(figure, data) {
     const points = curve.roc.fpr.map((fpr, i) => `${x(fpr).toFixed(1)},${y(curve.roc.tpr[i]).toFixed(1)}`);
     const line = svgElement('polyline', {
       points: points.join(' '), fill: 'none', stroke: colourFor(curve.class, index), 'stroke-width': 2,
+      ...(curve.dashed ? { 'stroke-dasharray': '6 3' } : {}),
     });
     plot.append(line);
     const legendY = margin.top + 14 + index * 20;
     const entry = svgElement('g', { style: 'cursor: pointer', 'data-curve': index });
     entry.append(svgElement('line', {
       x1: x(1) + 20, x2: x(1) + 40, y1: legendY - 4, y2: legendY - 4, stroke: colourFor(curve.class, index), 'stroke-width': 3,
+      ...(curve.dashed ? { 'stroke-dasharray': '6 3' } : {}),
     }));
     const auc = curve.auc ? `AUC ${fixed(curve.auc.auc)} (${fixed(curve.auc.low)}–${fixed(curve.auc.high)})` : 'AUC –';
     entry.append(svgElement('text', { x: x(1) + 46, y: legendY }, `${curve.label}: ${auc}`));

@@ -1,0 +1,83 @@
+"""The evaluation dashboard's JSON: one API class per operation, each with its own input serializer.
+
+The payloads are the statistics module's plain dicts (inference.ml.evaluation), documented there; they are
+returned as they are rather than re-described field by field in output serializers.
+"""
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import HasRole
+from accounts.roles import Role
+from cases.models import Cohort
+from inference import selectors_evaluation as selectors
+
+DASHBOARD_READERS = HasRole(Role.PI, Role.COORDINATOR, Role.ADMIN)
+
+
+class SelectionInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    cohort = serializers.IntegerField(min_value=1, required=False)
+    mask_source = serializers.CharField(required=False, allow_blank=True)
+
+
+def _selection(data: dict, *, version_key: str = "version") -> dict:
+    version = get_object_or_404(selectors.evaluable_versions(), pk=data[version_key])
+    cohort = (get_object_or_404(Cohort, pk=data["cohort"]) if data.get("cohort")
+              else selectors.default_cohort(version))
+    if cohort is None:
+        raise serializers.ValidationError({"cohort": "there is no cohort to evaluate on"})
+    sources = selectors.mask_sources(version=version, cohort=cohort)
+    requested = data.get("mask_source") or ""
+    if requested and requested not in sources:
+        raise serializers.ValidationError({"mask_source": f"this version has predictions from {sources or 'none'}"})
+    mask_source = requested or (sources[0] if sources else "")
+    split = selectors.evaluation_split(version=version, cohort=cohort)
+    return {"version": version, "cohort": cohort, "mask_source": mask_source, "split": split}
+
+
+class DashboardApi(APIView):
+    """GET /api/dashboard/?version=&cohort=&mask_source=: Tables 1-3, Figs. 1 and 3-5 as JSON."""
+
+    permission_classes = [DASHBOARD_READERS]
+
+    def get(self, request):
+        params = SelectionInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        selection = _selection(params.validated_data)
+        cases = selectors.evaluation_cases(**selection)
+        common = {"cohort": selection["cohort"], "split": selection["split"]}
+        return Response({
+            "lineage": selectors.lineage(version=selection["version"], mask_source=selection["mask_source"], **common),
+            "flow": selectors.study_flow(**common),
+            "table1": selectors.cohort_characteristics(**common),
+            "table2": selectors.segmentation_table(cases),
+            "classification": selectors.classification_payload(cases),
+            "selected_features": selectors.selected_features(selection["version"]),
+        })
+
+
+class ComparisonInputSerializer(serializers.Serializer):
+    version_a = serializers.IntegerField(min_value=1)
+    version_b = serializers.IntegerField(min_value=1)
+    cohort = serializers.IntegerField(min_value=1, required=False)
+    mask_source = serializers.CharField(required=False, allow_blank=True)
+
+
+class ComparisonApi(APIView):
+    """GET /api/dashboard/compare/?version_a=&version_b=&cohort=: DeLong tests per split and class."""
+
+    permission_classes = [DASHBOARD_READERS]
+
+    def get(self, request):
+        params = ComparisonInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        selection = _selection(params.validated_data, version_key="version_a")
+        version_b = get_object_or_404(selectors.evaluable_versions(), pk=params.validated_data["version_b"])
+        cases_a = selectors.evaluation_cases(**selection)
+        cases_b = selectors.evaluation_cases(**{**selection, "version": version_b})
+        comparison = selectors.version_comparison(cases_a=cases_a, cases_b=cases_b)
+        return Response({"version_a": selection["version"].pk, "version_b": version_b.pk,
+                         "cohort": selection["cohort"].pk, "mask_source": selection["mask_source"], **comparison})

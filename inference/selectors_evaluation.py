@@ -1,0 +1,250 @@
+"""Reads for the evaluation dashboards: a model version's predictions on a cohort, as arrays for
+inference.ml.evaluation, and the paper's tables, flow and lineage around them.
+
+The truth is the case's QCT bone status of record (Case.bone_status); a prediction's stored true_class
+is only the fallback for a case whose status was cleared. The subsets are those of the split the version
+was trained on when it belongs to the cohort, else the cohort's current split, so a version is always
+judged on the cases it was (or was not) trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cases.bone_status import CLASSES
+from cases.models import Case, Cohort, Split, SplitMembership
+from cases.selectors import cohort_flow, current_split, split_subsets
+from inference.ml import evaluation
+from inference.models import FeatureVector, ModelVersion, Prediction
+
+SUBSETS = tuple(SplitMembership.Subset.values)
+# Versions that produce bone-status probabilities; the baseline (mean trabecular HU) is judged alike.
+SCORED_FAMILIES = (ModelVersion.Family.CLASSIFIER, ModelVersion.Family.BASELINE)
+# Versions still training or failed have no predictions worth a dashboard.
+EVALUABLE_STATUSES = (ModelVersion.Status.TRAINED, ModelVersion.Status.ACTIVE, ModelVersion.Status.RETIRED)
+# The automatic pipeline's masks are what a screening deployment would use, so they come first.
+MASK_SOURCE_PREFERENCE = (FeatureVector.MaskSource.PREDICTION, FeatureVector.MaskSource.REFERENCE,
+                          FeatureVector.MaskSource.READER)
+# Table 1's variables: (label, how to read it from a case).
+CONTINUOUS_VARIABLES = (("age (years)", "age"), ("DLP (mGy·cm)", "dlp_mgycm"),
+                        ("effective dose (mSv)", "effective_dose_msv"))
+STATS_SOURCES = ("ml/stats.py", "ml/evaluation.py", "selectors_evaluation.py")
+
+
+def evaluable_versions() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(family__in=SCORED_FAMILIES, status__in=EVALUABLE_STATUSES).select_related(
+        "split__cohort", "parent")
+
+
+def default_version() -> ModelVersion | None:
+    versions = evaluable_versions()
+    return versions.filter(status=ModelVersion.Status.ACTIVE).first() or versions.order_by("-created_at").first()
+
+
+def default_cohort(version: ModelVersion | None) -> Cohort | None:
+    if version is not None and version.split_id:
+        return version.split.cohort
+    return Cohort.objects.order_by("pk").first()
+
+
+def evaluation_split(*, version: ModelVersion, cohort: Cohort) -> Split | None:
+    if version.split_id and version.split.cohort_id == cohort.pk:
+        return version.split
+    return current_split(cohort)
+
+
+def mask_sources(*, version: ModelVersion, cohort: Cohort) -> list[str]:
+    """The mask sources this version has predictions from on this cohort, the preferred one first."""
+    present = set(Prediction.objects.filter(model_version=version, case__cohorts=cohort)
+                  .values_list("mask_source", flat=True).distinct())
+    return [s for s in MASK_SOURCE_PREFERENCE if s in present]
+
+
+@dataclass(frozen=True)
+class EvaluationCases:
+    """One row per predicted, included case with a known class, in case-id order."""
+
+    case_ids: np.ndarray
+    study_ids: list[str]
+    true_class: np.ndarray
+    probabilities: np.ndarray
+    subset: np.ndarray
+    dice: np.ndarray
+    volume_difference_cm3: np.ndarray
+    segmentation_ids: list[int | None]
+
+    @property
+    def predicted_class(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1) if len(self.case_ids) else np.zeros(0, dtype=int)
+
+
+def _overall(values: dict | None, *, combine) -> float:
+    """The whole-mask value of a per-label JSON ({"1": .., "2": .., "overall": ..})."""
+    if not values:
+        return float("nan")
+    if "overall" in values and values["overall"] is not None:
+        return float(values["overall"])
+    numbers = [float(v) for v in values.values() if isinstance(v, int | float)]
+    return float(combine(numbers)) if numbers else float("nan")
+
+
+def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str, split: Split | None) -> EvaluationCases:
+    subsets = split_subsets(split) if split else {}
+    rows = (Prediction.objects.filter(model_version=version, mask_source=mask_source, case__cohorts=cohort,
+                                      case__exclusions__isnull=True)
+            .order_by("case_id")
+            .values_list("case_id", "case__patient__study_id", "case__bone_status", "true_class", "probabilities",
+                         "segmentation_id", "segmentation__dice", "segmentation__volume_difference_cm3"))
+    class_index = {name: k for k, name in enumerate(CLASSES)}
+    kept = [r for r in rows if class_index.get(r[2] or r[3]) is not None]
+    return EvaluationCases(
+        case_ids=np.array([r[0] for r in kept], dtype=int),
+        study_ids=[r[1] for r in kept],
+        true_class=np.array([class_index[r[2] or r[3]] for r in kept], dtype=int),
+        probabilities=np.array([[float(r[4].get(c, 0.0)) for c in CLASSES] for r in kept], dtype=float).reshape(-1, 3),
+        subset=np.array([subsets.get(r[0], "") for r in kept], dtype=object),
+        dice=np.array([_overall(r[6], combine=np.mean) for r in kept], dtype=float),
+        volume_difference_cm3=np.array([_overall(r[7], combine=np.sum) for r in kept], dtype=float),
+        segmentation_ids=[r[5] for r in kept],
+    )
+
+
+def classification_payload(cases: EvaluationCases) -> dict:
+    """Table 3, Figs. 4 and 5: the statistics module's payload for these cases."""
+    payload = evaluation.dashboard_payload(true_class=cases.true_class, probabilities=cases.probabilities,
+                                           split=cases.subset.astype(str), class_names=CLASSES, split_names=SUBSETS)
+    return {**payload, "table3": evaluation.table3_rows(payload)}
+
+
+def segmentation_table(cases: EvaluationCases) -> list[dict]:
+    """Table 2 over the cases whose predicted mask has a Dice against a reference VOI."""
+    has_dice = np.isfinite(cases.dice)
+    return evaluation.table2_rows(
+        dice=cases.dice[has_dice], volume_difference_cm3=cases.volume_difference_cm3[has_dice],
+        cohort=cases.subset[has_dice].astype(str), true_class=cases.true_class[has_dice],
+        cohort_names=SUBSETS, class_names=CLASSES)
+
+
+def _age(case: Case) -> float:
+    if case.exam_datetime is None or case.patient.birth_year is None:
+        return float("nan")
+    return float(case.exam_datetime.year - case.patient.birth_year)
+
+
+def cohort_characteristics(*, cohort: Cohort, split: Split | None) -> list[dict]:
+    """Table 1: the included cases of each subset, with the paper's tests across subsets."""
+    subsets = split_subsets(split) if split else {}
+    cases = [c for c in cohort.cases.filter(exclusions__isnull=True).select_related("patient") if c.pk in subsets]
+    subset = np.array([subsets[c.pk] for c in cases], dtype=object).astype(str)
+    rows = [{"kind": "count", "variable": "patients", "cohorts": {s: int((subset == s).sum()) for s in SUBSETS},
+             "all": len(cases)}]
+    for label, attribute in CONTINUOUS_VARIABLES:
+        values = [_age(c) if attribute == "age" else getattr(c, attribute) for c in cases]
+        values = np.array([np.nan if v is None else v for v in values], dtype=float)
+        rows.append({"kind": "continuous", **evaluation.table1_continuous_row(
+            name=label, values=values, cohort=subset, cohort_names=SUBSETS)})
+    categorical = (("sex", [c.patient.sex for c in cases], ["M", "F"]),
+                   ("bone status", [c.bone_status for c in cases], list(CLASSES)))
+    for label, values, categories in categorical:
+        rows.append({"kind": "categorical", **evaluation.table1_categorical_row(
+            name=label, values=np.array(values, dtype=object).astype(str), cohort=subset, categories=categories,
+            cohort_names=SUBSETS)})
+    return rows
+
+
+def study_flow(*, cohort: Cohort, split: Split | None) -> dict:
+    """Fig. 1 in the shape the flow chart draws (and the cases app's numbers underneath)."""
+    flow = cohort_flow(cohort, split)
+    return {
+        "title": f"Study flow: {cohort.name}",
+        "screened": flow["screened"],
+        "excluded": [{"reason": r["label"], "n": r["count"]} for r in flow["excluded_by_reason"]],
+        "included": flow["included"],
+        "subsets": [{"name": s["subset"], "n": s["count"]} for s in flow["subsets"]],
+        "detail": flow,
+    }
+
+
+def selected_features(version: ModelVersion) -> list[dict]:
+    """The selected radiomics features with their coefficients (Fig. 3), as the training job stored them:
+    metrics or config "selected_features", either [{"name", "coefficient"}] or {name: coefficient}."""
+    for source in (version.metrics or {}, version.config or {}):
+        features = source.get("selected_features")
+        if isinstance(features, dict):
+            return [{"name": str(k), "coefficient": float(v)} for k, v in features.items()]
+        if isinstance(features, list) and all(isinstance(f, dict) and "name" in f for f in features):
+            return [{"name": str(f["name"]), "coefficient": float(f.get("coefficient", 0.0))} for f in features]
+    return []
+
+
+def statistics_code_version() -> str:
+    """A fingerprint of the code that computes the statistics, so a report says what produced it."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in STATS_SOURCES:
+        digest.update((here / name).read_bytes())
+    return "stats-" + digest.hexdigest()[:12]
+
+
+def lineage(*, version: ModelVersion, cohort: Cohort, split: Split | None, mask_source: str) -> dict:
+    """Everything needed to recompute a dashboard: split, versions, settings, code."""
+    segmentation = version.parent
+    return {
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "cohort": {"id": cohort.pk, "name": cohort.name},
+        "split": None if split is None else {
+            "id": split.pk, "version": split.version, "seed": split.seed, "params": split.params,
+            "locked": split.locked, "is_the_versions_own": split.pk == version.split_id},
+        "model_version": {"id": version.pk, "family": version.family, "number": version.number, "name": version.name,
+                          "status": version.status, "config": version.config, "lineage": version.lineage},
+        "segmentation_version": None if segmentation is None else {
+            "id": segmentation.pk, "number": segmentation.number, "lineage": segmentation.lineage},
+        "mask_source": mask_source,
+        "statistics_code": statistics_code_version(),
+    }
+
+
+PREDICTION_FILTERS = ("subset", "true_class", "predicted_class", "misclassified")
+
+
+def prediction_rows(cases: EvaluationCases, *, filters: dict[str, str]) -> list[dict]:
+    """Per-case rows for the predictions table, filtered by subset, class and misclassification."""
+    predicted = cases.predicted_class
+    keep = np.ones(len(cases.case_ids), dtype=bool)
+    if filters.get("subset") in SUBSETS:
+        keep &= cases.subset == filters["subset"]
+    for key, labels in (("true_class", cases.true_class), ("predicted_class", predicted)):
+        if filters.get(key) in CLASSES:
+            keep &= labels == CLASSES.index(filters[key])
+    if filters.get("misclassified"):
+        keep &= predicted != cases.true_class
+    return [
+        {"case_id": int(cases.case_ids[i]), "study_id": cases.study_ids[i], "subset": cases.subset[i] or "",
+         "true_class": CLASSES[cases.true_class[i]], "predicted_class": CLASSES[predicted[i]],
+         "correct": bool(predicted[i] == cases.true_class[i]),
+         "probabilities": {c: float(cases.probabilities[i, k]) for k, c in enumerate(CLASSES)},
+         "dice": None if not np.isfinite(cases.dice[i]) else float(cases.dice[i]),
+         "segmentation_id": cases.segmentation_ids[i]}
+        for i in np.flatnonzero(keep)
+    ]
+
+
+def version_comparison(*, cases_a: EvaluationCases, cases_b: EvaluationCases) -> dict:
+    """Two versions on the cases both predicted, with the same truth and subsets (those of version A)."""
+    common, in_a, in_b = np.intersect1d(cases_a.case_ids, cases_b.case_ids, return_indices=True)
+    comparison = evaluation.version_comparison_payload(
+        true_class=cases_a.true_class[in_a], probabilities_a=cases_a.probabilities[in_a],
+        probabilities_b=cases_b.probabilities[in_b], split=cases_a.subset[in_a].astype(str),
+        class_names=CLASSES, split_names=SUBSETS)
+    truth, subset = cases_a.true_class[in_a], cases_a.subset[in_a].astype(str)
+    roc_a, roc_b = (evaluation.dashboard_payload(true_class=truth, probabilities=p, split=subset, class_names=CLASSES,
+                                                 split_names=SUBSETS)
+                    for p in (cases_a.probabilities[in_a], cases_b.probabilities[in_b]))
+    return {**comparison, "roc_a": roc_a, "roc_b": roc_b, "n_common": int(common.size),
+            "n_only_a": int(cases_a.case_ids.size - common.size), "n_only_b": int(cases_b.case_ids.size - common.size)}
