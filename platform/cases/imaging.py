@@ -14,7 +14,14 @@ import numpy as np
 import pydicom
 import SimpleITK as sitk
 
-from .validation import ImportRejected, check_dimensions, check_direction, check_hu_range, check_nifti_header, check_spacing
+from .validation import (
+    ImportRejected,
+    check_dimensions,
+    check_direction,
+    check_hu_range,
+    check_nifti_header,
+    check_spacing,
+)
 
 CANONICAL_ORIENTATION = "LPS"
 

@@ -85,11 +85,11 @@ class QCTMeasurement(models.Model):
     days_from_ct = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    def t_scores(self) -> dict[str, float | None]:
-        return {site: getattr(self, f"{site}_t") for site in ("femoral_neck", "trochanter", "intertrochanter", "total_hip")}
-
     def __str__(self) -> str:
         return f"QCT of {self.case}"
+
+    def t_scores(self) -> dict[str, float | None]:
+        return {site: getattr(self, f"{site}_t") for site in ("femoral_neck", "trochanter", "intertrochanter", "total_hip")}
 
 
 class Exclusion(models.Model):

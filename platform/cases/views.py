@@ -5,7 +5,7 @@ from accounts.permissions import STAFF_ROLES, role_required
 from accounts.roles import Role
 
 from .bone_status import CLASSES
-from .models import Case, Cohort, Exclusion, SplitMembership
+from .models import Cohort, Exclusion, SplitMembership
 from .selectors import cases_visible_to, cohort_flow, current_split
 
 

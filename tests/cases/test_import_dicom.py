@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from accounts.models import AuditEvent
 from cases.models import Case, Patient
+
 from dicom_helpers import IDENTIFIERS, write_ct_series, zip_folder
 
 

@@ -4,7 +4,15 @@ import pytest
 
 from cases.models import Case, SplitMembership
 from cases.selectors import cohort_flow
-from cases.services import SplitLocked, SplitParams, cohort_create, exclusion_add, split_check_mutable, split_create, split_lock
+from cases.services import (
+    SplitLocked,
+    SplitParams,
+    cohort_create,
+    exclusion_add,
+    split_check_mutable,
+    split_create,
+    split_lock,
+)
 
 
 @pytest.fixture

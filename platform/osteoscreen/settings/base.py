@@ -170,3 +170,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# beat: jobs whose worker vanished without a trace (a whole machine lost) are failed after a while.
+CELERY_BEAT_SCHEDULE = {"fail-stale-jobs": {"task": "jobs.fail_stale", "schedule": 300.0}}
