@@ -1,0 +1,240 @@
+// Editing the labelmap: which tool and segment are active, our own whole-volume operations
+// (interpolation, island removal, replacing the labelmap with a saved revision) with undo/redo, and
+// turning Cornerstone's "labelmap changed" events into dirty state and an edit count.
+
+import { eventTarget, utilities as coreUtils } from '@cornerstonejs/core';
+import { Enums as ToolEnums, segmentation, utilities as toolUtils } from '@cornerstonejs/tools';
+import { interpolateBetweenSlices, removeIslands, LabelChange } from './labelEdits.js';
+import { PRIMARY_TOOLS, SEGMENTATION_ID, SEGMENTS, TOOL_GROUP_ID, VIEWS, labelmapSpecifier } from './scene.js';
+
+const { DefaultHistoryMemo } = coreUtils.HistoryMemo;
+const { MouseBindings } = ToolEnums;
+const RECOUNT_DELAY_MS = 60;
+// Scissors and fill write the labelmap on release, sometimes a few frames later.
+const STROKE_COMMIT_GRACE_MS = 600;
+
+export class Editor {
+  constructor({ engine, toolGroup, labels, meta, counter, saver, readOnly }) {
+    this.engine = engine;
+    this.toolGroup = toolGroup;
+    this.labels = labels;
+    this.meta = meta;
+    this.counter = counter;
+    this.saver = saver;
+    this.readOnly = readOnly;
+    this.sliceVoxels = meta.size[0] * meta.size[1];
+    this.activeTool = null;
+    this.activeSegment = 1;
+    this.quiet = 0;
+    this.strokeChanged = false;
+    this.pendingSlices = new Set();
+    this.recountAllPending = false;
+    this.recountTimer = null;
+    this.listeners = new Set();
+    this.armed = false;
+    this.disarmTimer = null;
+    eventTarget.addEventListener(ToolEnums.Events.SEGMENTATION_DATA_MODIFIED, (evt) => this.onDataModified(evt));
+    this.watchPointer();
+  }
+
+  // Only a reader's press in a view makes the labelmap dirty: Cornerstone also reports "modified"
+  // while it sets up the representation, which must not trigger a save. One press with changes is
+  // one edit, however many frames the stroke took; some tools commit just after the release.
+  watchPointer() {
+    for (const view of VIEWS) {
+      const element = this.engine.getViewport(view.id).element;
+      element.addEventListener('pointerdown', (e) => {
+        if (e.button === 0 && !e.shiftKey && !e.ctrlKey && !e.altKey && this.activeTool) {
+          clearTimeout(this.disarmTimer);
+          this.armed = true;
+        }
+      }, { capture: true });
+    }
+    window.addEventListener('pointerup', () => {
+      if (this.armed) {
+        this.disarmTimer = setTimeout(() => this.endStroke(), STROKE_COMMIT_GRACE_MS);
+      }
+    }, { capture: true });
+  }
+
+  onChange(listener) {
+    this.listeners.add(listener);
+  }
+
+  emit() {
+    this.listeners.forEach((listener) => listener());
+  }
+
+  selectTool(name) {
+    if (this.activeTool) {
+      this.toolGroup.setToolPassive(this.activeTool);
+    }
+    this.activeTool = this.readOnly ? null : name;
+    if (this.activeTool) {
+      this.toolGroup.setToolActive(this.activeTool, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+    }
+    this.emit();
+  }
+
+  selectSegment(index) {
+    this.activeSegment = index;
+    segmentation.segmentIndex.setActiveSegmentIndex(SEGMENTATION_ID, index);
+    this.emit();
+  }
+
+  setBrushRadius(mm) {
+    toolUtils.segmentation.setBrushSizeForToolGroup(TOOL_GROUP_ID, mm);
+  }
+
+  setThreshold(low, high) {
+    for (const [name, spec] of Object.entries(PRIMARY_TOOLS)) {
+      if (spec.strategy?.startsWith('THRESHOLD')) {
+        this.toolGroup.setToolConfiguration(name, { threshold: { range: [low, high], isDynamic: false } });
+      }
+    }
+  }
+
+  onDataModified(evt) {
+    const slices = evt.detail?.modifiedSlicesToUse;
+    if (slices?.length) {
+      slices.forEach((z) => this.pendingSlices.add(z));
+    } else {
+      this.recountAllPending = true;
+    }
+    this.scheduleRecount();
+    if (this.quiet === 0 && this.armed) {
+      this.strokeChanged = true;
+      this.saver.markDirty();
+    }
+  }
+
+  endStroke() {
+    this.armed = false;
+    if (this.strokeChanged) {
+      this.strokeChanged = false;
+      this.saver.countEdit();
+    }
+  }
+
+  scheduleRecount() {
+    if (this.recountTimer) {
+      return;
+    }
+    this.recountTimer = setTimeout(() => {
+      this.recountTimer = null;
+      if (this.recountAllPending) {
+        this.counter.recountAll();
+      } else {
+        this.counter.recountSlices(this.pendingSlices);
+      }
+      this.pendingSlices.clear();
+      this.recountAllPending = false;
+      this.emit();
+    }, RECOUNT_DELAY_MS);
+  }
+
+  // Tells Cornerstone (texture upload, render) and our counters that these slices changed.
+  notifyChanged(slices) {
+    segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(SEGMENTATION_ID, slices);
+  }
+
+  // Our own edits and undo/redo announce their changes quietly and count as exactly one edit.
+  quietly(fn) {
+    this.quiet++;
+    try {
+      return fn();
+    } finally {
+      this.quiet--;
+    }
+  }
+
+  applyChange(change) {
+    if (change.size === 0) {
+      return 0;
+    }
+    const slices = change.slices(this.sliceVoxels);
+    DefaultHistoryMemo.push({
+      id: `osteoscreen-${performance.now()}`,
+      operationType: 'labelmap',
+      restoreMemo: (undo) => {
+        change.apply(this.labels, { undo });
+        this.notifyChanged(slices);
+      },
+    });
+    this.quietly(() => this.notifyChanged(slices));
+    this.saver.markDirty();
+    this.saver.countEdit();
+    return change.size;
+  }
+
+  interpolate() {
+    if (this.readOnly) return 0;
+    const change = interpolateBetweenSlices({
+      labels: this.labels, dims: this.meta.size, spacing: this.meta.spacing,
+      segment: this.activeSegment, slicesWithSegment: this.counter.slicesWith(this.activeSegment),
+    });
+    return this.applyChange(change);
+  }
+
+  removeIslands() {
+    if (this.readOnly) return 0;
+    const change = removeIslands({ labels: this.labels, dims: this.meta.size, segments: SEGMENTS.map((s) => s.index) });
+    return this.applyChange(change);
+  }
+
+  // Replaces the whole labelmap (a restored or reloaded revision); undoable, not an edit.
+  replaceLabels(next) {
+    const indices = [];
+    for (let i = 0; i < next.length; i++) {
+      if (next[i] !== this.labels[i]) indices.push(i);
+    }
+    const idx = Uint32Array.from(indices);
+    const change = new LabelChange({
+      indices: idx,
+      before: Uint8Array.from(idx, (i) => this.labels[i]),
+      after: Uint8Array.from(idx, (i) => next[i]),
+    });
+    change.apply(this.labels);
+    this.quietly(() => this.notifyChanged(change.slices(this.sliceVoxels)));
+    this.counter.recountAll();
+    this.emit();
+  }
+
+  undo() {
+    this.replay(() => DefaultHistoryMemo.undo(), DefaultHistoryMemo.canUndo);
+  }
+
+  redo() {
+    this.replay(() => DefaultHistoryMemo.redo(), DefaultHistoryMemo.canRedo);
+  }
+
+  replay(step, possible) {
+    if (this.readOnly || !possible) {
+      return;
+    }
+    this.quietly(step);
+    this.saver.markDirty();
+    this.saver.countEdit();
+    this.engine.render();
+  }
+
+  toggleLabelmap(visible) {
+    for (const view of VIEWS) {
+      segmentation.config.visibility.setSegmentationRepresentationVisibility(view.id, labelmapSpecifier(), visible);
+    }
+  }
+
+  setSegmentVisible(index, visible) {
+    for (const view of VIEWS) {
+      segmentation.config.visibility.setSegmentIndexVisibility(view.id, labelmapSpecifier(), index, visible);
+    }
+  }
+
+  setOpacity(alpha) {
+    segmentation.config.style.setStyle(
+      { type: ToolEnums.SegmentationRepresentations.Labelmap },
+      { fillAlpha: alpha, fillAlphaInactive: alpha, outlineOpacity: 1, renderOutline: true },
+    );
+    this.engine.render();
+  }
+}

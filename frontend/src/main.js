@@ -1,0 +1,174 @@
+// The proximal-femur annotation viewer: boots Cornerstone3D on the page that
+// annotations/templates/annotations/viewer.html renders, streams the CT in, loads the reader's
+// labelmap and wires saving. Speed matters: the first axial slice is drawn as soon as its bytes are
+// here, before the rest of the volume has arrived.
+
+import './viewer.css';
+import { Enums as CoreEnums, utilities as coreUtils } from '@cornerstonejs/core';
+import { Api } from './api.js';
+import { mark, recordStrokeFrame } from './timings.js';
+import { streamVolumeInto } from './volumeStream.js';
+import { readLabelmapInto } from './labelmapCodec.js';
+import { Saver } from './saver.js';
+import { SegmentCounter } from './labelEdits.js';
+import { Editor } from './editor.js';
+import { Controls } from './controls.js';
+import {
+  initCornerstone, createCtVolume, createLabelmapVolume, createViewports, invalidateSlices,
+  addFemurSegmentation, createToolGroup, VIEWS, SEGMENTS,
+} from './scene.js';
+
+mark('scriptStart');
+
+// Air, so that slices still on the wire show black rather than mid-grey.
+const AIR_HU = -1024;
+
+function readConfig() {
+  const node = document.getElementById('viewer-config');
+  if (!node) {
+    throw new Error('The page has no viewer configuration.');
+  }
+  let config = JSON.parse(node.textContent);
+  if (typeof config === 'string') {
+    config = JSON.parse(config);
+  }
+  return config;
+}
+
+function showFatal(message) {
+  const status = document.getElementById('ov-status');
+  if (status) {
+    status.dataset.state = 'error';
+    status.textContent = message;
+  }
+  document.getElementById('ov-root')?.setAttribute('data-state', 'error');
+  window.__viewerError = message;
+}
+
+// The volume arrives inferior slice first (z grows toward the head in LPS), so the axial view opens
+// on the lowest slice (femoral shafts, just below the region the reader works on) and draws it as
+// soon as its bytes are here. While the rest streams in, the views redraw at a gentle pace (each
+// redraw uploads the new slices and costs real time on software GL).
+const STREAMING_REDRAW_MS = 400;
+
+function progressiveRenderer(engine, volume) {
+  const axial = engine.getViewport('axial');
+  const firstSlice = axial.getSliceIndex();
+  let arrived = 0;
+  let firstDrawn = false;
+  let lastDraw = 0;
+  const element = axial.element;
+  const onRendered = () => {
+    mark('firstSlice');
+    element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, onRendered);
+  };
+  return (from, to) => {
+    invalidateSlices(volume, from, to);
+    arrived = to;
+    const now = performance.now();
+    if (!firstDrawn && arrived > firstSlice) {
+      mark('firstSliceBytes');
+      firstDrawn = true;
+      lastDraw = now;
+      element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, onRendered);
+      engine.renderViewport('axial');
+      return true;
+    }
+    if (firstDrawn && now - lastDraw > STREAMING_REDRAW_MS) {
+      lastDraw = now;
+      engine.render();
+      return true;
+    }
+    return false;
+  };
+}
+
+async function loadStartingLabelmap(api, config, labels, prefetch) {
+  const revision = prefetch?.labelmapRevision ?? config.currentRevisionId ?? 'start';
+  const response = await api.labelmap(revision, prefetch?.labelmap);
+  if (response) {
+    await readLabelmapInto(response, labels);
+  }
+  return config.currentRevisionId ?? null;
+}
+
+// Brush latency: from each pointer move during a stroke to the frame that shows it.
+function watchStrokeLatency(element) {
+  let pending = null;
+  element.addEventListener('pointermove', (e) => {
+    if (e.buttons === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey && pending === null) {
+      pending = e.timeStamp;
+    }
+  }, { capture: true });
+  element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, () => {
+    if (pending !== null) {
+      recordStrokeFrame(performance.now() - pending);
+      pending = null;
+    }
+  });
+}
+
+async function boot() {
+  const config = readConfig();
+  // The template starts these downloads before this bundle has even been parsed.
+  const prefetch = window.__viewerPrefetch ?? null;
+  const api = new Api(config);
+  const metaPromise = api.volumeMeta(prefetch?.meta);
+  const rawPromise = prefetch?.raw ?? fetch(config.urls.volumeRaw, { credentials: 'same-origin' });
+  document.getElementById('ov-study').textContent ||= config.studyId ?? '';
+  initCornerstone();
+  mark('cornerstoneReady');
+  const meta = await metaPromise;
+  mark('meta');
+  const voxels = meta.size[0] * meta.size[1] * meta.size[2];
+  const sliceVoxels = meta.size[0] * meta.size[1];
+  const scalarData = new Int16Array(voxels).fill(AIR_HU);
+  const labels = new Uint8Array(voxels);
+  const ctVolume = createCtVolume(meta, scalarData);
+  mark('volumeCreated');
+  const engine = await createViewports();
+  mark('viewportsCreated');
+  await coreUtils.jumpToSlice(engine.getViewport('axial').element, { imageIndex: 0 });
+  const controls = new Controls({ config, meta, engine, scalarData });
+  controls.applyWindow({ width: 2000, center: 500 });
+  mark('viewportsReady');
+  await streamVolumeInto({ responsePromise: rawPromise, scalarData, sliceVoxels, onSlices: progressiveRenderer(engine, ctVolume) });
+  engine.render();
+  mark('volumeLoaded');
+  const baseRevisionId = await loadStartingLabelmap(api, config, labels, prefetch);
+  mark('labelmapLoaded');
+  await setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls });
+}
+
+async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls }) {
+  createLabelmapVolume(meta, labels);
+  mark('labelmapVolumeCreated');
+  await addFemurSegmentation();
+  mark('segmentationAdded');
+  const toolGroup = createToolGroup();
+  const counter = new SegmentCounter({ labels, dims: meta.size, segments: SEGMENTS.map((s) => s.index) });
+  counter.recountAll();
+  mark('counted');
+  const saver = new Saver({
+    api, labels, baseRevisionId,
+    onState: (s) => controls.showSaveState(s),
+    onSaved: (revision) => controls.revisionSaved(revision),
+    onConflict: (detail) => controls.showConflict(detail),
+  });
+  const editor = new Editor({ engine, toolGroup, labels, meta, counter, saver, readOnly: config.readOnly });
+  controls.attach({ api, editor, saver, counter });
+  VIEWS.forEach((v) => watchStrokeLatency(engine.getViewport(v.id).element));
+  editor.selectTool(config.readOnly ? null : 'Brush');
+  controls.refreshCounts();
+  await controls.loadRevisions();
+  saver.publish();
+  document.getElementById('ov-root').dataset.state = 'ready';
+  mark('ready');
+  window.__viewer = { editor, saver, controls, engine, labels, meta, counter };
+}
+
+boot().catch((error) => {
+  console.error(error);
+  showFatal(`The viewer could not start: ${error.message || error}`);
+});
+
