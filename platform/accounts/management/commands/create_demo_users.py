@@ -5,8 +5,8 @@ from accounts.services import user_create_with_role
 
 # Demo accounts only: `make demo` prints them. Never use these on a server with real data.
 DEMO_USERS = [
-    ("reader1", "reader1-demo", Role.READER, True),
-    ("reader2", "reader2-demo", Role.READER, False),
+    ("reader1", "reader1-demo", Role.READER, False),
+    ("reader2", "reader2-demo", Role.READER, True),
     ("coordinator", "coordinator-demo", Role.COORDINATOR, False),
     ("pi", "pi-demo", Role.PI, False),
     ("admin", "admin-demo", Role.ADMIN, False),
@@ -14,7 +14,7 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Create one demo user per role (reader1 is the senior reader) and print their passwords."
+    help = "Create one demo user per role (reader2 is the senior reader, as the paper's 15-year reader supervised the junior) and print their passwords."
 
     def handle(self, *args, **options):
         self.stdout.write("Demo users (username / password / role):")
