@@ -55,7 +55,7 @@ ABDOMEN_EXTRA_MM = 200.0
 BELOW_LESSER_TROCHANTER_MM = 35.0  # the paper's range ends 3.5 cm below the lesser trochanter
 # Biological scatter between the femoral neck's trabecular density and its QCT BMD (in T units): QCT's
 # areal BMD also carries the cortex and bone size, so the two agree closely but not perfectly.
-IMAGE_DENSITY_SCATTER_T = 0.38
+IMAGE_DENSITY_SCATTER_T = 0.7
 STUDY_YEAR = 2024
 NECK_ROI_FRACTION = 0.45  # neck ROI radius as a fraction of the neck radius: trabecular bone only
 MAX_QCT_DAYS = 7
@@ -124,6 +124,7 @@ def _z_range(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Ge
         top, bottom = centre + 15.0, centre - 15.0
     if exclusion == "incomplete_ct":
         bottom = incomplete_bottom_z(rng, a)
+        top = max(top, bottom + 30.0)
     return bottom, top
 
 

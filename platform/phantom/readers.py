@@ -9,10 +9,10 @@ from .anatomy import LEFT
 from .bones import Voi
 from .sdf import Grid
 
-BOUNDARY_SD_MM = 0.3  # SD of the smooth boundary displacement of one reader
+BOUNDARY_SD_MM = 0.2  # SD of the smooth boundary displacement of one reader
 WAVES = 8
 WAVELENGTH_MM = (12.0, 40.0)
-READER_BIAS_MM = 0.08  # one reader draws a hair tighter than the other on average
+READER_BIAS_MM = 0.05  # one reader draws a hair tighter than the other on average
 
 
 def _boundary_shift(rng: np.random.Generator, points: np.ndarray) -> np.ndarray:

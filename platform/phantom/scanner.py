@@ -36,9 +36,9 @@ class ScannerProfile:
 SCANNER_PROFILES = {
     p.key: p
     for p in (
-        ScannerProfile("helix256", "Acme Imaging", "Helix 256", 1.0, 0.22, 1.0, 0.0, 1.0, 1.0),
-        ScannerProfile("aurora128", "Borealis Medical", "Aurora 128", 1.2, 0.18, 1.12, 6.0, 1.012, 1.1),
-        ScannerProfile("stratus64", "Cirrus Healthcare", "Stratus 64", 0.85, 0.27, 0.9, -5.0, 0.99, 0.9),
+        ScannerProfile("helix256", "Acme Imaging", "Helix 256", 1.0, 0.17, 1.0, 0.0, 1.0, 1.0),
+        ScannerProfile("aurora128", "Borealis Medical", "Aurora 128", 1.2, 0.14, 1.12, 6.0, 1.012, 1.1),
+        ScannerProfile("stratus64", "Cirrus Healthcare", "Stratus 64", 0.85, 0.21, 0.9, -5.0, 0.99, 0.9),
     )
 }
 # Noise (HU SD in soft tissue) of a slim and of a large patient at a noise index of ~14 with the tube

@@ -72,7 +72,7 @@ def bowel_tile(rng: np.random.Generator) -> np.ndarray:
     fr = np.fft.rfftfreq(n, d=BOWEL_TILE_MM)
     radial = np.sqrt(f[:, None, None] ** 2 + f[None, :, None] ** 2 + fr[None, None, :] ** 2)
     band = np.exp(-0.5 * ((radial - 1 / BOWEL_WAVELENGTH_MM) / (0.5 / BOWEL_WAVELENGTH_MM)) ** 2)
-    field = np.fft.irfftn(np.fft.rfftn(white) * band, s=white.shape).astype(np.float32)
+    field = np.fft.irfftn(np.fft.rfftn(white) * band, s=white.shape, axes=(0, 1, 2)).astype(np.float32)
     return field / field.std()
 
 

@@ -28,7 +28,7 @@ def _band_limited_tile(rng: np.random.Generator, wavelength_mm: float, stretch: 
     radial = np.sqrt((f[:, None, None] * stretch) ** 2 + f[None, :, None] ** 2 + fr[None, None, :] ** 2)
     f0 = 1.0 / wavelength_mm
     band = np.exp(-0.5 * ((radial - f0) / (0.45 * f0)) ** 2)
-    field = np.fft.irfftn(np.fft.rfftn(white) * band, s=white.shape).astype(np.float32)
+    field = np.fft.irfftn(np.fft.rfftn(white) * band, s=white.shape, axes=(0, 1, 2)).astype(np.float32)
     return field / field.std()
 
 
