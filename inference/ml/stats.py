@@ -29,6 +29,9 @@ CONFIDENCE_LEVEL = 0.95
 # Normality is rejected below this p-value; the conventional level, as in the paper's Table 1.
 NORMALITY_ALPHA = 0.05
 NORMALITY_TESTS = ("kolmogorov-smirnov", "shapiro-wilk")
+# Above this many values the Kolmogorov-Smirnov p-value comes from the asymptotic distribution: it agrees
+# with the exact one to well under 0.01 there and costs a fraction of the time on a 10,000-case cohort.
+KS_EXACT_MAX_N = 1000
 
 
 def _z_for(confidence: float) -> float:
@@ -344,7 +347,8 @@ def normality_p_value(values: np.ndarray, *, test: str = "kolmogorov-smirnov") -
     if test == "shapiro-wilk":
         return float(scipy_stats.shapiro(values).pvalue)
     standardised = (values - values.mean()) / values.std(ddof=1)
-    return float(scipy_stats.kstest(standardised, "norm").pvalue)
+    method = "auto" if values.size <= KS_EXACT_MAX_N else "asymp"
+    return float(scipy_stats.kstest(standardised, "norm", method=method).pvalue)
 
 
 def describe_continuous(values: Sequence[float] | np.ndarray, *, normality_test: str = "kolmogorov-smirnov"):

@@ -287,3 +287,18 @@ def test_the_page_draws_interactive_charts_and_downloads_their_data(live_server,
         assert open(download.value.path()).read().startswith("<svg")
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         browser.close()
+
+
+def test_a_mask_without_an_overall_value_combines_its_labels(study):
+    from inference import selectors_evaluation as selectors
+    from inference.models import SegmentationPrediction
+
+    case = study["included"][0]
+    SegmentationPrediction.objects.filter(case=case).update(
+        dice={"1": 0.90, "2": 0.80}, volume_difference_cm3={"1": 0.25, "2": -0.05})
+    cases = selectors.evaluation_cases(version=study["first"], cohort=study["cohort"], mask_source="prediction",
+                                       split=study["split"])
+    row = list(cases.case_ids).index(case.pk)
+    assert cases.dice[row] == pytest.approx(0.85)
+    assert cases.volume_difference_cm3[row] == pytest.approx(0.20)
+    assert cases.probabilities[row].sum() == pytest.approx(1.0)
