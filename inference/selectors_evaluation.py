@@ -24,7 +24,7 @@ from cases.bone_status import CLASSES
 from cases.models import Cohort, Exclusion, Split, SplitMembership
 from cases.selectors import current_split, split_subsets
 from inference.ml import evaluation
-from inference.models import FeatureVector, ModelVersion, Prediction
+from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
 
 SUBSETS = tuple(SplitMembership.Subset.values)
 # Versions that produce bone-status probabilities; the baseline (mean trabecular HU) is judged alike.
@@ -87,30 +87,41 @@ class EvaluationCases:
         return self.probabilities.argmax(axis=1) if len(self.case_ids) else np.zeros(0, dtype=int)
 
 
-# The label volumes' foreground labels (1 left, 2 right proximal femur); per-label JSON uses them as keys.
-MASK_LABELS = ("1", "2")
-
-
 def _json_number(path: str) -> Cast:
     """One number inside a JSON column, extracted by the database: decoding 10,000 small JSON documents in
     Python would cost more than all the statistics together."""
     return Cast(KT(path), FloatField())
 
 
-def _whole_mask(overall: float | None, per_label: list[float | None], *, combine) -> float:
-    """The whole-mask value: the stored "overall", else the labels combined (Dice: mean; VD: sum)."""
-    if overall is not None:
-        return float(overall)
-    present = [v for v in per_label if v is not None]
-    return float(combine(present)) if present else float("nan")
+def _whole_mask(values: dict | None, *, combine) -> float:
+    """The whole-mask value of per-label JSON: the stored "overall", else the labels combined."""
+    if not values:
+        return float("nan")
+    if values.get("overall") is not None:
+        return float(values["overall"])
+    numbers = [float(v) for v in values.values() if isinstance(v, int | float)]
+    return float(combine(numbers)) if numbers else float("nan")
+
+
+def _mask_values_without_overall(rows: list[dict]) -> dict[int, tuple[float, float]]:
+    """Dice and VD of the masks whose JSON has no "overall" key, combined from their labels (mean, sum).
+
+    The database cannot pick the per-label keys "1" and "2" through Django (numeric keys read as array
+    indexes), so these few rows are decoded in Python.
+    """
+    missing = [r["segmentation_id"] for r in rows if r["segmentation_id"] and
+               (r["dice_overall"] is None or r["vd_overall"] is None)]
+    if not missing:
+        return {}
+    stored = SegmentationPrediction.objects.filter(pk__in=missing).values_list("pk", "dice", "volume_difference_cm3")
+    return {pk: (_whole_mask(dice, combine=np.mean), _whole_mask(vd, combine=np.sum)) for pk, dice, vd in stored}
 
 
 def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str, split: Split | None) -> EvaluationCases:
     subsets = split_subsets(split) if split else {}
     numbers = {f"p_{k}": _json_number(f"probabilities__{c}") for k, c in enumerate(CLASSES)}
-    for key in ("overall", *MASK_LABELS):
-        numbers[f"dice_{key}"] = _json_number(f"segmentation__dice__{key}")
-        numbers[f"vd_{key}"] = _json_number(f"segmentation__volume_difference_cm3__{key}")
+    numbers["dice_overall"] = _json_number("segmentation__dice__overall")
+    numbers["vd_overall"] = _json_number("segmentation__volume_difference_cm3__overall")
     rows = (Prediction.objects.filter(model_version=version, mask_source=mask_source, case__cohorts=cohort,
                                       case__exclusions__isnull=True)
             .annotate(**numbers).order_by("case_id")
@@ -118,6 +129,14 @@ def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str,
                     *numbers))
     class_index = {name: k for k, name in enumerate(CLASSES)}
     kept = [r for r in rows if class_index.get(r["case__bone_status"] or r["true_class"]) is not None]
+    combined = _mask_values_without_overall(kept)
+    nan = float("nan")
+
+    def mask_value(row: dict, key: str, position: int) -> float:
+        if row["segmentation_id"] in combined:
+            return combined[row["segmentation_id"]][position]
+        return nan if row[key] is None else row[key]
+
     return EvaluationCases(
         case_ids=np.array([r["case_id"] for r in kept], dtype=int),
         study_ids=[r["case__patient__study_id"] for r in kept],
@@ -125,10 +144,8 @@ def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str,
         probabilities=np.array([[r[f"p_{k}"] or 0.0 for k in range(len(CLASSES))] for r in kept],
                                dtype=float).reshape(-1, len(CLASSES)),
         subset=np.array([subsets.get(r["case_id"], "") for r in kept], dtype=object),
-        dice=np.array([_whole_mask(r["dice_overall"], [r[f"dice_{k}"] for k in MASK_LABELS], combine=np.mean)
-                       for r in kept], dtype=float),
-        volume_difference_cm3=np.array([_whole_mask(r["vd_overall"], [r[f"vd_{k}"] for k in MASK_LABELS],
-                                                    combine=np.sum) for r in kept], dtype=float),
+        dice=np.array([mask_value(r, "dice_overall", 0) for r in kept], dtype=float),
+        volume_difference_cm3=np.array([mask_value(r, "vd_overall", 1) for r in kept], dtype=float),
         segmentation_ids=[r["segmentation_id"] for r in kept],
     )
 
