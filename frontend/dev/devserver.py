@@ -68,12 +68,14 @@ def render_template(config: dict) -> bytes:
     """The real viewer template with the few Django tags it uses replaced (no Django needed)."""
     text = TEMPLATE.read_text()
     blocks = dict(re.findall(r"{% block (\w+) %}(.*?){% endblock %}", text, flags=re.S))
+    head = re.sub(r"{% static '([^']+)' %}", r"/static/\1", blocks.get("head", ""))
     body = blocks.get("content", "") + blocks.get("scripts", "")
+    body = re.sub(r"{% if reviews or may_review %}.*?</div>\s*{% endif %}", "", body, flags=re.S)
     body = re.sub(r"{% static '([^']+)' %}", r"/static/\1", body)
     script = f'<script id="viewer-config" type="application/json">{json.dumps(config)}</script>'
     body = re.sub(r'{{ viewer_config\|json_script:"viewer-config" }}', lambda _m: script, body)
     body = re.sub(r"{%.*?%}|{{.*?}}", "", body)
-    page = f"<!doctype html><html><head><meta charset='utf-8'><title>Viewer (dev)</title></head><body>{body}</body></html>"
+    page = f"<!doctype html><html><head><meta charset='utf-8'><title>Viewer (dev)</title>{head}</head><body>{body}</body></html>"
     return page.encode()
 
 

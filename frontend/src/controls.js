@@ -340,8 +340,13 @@ export class Controls {
       const element = viewport.element;
       const sliceLabel = document.querySelector(`[data-slice="${view.id}"]`);
       const huLabel = document.querySelector(`[data-hu="${view.id}"]`);
+      // The volume's own index (z for axial, y for coronal, x for sagittal), 1-based: Cornerstone's
+      // slice index counts along the view normal, which runs the other way in some planes.
+      const axis = { axial: 2, coronal: 1, sagittal: 0 }[view.id];
       const showSlice = () => {
-        sliceLabel.textContent = `${viewport.getSliceIndex() + 1}/${viewport.getNumberOfSlices()}`;
+        const volume = cache.getVolume(CT_VOLUME_ID);
+        const index = coreUtils.transformWorldToIndex(volume.imageData, viewport.getCamera().focalPoint)[axis];
+        sliceLabel.textContent = `${index + 1}/${this.meta.size[axis]}`;
       };
       element.addEventListener(CoreEnums.Events.CAMERA_MODIFIED, showSlice);
       element.addEventListener(CoreEnums.Events.VOI_MODIFIED, (e) => {

@@ -108,8 +108,17 @@ function watchStrokeLatency(element) {
   });
 }
 
+// The viewer fills the window below whatever header the site puts above it.
+function fitToWindow() {
+  const root = document.getElementById('ov-root');
+  const fit = () => root.style.setProperty('--ov-height', `${Math.max(560, window.innerHeight - root.getBoundingClientRect().top - 2)}px`);
+  fit();
+  window.addEventListener('resize', fit);
+}
+
 async function boot() {
   const config = readConfig();
+  fitToWindow();
   // The template starts these downloads before this bundle has even been parsed.
   const prefetch = window.__viewerPrefetch ?? null;
   const api = new Api(config);
