@@ -1,0 +1,173 @@
+"""Feature selection steps of the bone-status classifier, as scikit-learn transformers.
+
+The paper (Du et al. 2025) narrows 1,184 radiomics features in three steps before its random forest:
+recursive feature elimination keeps 50, minimum-redundancy maximum-relevance keeps 20, LASSO keeps 15.
+Each step here is a scikit-learn selector (``get_support``, ``transform``), so the whole chain is one
+``Pipeline`` that is fitted on the training split only and replayed unchanged on new cases.
+
+- ``recursive_elimination``: scikit-learn's RFE around an L2 logistic regression on the scaled features
+  (fast, and its coefficients rank features by their linear weight for the three classes).
+- ``MRMRSelector``: written here (no licence question), Peng, Long & Ding's "MID" criterion (IEEE TPAMI
+  2005): greedily pick the feature whose mutual information with the class, minus its mean mutual
+  information with the features already picked, is largest.
+- ``LassoSelector``: an L1-penalised multinomial logistic regression, i.e. the LASSO for three classes at
+  once. Its strength is chosen on a fixed grid as the weakest penalty that leaves at most
+  ``max_features`` features with a non-zero coefficient for any class; those features and their
+  coefficients are the paper's Figure 3. (Multinomial rather than one-vs-rest: one penalty, one set of
+  kept features for the three classes, which is what the random forest then reads.)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import RFE, SelectorMixin, mutual_info_classif, mutual_info_regression
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+def recursive_elimination(*, n_features: int, step: float | int = 0.1, C: float = 1.0, max_iter: int = 2000) -> RFE:
+    """RFE to ``n_features`` with an L2 multinomial logistic regression as the ranking model.
+
+    Args:
+        n_features: features kept.
+        step: features removed per round (an int) or the fraction of those left (a float in (0, 1)).
+        C: inverse L2 strength of the ranking model.
+        max_iter: iterations of the ranking model's solver.
+    """
+    if n_features < 1:
+        raise ValueError(f"RFE n_features must be >= 1, got {n_features}")
+    if not (isinstance(step, int) and step >= 1) and not (isinstance(step, float) and 0 < step < 1):
+        raise ValueError(f"RFE step must be an int >= 1 or a float in (0, 1), got {step!r}")
+    ranking_model = LogisticRegression(C=C, max_iter=max_iter)
+    return RFE(ranking_model, n_features_to_select=n_features, step=step)
+
+
+class MRMRSelector(SelectorMixin, BaseEstimator):
+    """Minimum-redundancy maximum-relevance selection (Peng et al. 2005, MID criterion).
+
+    Args:
+        n_features: features kept.
+        n_neighbors: neighbours of the k-NN mutual-information estimator (scikit-learn's).
+        random_state: seed of the estimator's tie-breaking noise, so a seed gives one selection.
+
+    Example:
+        >>> selector = MRMRSelector(n_features=2, random_state=0).fit(X, y)  # doctest: +SKIP
+        >>> selector.selected_order_  # doctest: +SKIP
+    """
+
+    def __init__(self, *, n_features: int = 20, n_neighbors: int = 3, random_state: int | None = 0):
+        self.n_features = n_features
+        self.n_neighbors = n_neighbors
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        if self.n_features < 1:
+            raise ValueError(f"mRMR n_features must be >= 1, got {self.n_features}")
+        X, y = validate_data(self, X, y)
+        keep = min(self.n_features, X.shape[1])
+        relevance = mutual_info_classif(
+            X, y, n_neighbors=self.n_neighbors, random_state=self.random_state
+        )
+        order = [int(np.argmax(relevance))]
+        redundancy_sum = np.zeros(X.shape[1])
+        while len(order) < keep:
+            redundancy_sum += self._mutual_information_with(X, order[-1])
+            score = relevance - redundancy_sum / len(order)
+            score[order] = -np.inf
+            order.append(int(np.argmax(score)))
+        self.relevance_ = relevance
+        self.selected_order_ = np.array(order)
+        return self
+
+    def _mutual_information_with(self, X: np.ndarray, column: int) -> np.ndarray:
+        return mutual_info_regression(
+            X, X[:, column], n_neighbors=self.n_neighbors, random_state=self.random_state
+        )
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "selected_order_")
+        support = np.zeros(self.n_features_in_, dtype=bool)
+        support[self.selected_order_] = True
+        return support
+
+
+class LassoSelector(SelectorMixin, BaseEstimator):
+    """Keeps the features an L1 multinomial logistic regression gives a non-zero coefficient.
+
+    Args:
+        max_features: at most this many features are kept (the paper keeps 15).
+        C_grid: inverse L1 strengths tried, weakest penalty last; the largest C that keeps at most
+            ``max_features`` features is used.
+        max_iter: iterations of the saga solver.
+        random_state: seed of the saga solver's sample order.
+
+    After ``fit``: ``C_`` (chosen strength), ``coef_`` (classes x kept features, the LASSO coefficients
+    of the kept features, Figure 3) and ``classes_``.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_features: int = 15,
+        C_grid: Sequence[float] = tuple(np.logspace(-3, 2, 41)),
+        max_iter: int = 5000,
+        random_state: int | None = 0,
+    ):
+        self.max_features = max_features
+        self.C_grid = C_grid
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        if self.max_features < 1:
+            raise ValueError(f"LASSO max_features must be >= 1, got {self.max_features}")
+        if len(self.C_grid) == 0 or min(self.C_grid) <= 0:
+            raise ValueError("LASSO C_grid must hold positive values")
+        X, y = validate_data(self, X, y)
+        chosen = None
+        for C in sorted(self.C_grid):
+            model = self._lasso(C).fit(X, y)
+            if chosen is not None and self._kept(model).sum() > self.max_features:
+                break
+            chosen = (C, model)
+        self.C_, model = chosen
+        self.support_ = self._strongest(model)
+        self.classes_ = model.classes_
+        self.coef_ = model.coef_[:, self.support_]
+        return self
+
+    def _lasso(self, C: float) -> LogisticRegression:
+        return _QuietLogisticRegression(
+            C=C, l1_ratio=1.0, solver="saga", max_iter=self.max_iter, random_state=self.random_state
+        )
+
+    def _strongest(self, model: LogisticRegression) -> np.ndarray:
+        """Non-zero features, cut to the ``max_features`` largest when even the strongest penalty keeps
+        more, and never empty (an all-zero fit keeps its single largest coefficient) so the forest has input."""
+        weight = np.abs(model.coef_).max(axis=0)
+        count = int(np.clip(np.count_nonzero(weight), 1, self.max_features))
+        support = np.zeros(weight.shape, dtype=bool)
+        support[np.argsort(-weight, kind="stable")[:count]] = True
+        return support
+
+    @staticmethod
+    def _kept(model: LogisticRegression) -> np.ndarray:
+        return np.any(model.coef_ != 0, axis=0)
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "support_")
+        return self.support_
+
+
+class _QuietLogisticRegression(LogisticRegression):
+    """saga on a strong L1 path stops at max_iter on the weakest penalties; the kept set is still usable."""
+
+    def fit(self, X, y, sample_weight=None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return super().fit(X, y, sample_weight=sample_weight)
