@@ -1,0 +1,66 @@
+"""The selection steps: RFE, mRMR and LASSO as scikit-learn selectors."""
+
+import numpy as np
+import pytest
+
+from inference.ml.selection import LassoSelector, MRMRSelector, recursive_elimination
+
+
+def three_class_data(*, n=150, noise_features=8, seed=0):
+    """Columns 0 and 1 carry the class (independently), column 2 is a near-copy of column 0."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    first = y + rng.normal(0, 0.5, n)
+    second = (y == 2) * 2.0 + rng.normal(0, 0.5, n)
+    copy_of_first = first + rng.normal(0, 0.01, n)
+    X = np.column_stack([first, second, copy_of_first, rng.normal(size=(n, noise_features))])
+    return X, y
+
+
+def test_mrmr_picks_the_relevant_feature_and_skips_its_copy():
+    X, y = three_class_data()
+    selector = MRMRSelector(n_features=2, random_state=0).fit(X, y)
+    picked = set(selector.selected_order_.tolist())
+    assert 1 in picked
+    assert len(picked & {0, 2}) == 1
+
+
+def test_mrmr_keeps_the_configured_count():
+    X, y = three_class_data()
+    selector = MRMRSelector(n_features=5, random_state=0).fit(X, y)
+    assert selector.transform(X).shape == (X.shape[0], 5)
+    assert selector.get_support().sum() == 5
+
+
+def test_mrmr_rejects_a_count_below_one():
+    X, y = three_class_data()
+    with pytest.raises(ValueError, match="n_features"):
+        MRMRSelector(n_features=0).fit(X, y)
+
+
+def test_lasso_keeps_at_most_the_configured_count_with_coefficients_per_class():
+    X, y = three_class_data(noise_features=20)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    selector = LassoSelector(max_features=4, random_state=0).fit(X, y)
+    kept = selector.get_support().sum()
+    assert 1 <= kept <= 4
+    assert selector.coef_.shape == (3, kept)
+    assert selector.get_support()[1]
+
+
+def test_lasso_rejects_a_bad_penalty_grid():
+    X, y = three_class_data()
+    with pytest.raises(ValueError, match="C_grid"):
+        LassoSelector(C_grid=[0.0, 1.0]).fit(X, y)
+
+
+def test_rfe_keeps_the_configured_count():
+    X, y = three_class_data()
+    rfe = recursive_elimination(n_features=3, step=0.2).fit(X, y)
+    assert rfe.get_support().sum() == 3
+
+
+@pytest.mark.parametrize("step", [0, 1.5, -0.1])
+def test_rfe_rejects_a_bad_step(step):
+    with pytest.raises(ValueError, match="step"):
+        recursive_elimination(n_features=3, step=step)
