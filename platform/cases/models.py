@@ -70,10 +70,19 @@ class Case(models.Model):
 
 
 class QCTMeasurement(models.Model):
-    """QCT densitometry of one case: BMD (mg/cm3) and T-score at the four hip sites."""
+    """QCT densitometry of one case: BMD and T-score at the four hip sites.
+
+    BMD is stored as the QCT software reports it: volumetric mg/cm3, or areal DXA-equivalent g/cm2
+    (what CTXA-style hip QCT reports at these sites); `bmd_unit` says which. T-scores are unitless.
+    """
+
+    class BMDUnit(models.TextChoices):
+        MG_PER_CM3 = "mg/cm3", "mg/cm³ (volumetric)"
+        G_PER_CM2 = "g/cm2", "g/cm² (areal, DXA-equivalent)"
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="qct")
     qct_date = models.DateField()
+    bmd_unit = models.CharField(max_length=8, choices=BMDUnit.choices, default=BMDUnit.MG_PER_CM3)
     femoral_neck_bmd = models.FloatField(null=True, blank=True)
     femoral_neck_t = models.FloatField(null=True, blank=True)
     trochanter_bmd = models.FloatField(null=True, blank=True)

@@ -150,8 +150,9 @@ QCT_COLUMNS = ["study_id", "qct_date"] + [f"{site}_{kind}" for site in QCT_SITES
 # A QCT done more than this many days from the CT does not describe the same bone (the paper: within a week);
 # rows further away are still matched to the nearest case, and the gap is stored and shown.
 QCT_MAX_DAYS_FROM_CT = 30
-# Plausible volumetric BMD in mg/cm3 for a hip QCT site.
-BMD_RANGE = (0.0, 2000.0)
+# Plausible BMD at a hip site, per unit: volumetric mg/cm3, or areal (DXA-equivalent) g/cm2.
+BMD_RANGES = {"mg/cm3": (0.0, 2000.0), "g/cm2": (0.0, 3.0)}
+DEFAULT_BMD_UNIT = "mg/cm3"
 
 
 @dataclass
@@ -160,6 +161,7 @@ class QCTRow:
     study_id: str
     qct_date: dt.date
     values: dict[str, float | None]
+    bmd_unit: str = DEFAULT_BMD_UNIT
 
 
 def _parse_float(raw: str, *, line: int, column: str, bounds: tuple[float, float] | None) -> float | None:
@@ -195,11 +197,14 @@ def qct_csv_parse(text: str) -> list[QCTRow]:
             qct_date = dt.date.fromisoformat((record["qct_date"] or "").strip()[:10])
         except ValueError as exc:
             raise ImportRejected(f"row {line}, column qct_date: {record['qct_date']!r} is not a date (YYYY-MM-DD)") from exc
+        unit = (record.get("bmd_unit") or DEFAULT_BMD_UNIT).strip()
+        if unit not in BMD_RANGES:
+            raise ImportRejected(f"row {line}, column bmd_unit: {unit!r} is not one of {', '.join(BMD_RANGES)}")
         values = {
-            c: _parse_float(record[c], line=line, column=c, bounds=T_SCORE_RANGE if c.endswith("_t") else BMD_RANGE)
+            c: _parse_float(record[c], line=line, column=c, bounds=T_SCORE_RANGE if c.endswith("_t") else BMD_RANGES[unit])
             for c in known
         }
-        rows.append(QCTRow(line=line, study_id=study_id, qct_date=qct_date, values=values))
+        rows.append(QCTRow(line=line, study_id=study_id, qct_date=qct_date, values=values, bmd_unit=unit))
     if not rows:
         raise ImportRejected("QCT CSV: no data rows")
     return rows
@@ -227,11 +232,12 @@ def qct_import_csv(*, text: str, actor: Any = None) -> list[QCTMeasurement]:
         case, days = _nearest_case(patients[row.study_id], row.qct_date)
         if case is None:
             raise ImportRejected(f"row {row.line}, column study_id: patient {row.study_id!r} has no CT case")
-        stored.append(qct_set(case=case, qct_date=row.qct_date, values=row.values, days_from_ct=days, actor=actor))
+        stored.append(qct_set(case=case, qct_date=row.qct_date, values={**row.values, "bmd_unit": row.bmd_unit},
+                              days_from_ct=days, actor=actor))
     return stored
 
 
-def qct_set(*, case: Case, qct_date: dt.date, values: dict[str, float | None], days_from_ct: int | None,
+def qct_set(*, case: Case, qct_date: dt.date, values: dict[str, float | str | None], days_from_ct: int | None,
             actor: Any = None) -> QCTMeasurement:
     existing = QCTMeasurement.objects.filter(case=case).first()
     before = model_snapshot(existing) if existing else None

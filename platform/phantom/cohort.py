@@ -18,7 +18,9 @@ from .case import CaseOptions, PhantomCase, generate_case
 MANIFEST_COLUMNS = ("study_id", "sex", "birth_year", "exam_datetime", "scanner_model", "manufacturer", "kvp",
                     "slice_thickness_mm", "dlp_mgycm", "exclusion_reason", "image", "reference_mask",
                     "reader1_mask", "reader2_mask")
-QCT_COLUMNS = ("study_id", "qct_date") + tuple(f"{s}_{k}" for s in ref.QCT_SITES for k in ("bmd", "t"))
+QCT_COLUMNS = ("study_id", "qct_date") + tuple(f"{s}_{k}" for s in ref.QCT_SITES for k in ("bmd", "t")) + ("bmd_unit",)
+# Hip QCT (CTXA-style) reports areal, DXA-equivalent BMD; the column says so to the importer.
+BMD_UNIT = "g/cm2"
 TRUTH_COLUMNS = ("study_id", "bone_status", "age", "scanner", "noise_sd_hu", "ctdi_vol_mgy",
                  "effective_dose_msv", "days_from_ct", "image_density_t", "neck_bv_tv", "osteophytes")
 MAX_CASES = 100_000
@@ -69,7 +71,7 @@ def _write_extras(case: PhantomCase, config: CohortConfig, index: int) -> None:
 def _rows(case: PhantomCase, paths: dict) -> tuple[dict, dict, dict]:
     m = case.metadata
     manifest = {k: m[k] for k in MANIFEST_COLUMNS if k in m} | paths
-    qct = {"study_id": m["study_id"], "qct_date": m["qct_date"]}
+    qct = {"study_id": m["study_id"], "qct_date": m["qct_date"], "bmd_unit": BMD_UNIT}
     for site in ref.QCT_SITES:
         qct[f"{site}_bmd"], qct[f"{site}_t"] = case.qct.bmd[site], case.qct.t_score[site]
     return manifest, qct, {k: m[k] for k in TRUTH_COLUMNS}

@@ -50,3 +50,14 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_stored(api_clien
         assert word in response.json()["detail"]
     assert QCTMeasurement.objects.count() == 0
     assert all(c.__class__.objects.get(pk=c.pk).bone_status == "" for c in two_cases)
+
+
+def test_areal_bmd_is_stored_with_its_unit_and_an_unknown_unit_is_refused(api_client, coordinator, two_cases):
+    header = HEADER.rstrip("\n") + ",bmd_unit\n"
+    bad = header + "P-1,2024-03-04,0.71,-1.2,0.6,-0.8,0.9,-0.2,0.8,-1.4,furlongs\n"
+    response = post_csv(api_client, coordinator, bad)
+    assert response.status_code == 400 and "bmd_unit" in response.json()["detail"]
+    good = header + "P-1,2024-03-04,0.71,-1.2,0.6,-0.8,0.9,-0.2,0.8,-1.4,g/cm2\n"
+    assert post_csv(api_client, coordinator, good).status_code == 201
+    qct = QCTMeasurement.objects.get()
+    assert qct.bmd_unit == "g/cm2" and qct.femoral_neck_bmd == 0.71
