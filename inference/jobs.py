@@ -1,1 +1,24 @@
-"""Job handlers of the inference app (training, segmentation, radiomics, prediction)."""
+"""Job handlers of the inference app. Each is a thin entry point: it calls one service with the job's
+context (progress, log, live chart data, cancellation) and returns what the job page shows as its result."""
+
+from jobs.registry import JobContext, job_handler
+
+from inference.services import segmentation
+
+# Training a full configuration takes hours on a GPU (the paper's 1001 epochs of each stage); a demo
+# training minutes. The limit only stops a run that hangs.
+TRAINING_TIME_LIMIT_S = 24 * 3600
+# Segmenting a cohort: seconds per case; a few hundred cases stay well inside.
+SEGMENT_COHORT_TIME_LIMIT_S = 6 * 3600
+# A crashed worker's training job is retried (attempts) and resumes from its last checkpoint.
+TRAINING_ATTEMPTS = 3
+
+
+@job_handler(segmentation.TRAIN_JOB, queue="gpu", time_limit=TRAINING_TIME_LIMIT_S, max_attempts=TRAINING_ATTEMPTS)
+def train_segmentation(ctx: JobContext) -> dict:
+    return segmentation.segmentation_training_run(ctx)
+
+
+@job_handler(segmentation.SEGMENT_COHORT_JOB, queue="gpu", time_limit=SEGMENT_COHORT_TIME_LIMIT_S)
+def segment_cohort(ctx: JobContext) -> dict:
+    return segmentation.segment_cohort_run(ctx)

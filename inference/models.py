@@ -47,6 +47,9 @@ class ModelVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["family", "number"], name="model_version_unique_number"),
             models.UniqueConstraint(fields=["family"], condition=models.Q(status="active"), name="one_active_per_family"),
+            # One training of a family at a time: a second start fails here even when two requests race.
+            models.UniqueConstraint(fields=["family"], condition=models.Q(status="training"),
+                                    name="one_training_per_family"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,35 @@
+"""Errors a user can cause in the models app, each with the HTTP status its API answers with."""
+
+
+class ModelsError(Exception):
+    """A refused request; nothing was written."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(ModelsError):
+    status_code = 400
+
+
+class NotAllowed(ModelsError):
+    status_code = 403
+
+
+class TrainingInProgress(ModelsError):
+    """A family trains one version at a time."""
+
+    status_code = 409
+
+
+class WrongStatus(ModelsError):
+    status_code = 409
+
+
+class NoActiveModel(ModelsError):
+    """The deployed path needs an active version of a family and there is none."""
+
+    status_code = 409

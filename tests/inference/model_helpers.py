@@ -1,0 +1,79 @@
+"""Helpers for the models app's tests: tiny synthetic hip CTs imported as cases, reference VOIs approved
+through the real reading workflow, a cohort with a split, and a tiny training configuration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import SimpleITK as sitk
+
+# Tiny on purpose: a 4 mm grid holding both femurs, both cascade stages at 4 mm (the design's 1 mm fine
+# stage would make an untrained model's crops the size of the whole CT), and networks a few kilobytes
+# big, so that a whole training job runs in seconds on a CPU core. Nothing here is meant to segment well.
+HIP_SIZE = (64, 48, 36)
+HIP_SPACING = (4.0, 4.0, 4.0)
+TINY_STAGE = {"spacing_mm": 4.0, "patch_size": [16, 16, 16], "base_width": 4, "depth": 2, "patches_per_case": 2, "batch_size": 2}
+
+
+def hip_case(tmp_path: Path, *, seed: int, study_id: str, bone_status: str = "normal",
+             exam: dt.datetime | None = None):
+    """Import a synthetic hip CT as a case; returns (case, its true labels as a uint8 array z,y,x)."""
+    from cases.models import Case
+    from cases.services import case_import
+
+    from inference.ml.segmentation.synthetic import synthetic_hip
+
+    image, labels = synthetic_hip(size=HIP_SIZE, spacing=HIP_SPACING, seed=seed)
+    path = tmp_path / f"{study_id}.nii.gz"
+    sitk.WriteImage(image, str(path))
+    case = case_import(path=path, study_id=study_id, sex="F", birth_year=1950,
+                       metadata={"exam_datetime": exam or dt.datetime(2024, 1, 1 + seed, tzinfo=dt.UTC)}).case
+    Case.objects.filter(pk=case.pk).update(bone_status=bone_status)
+    case.refresh_from_db()
+    return case, sitk.GetArrayFromImage(labels)
+
+
+def reading_team():
+    from accounts.roles import Role
+    from accounts.services import user_create_with_role
+
+    reader = user_create_with_role(username="hip-reader", password="pw", role=Role.READER)
+    senior = user_create_with_role(username="hip-senior", password="pw", role=Role.READER, senior=True)
+    coordinator = user_create_with_role(username="hip-coordinator", password="pw", role=Role.COORDINATOR)
+    return reader, senior, coordinator
+
+
+def approve_reference(case, labels, *, cohort, team) -> None:
+    """Reader draws `labels`, submits, the senior approves: the case gets a reference VOI."""
+    from annotations.labelmaps import labelmap_nifti_bytes
+    from annotations.selectors import case_grid
+    from annotations.services import assignment_create, assignment_submit, review_approve, revision_save
+
+    reader, senior, coordinator = team
+    assignment = assignment_create(case=case, reader=reader, cohort=cohort, created_by=coordinator)
+    revision_save(assignment=assignment, user=reader, content=labelmap_nifti_bytes(labels, grid=case_grid(case)),
+                  filename="voi.nii.gz", base_revision_id=None)
+    assignment_submit(assignment=assignment, user=reader)
+    review_approve(assignment=assignment, reviewer=senior)
+
+
+def split_of(cohort, *, validation_fraction: float = 0.34, test_fraction: float = 0.0):
+    from cases.services import SplitParams, split_create
+
+    return split_create(cohort=cohort, params=SplitParams(seed=7, test_fraction=test_fraction,
+                                                          validation_fraction=validation_fraction, stratify=False))
+
+
+def hip_cohort(tmp_path: Path, *, n: int = 4, with_references: bool = True, name: str = "Hips"):
+    """A cohort of n synthetic hips (classes cycling), each with a reference VOI, and a split."""
+    from cases.services import cohort_create
+
+    classes = ("normal", "osteopenia", "osteoporosis")
+    cases = [hip_case(tmp_path, seed=k, study_id=f"HIP-{k:03d}", bone_status=classes[k % 3]) for k in range(n)]
+    cohort = cohort_create(name=name, cases=[c for c, _ in cases])
+    if with_references:
+        team = reading_team()
+        for case, labels in cases:
+            approve_reference(case, labels, cohort=cohort, team=team)
+    return cohort, split_of(cohort)
