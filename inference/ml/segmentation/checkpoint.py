@@ -1,0 +1,120 @@
+"""Checkpoints that carry everything inference needs to rebuild exactly what was trained.
+
+A checkpoint is a plain dict saved with torch.save and read back with weights_only=True (no pickled code
+runs when a file is loaded). The architecture is named, not pickled: ARCHITECTURES maps the name to a class.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from inference.ml.vbnet import VBNet
+
+ARCHITECTURES = {"VBNet": VBNet}
+STAGES = ("coarse", "fine")
+FORMAT_VERSION = 1
+LABELS = {0: "background", 1: "left proximal femur", 2: "right proximal femur"}
+_SOURCE_FILES = ("../vbnet.py", "cascade.py", "grids.py", "data.py", "training.py", "checkpoint.py")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, unreadable, or not one of ours."""
+
+
+def code_version() -> str:
+    """A fingerprint of the segmentation source code (SHA-256 of the files that define the model)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _SOURCE_FILES:
+        path = here / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return "vbnet-cascade-" + digest.hexdigest()[:12]
+
+
+@dataclass
+class Checkpoint:
+    """One trained stage of the cascade.
+
+    stage: "coarse" (3 classes: background, left, right, on the whole CT) or "fine" (2 classes: background,
+    proximal femur, on a crop around one femur; the side comes from the coarse stage).
+    """
+
+    stage: str
+    architecture: str
+    architecture_args: dict
+    spacing_mm: float
+    patch_size: tuple[int, int, int]
+    hu_window: tuple[float, float]
+    margin_mm: float
+    sliding_overlap: float
+    state_dict: dict
+    epoch: int = 0
+    epochs_total: int = 0
+    seed: int = 0
+    split_id: int | None = None
+    config: dict = field(default_factory=dict)
+    optimizer_state: dict | None = None
+    history: list = field(default_factory=list)
+    code_version: str = field(default_factory=code_version)
+    labels: dict = field(default_factory=lambda: dict(LABELS))
+
+    @property
+    def complete(self) -> bool:
+        return self.epoch >= self.epochs_total > 0
+
+    def build_network(self) -> torch.nn.Module:
+        """The trained network, in eval mode, on the CPU."""
+        network = ARCHITECTURES[self.architecture](**self.architecture_args)
+        network.load_state_dict(self.state_dict)
+        return network.eval()
+
+
+def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
+    """Write atomically: a crash mid-write leaves the previous file intact, never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = asdict(checkpoint) | {"format_version": FORMAT_VERSION}
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(payload, temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint; CheckpointError with the reason when it cannot be used."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"segmentation checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a damaged file; all mean the same here.
+        raise CheckpointError(f"segmentation checkpoint {path} is unreadable or damaged: {error}") from error
+    return _checkpoint_from_payload(payload, path)
+
+
+def _checkpoint_from_payload(payload, path: Path) -> Checkpoint:
+    if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} is not a segmentation checkpoint of format {FORMAT_VERSION}")
+    payload = {k: v for k, v in payload.items() if k != "format_version"}
+    if payload.get("architecture") not in ARCHITECTURES or payload.get("stage") not in STAGES:
+        raise CheckpointError(f"{path} names an unknown architecture or stage")
+    try:
+        checkpoint = Checkpoint(**payload)
+    except TypeError as error:
+        raise CheckpointError(f"{path} lacks fields of a segmentation checkpoint: {error}") from error
+    checkpoint.patch_size = tuple(checkpoint.patch_size)
+    checkpoint.hu_window = tuple(checkpoint.hu_window)
+    checkpoint.labels = {int(k): v for k, v in checkpoint.labels.items()}
+    return checkpoint

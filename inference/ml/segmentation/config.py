@@ -1,0 +1,118 @@
+"""Training and inference settings of the two cascade stages, and the named configurations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+# The paper's optimiser settings (method.md, "Automatic segmentation"): Adam, lr 1e-4, batch 8, 1001 epochs.
+PAPER_LEARNING_RATE = 1e-4
+PAPER_BATCH_SIZE = 8
+PAPER_EPOCHS = 1001
+# Model 1 sees the whole CT at 3 mm, model 2 a crop at 1 mm (method.md).
+COARSE_SPACING_MM = 3.0
+FINE_SPACING_MM = 1.0
+# A window that keeps every bone value and the fat/muscle contrast around the hip; wider windows only add
+# air and metal, which carry no information about where the femur ends.
+HU_WINDOW = (-200.0, 1600.0)
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """How one stage of the cascade is built and trained.
+
+    Args:
+        spacing_mm: isotropic voxel size the stage works at.
+        patch_size: training patch and sliding-window size in voxels (each a multiple of 2**depth).
+        base_width, depth, norm: the VB-Net's arguments.
+        epochs: passes over the training cases; one epoch draws patches_per_case patches per case.
+        foreground_fraction: share of patches centred on the femur; the rest are centred anywhere.
+        margin_mm: margin added around the femur's bounding box when the fine stage crops (fine only).
+        loss: "focal" or "dice_focal".
+        scale_jitter, shift_hu: light augmentation (relative zoom range, intensity shift in HU).
+        validate_every: epochs between validation passes (the last epoch is always validated).
+        sliding_overlap: overlap of neighbouring windows at inference (0 = tiled, 0.5 = half a window).
+    """
+
+    spacing_mm: float
+    patch_size: tuple[int, int, int]
+    base_width: int
+    depth: int
+    epochs: int
+    norm: str = "batch"
+    patches_per_case: int = 8
+    batch_size: int = PAPER_BATCH_SIZE
+    learning_rate: float = PAPER_LEARNING_RATE
+    foreground_fraction: float = 0.67
+    margin_mm: float = 12.0
+    loss: str = "dice_focal"
+    scale_jitter: float = 0.1
+    shift_hu: float = 30.0
+    validate_every: int = 1
+    sliding_overlap: float = 0.25
+
+    def __post_init__(self) -> None:
+        multiple = 2**self.depth
+        if len(self.patch_size) != 3 or any(s <= 0 or s % multiple for s in self.patch_size):
+            raise ValueError(f"patch_size must be 3 positive multiples of {multiple}, got {self.patch_size}")
+        if self.epochs < 1 or self.batch_size < 1 or self.patches_per_case < 1:
+            raise ValueError("epochs, batch_size and patches_per_case must be positive")
+        if not 0.0 <= self.foreground_fraction <= 1.0 or not 0.0 <= self.sliding_overlap < 1.0:
+            raise ValueError("foreground_fraction must lie in [0, 1] and sliding_overlap in [0, 1)")
+        if self.loss not in ("focal", "dice_focal"):
+            raise ValueError(f"loss must be 'focal' or 'dice_focal', got {self.loss!r}")
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    """Both stages plus what the whole run shares (seed, intensity window)."""
+
+    name: str
+    coarse: StageConfig
+    fine: StageConfig
+    seed: int = 0
+    hu_window: tuple[float, float] = HU_WINDOW
+    split_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def with_overrides(self, **changes) -> SegmentationConfig:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SegmentationConfig:
+        stages = {k: StageConfig(**{**data[k], "patch_size": tuple(data[k]["patch_size"])})
+                  for k in ("coarse", "fine")}
+        rest = {k: v for k, v in data.items() if k not in stages}
+        rest["hu_window"] = tuple(rest.get("hu_window", HU_WINDOW))
+        return cls(**rest, **stages)
+
+
+# Small and fast: trains on 2 CPU cores in minutes (bench/train_segmentation_demo.py measures it).
+DEMO = SegmentationConfig(
+    name="demo",
+    coarse=StageConfig(spacing_mm=COARSE_SPACING_MM, patch_size=(48, 48, 48), base_width=8, depth=3,
+                       epochs=12, patches_per_case=8, foreground_fraction=0.5),
+    fine=StageConfig(spacing_mm=FINE_SPACING_MM, patch_size=(48, 48, 48), base_width=8, depth=3,
+                     epochs=12, patches_per_case=8),
+)
+
+# The paper's settings: VB-Net of vbnet.md (width 16, depth 4), 1001 epochs of each stage.
+PAPER = SegmentationConfig(
+    name="paper",
+    coarse=StageConfig(spacing_mm=COARSE_SPACING_MM, patch_size=(96, 96, 96), base_width=16, depth=4,
+                       epochs=PAPER_EPOCHS, norm="batch", foreground_fraction=0.5),
+    fine=StageConfig(spacing_mm=FINE_SPACING_MM, patch_size=(96, 96, 96), base_width=16, depth=4,
+                     epochs=PAPER_EPOCHS, norm="batch", validate_every=10),
+)
+
+CONFIGURATIONS = {"demo": DEMO, "paper": PAPER}
+
+
+def configuration(name: str) -> SegmentationConfig:
+    """The named configuration ("demo" or "paper"); ValueError for any other name."""
+    try:
+        return CONFIGURATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown segmentation configuration {name!r}; choose from {sorted(CONFIGURATIONS)}") from None

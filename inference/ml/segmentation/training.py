@@ -1,0 +1,208 @@
+"""Training of the cascade: the coarse stage, then the fine stage, with a checkpoint after every epoch.
+
+Each epoch draws its random numbers from (seed, stage, epoch) alone, so a run resumed from a checkpoint
+makes the same weights as a run that was never interrupted, and the same seed makes the same weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+import torch
+
+from inference.ml.losses import segmentation_loss
+from inference.ml.segmentation import data
+from inference.ml.segmentation.cascade import predict, segment_image
+from inference.ml.segmentation.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from inference.ml.segmentation.config import SegmentationConfig, StageConfig
+from inference.ml.segmentation.metrics import dice, label_agreement, summarise
+from inference.ml.vbnet import VBNet
+
+Case = tuple[str | Path, str | Path]
+Progress = Callable[[int, int, dict], None]
+STAGE_CLASSES = {"coarse": 3, "fine": 2}
+STAGE_ORDER = ("coarse", "fine")
+
+
+@dataclass
+class TrainingResult:
+    """What a training run produced. completed is False when should_stop() ended it early."""
+
+    completed: bool
+    coarse_checkpoint: Path | None = None
+    fine_checkpoint: Path | None = None
+    epochs_done: int = 0
+    epochs_total: int = 0
+    seconds: float = 0.0
+    validation: dict = field(default_factory=dict)
+    per_case: list = field(default_factory=list)
+
+
+class StopRequested(Exception):
+    """Raised inside the loop when should_stop() says so; never leaves train_segmentation."""
+
+
+def checkpoint_path(out_dir: str | Path, stage: str) -> Path:
+    return Path(out_dir) / f"{stage}.pt"
+
+
+def train_segmentation(config: SegmentationConfig, train_cases: Sequence[Case], val_cases: Sequence[Case],
+                       out_dir: str | Path, *, on_progress: Progress | None = None,
+                       should_stop: Callable[[], bool] | None = None, resume: bool = True) -> TrainingResult:
+    """Train the coarse then the fine VB-Net; checkpoints go to out_dir/coarse.pt and out_dir/fine.pt.
+
+    on_progress(epoch, total, metrics) runs after every epoch (epochs counted over both stages; metrics hold
+    stage, loss and, when validated, val_dice). should_stop() is asked between steps; when it answers True
+    the run returns with completed=False, keeping the last finished epoch's checkpoint for a later resume.
+    With resume=False existing checkpoints are ignored and overwritten.
+    """
+    if not train_cases:
+        raise ValueError("training needs at least one training case")
+    started = time.perf_counter()
+    total = config.coarse.epochs + config.fine.epochs
+    result = TrainingResult(completed=False, epochs_total=total)
+    loop = _Loop(config, out_dir, on_progress or (lambda *a: None), should_stop or (lambda: False), resume)
+    with _deterministic():
+        try:
+            for name in STAGE_ORDER:
+                setattr(result, f"{name}_checkpoint", loop.run_stage(name, train_cases, val_cases))
+        except StopRequested:
+            result.epochs_done, result.seconds = loop.epochs_done, time.perf_counter() - started
+            return result
+    result.completed, result.epochs_done = True, total
+    result.per_case, result.validation = validate_cascade(result.coarse_checkpoint, result.fine_checkpoint,
+                                                          val_cases)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def validate_cascade(coarse_path: Path, fine_path: Path, val_cases: Sequence[Case]) -> tuple[list, dict]:
+    """The full cascade on each validation case: Dice and VD per label on the original grid, and a summary."""
+    coarse, fine = load_checkpoint(coarse_path), load_checkpoint(fine_path)
+    per_case = []
+    for image_path, mask_path in val_cases:
+        image, mask = data.read_case(image_path, mask_path)
+        per_case.append(label_agreement(mask, segment_image(image, coarse, fine)))
+    return per_case, summarise(per_case)
+
+
+class _Loop:
+    def __init__(self, config: SegmentationConfig, out_dir, on_progress, should_stop, resume: bool):
+        self.config, self.out_dir = config, Path(out_dir)
+        self.on_progress, self.should_stop, self.resume = on_progress, should_stop, resume
+        self.epochs_done = 0
+
+    def run_stage(self, name: str, train_cases, val_cases) -> Path:
+        stage: StageConfig = getattr(self.config, name)
+        path = checkpoint_path(self.out_dir, name)
+        offset = 0 if name == "coarse" else self.config.coarse.epochs
+        checkpoint = self._resume_or_start(name, stage, path)
+        self.epochs_done = offset + checkpoint.epoch
+        if checkpoint.complete:
+            return path
+        network, optimiser = self._restore(checkpoint, stage)
+        sampler = data.PatchSampler(volumes=self._volumes(name, train_cases), stage=stage,
+                                    window=self.config.hu_window)
+        validation = self._volumes(name, val_cases) if val_cases else []
+        loss_function = segmentation_loss(stage.loss)
+        steps = math.ceil(len(train_cases) * stage.patches_per_case / stage.batch_size)
+        for epoch in range(checkpoint.epoch + 1, stage.epochs + 1):
+            loss = self._epoch(network, optimiser, loss_function, sampler, steps, (name, epoch))
+            metrics = {"stage": name, "stage_epoch": epoch, "loss": loss}
+            if validation and (epoch % stage.validate_every == 0 or epoch == stage.epochs):
+                metrics["val_dice"] = _stage_dice(network, checkpoint, validation)
+            checkpoint.epoch, checkpoint.history = epoch, [*checkpoint.history, metrics]
+            checkpoint.state_dict = network.state_dict()
+            checkpoint.optimizer_state = optimiser.state_dict()
+            save_checkpoint(checkpoint, path)
+            self.epochs_done = offset + epoch
+            self.on_progress(self.epochs_done, self.config.coarse.epochs + self.config.fine.epochs, metrics)
+        return path
+
+    def _epoch(self, network, optimiser, loss_function, sampler, steps: int, key: tuple[str, int]) -> float:
+        rng = np.random.default_rng([self.config.seed, STAGE_ORDER.index(key[0]), key[1]])
+        torch.manual_seed(int(rng.integers(2**31)))
+        network.train()
+        losses = []
+        for _ in range(steps):
+            if self.should_stop():
+                raise StopRequested
+            images, labels = sampler.batch(rng, getattr(self.config, key[0]).batch_size)
+            optimiser.zero_grad(set_to_none=True)
+            loss = loss_function(network(images), labels)
+            loss.backward()
+            optimiser.step()
+            losses.append(float(loss))
+        return float(np.mean(losses))
+
+    def _resume_or_start(self, name: str, stage: StageConfig, path: Path) -> Checkpoint:
+        if self.resume and path.exists():
+            checkpoint = load_checkpoint(path)
+            if checkpoint.config != self.config.as_dict():
+                raise CheckpointError(f"{path} was trained with another configuration; "
+                                      "start again with resume=False or use another out_dir")
+            return checkpoint
+        torch.manual_seed(self.config.seed + STAGE_ORDER.index(name))
+        network = _build_network(name, stage)
+        return Checkpoint(
+            stage=name, architecture="VBNet", architecture_args=_architecture_args(name, stage),
+            spacing_mm=stage.spacing_mm, patch_size=tuple(stage.patch_size), hu_window=self.config.hu_window,
+            margin_mm=stage.margin_mm, sliding_overlap=stage.sliding_overlap, state_dict=network.state_dict(),
+            epochs_total=stage.epochs, seed=self.config.seed, split_id=self.config.split_id,
+            config=self.config.as_dict())
+
+    def _restore(self, checkpoint: Checkpoint, stage: StageConfig):
+        network = checkpoint.build_network()
+        optimiser = torch.optim.Adam(network.parameters(), lr=stage.learning_rate)
+        if checkpoint.optimizer_state:
+            optimiser.load_state_dict(checkpoint.optimizer_state)
+        return network, optimiser
+
+    def _volumes(self, name: str, cases) -> list[data.Volume]:
+        stage, volumes = getattr(self.config, name), []
+        for image_path, mask_path in cases:
+            image, mask = data.read_case(image_path, mask_path)
+            if name == "coarse":
+                volumes.append(data.coarse_volume(image, mask, stage, self.config.hu_window))
+            else:
+                volumes.extend(data.fine_volumes(image, mask, stage, self.config.hu_window))
+        return volumes
+
+
+def _architecture_args(name: str, stage: StageConfig) -> dict:
+    return {"in_channels": 1, "out_channels": STAGE_CLASSES[name], "base_width": stage.base_width,
+            "depth": stage.depth, "norm": stage.norm}
+
+
+def _build_network(name: str, stage: StageConfig) -> VBNet:
+    return VBNet(**_architecture_args(name, stage))
+
+
+def _stage_dice(network, checkpoint: Checkpoint, volumes: list[data.Volume]) -> float:
+    """Mean Dice per foreground label of the stage's own output on its own grid (a cheap live signal)."""
+    checkpoint.state_dict = network.state_dict()
+    checkpoint._network = network.eval()
+    scores = []
+    for volume in volumes:
+        predicted = predict(checkpoint, volume.image.astype(np.float32)).argmax(axis=0)
+        scores += [dice(volume.labels == k, predicted == k) for k in volume.foreground]
+    checkpoint._network = None
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+@contextlib.contextmanager
+def _deterministic():
+    """Deterministic kernels while training (same seed, same weights on CPU); the caller's setting after."""
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before)
