@@ -3,13 +3,17 @@ context (progress, log, live chart data, cancellation) and returns what the job 
 
 from jobs.registry import JobContext, job_handler
 
-from inference.services import segmentation
+from inference.services import classifier, features, segmentation
 
 # Training a full configuration takes hours on a GPU (the paper's 1001 epochs of each stage); a demo
 # training minutes. The limit only stops a run that hangs.
 TRAINING_TIME_LIMIT_S = 24 * 3600
 # Segmenting a cohort: seconds per case; a few hundred cases stay well inside.
 SEGMENT_COHORT_TIME_LIMIT_S = 6 * 3600
+# Radiomics of one case (both sides, 1,184 features each) takes seconds to a minute.
+EXTRACTION_TIME_LIMIT_S = 30 * 60
+# Extraction of a whole cohort (in parallel children) plus the fits.
+CLASSIFIER_TIME_LIMIT_S = 12 * 3600
 # A crashed worker's training job is retried (attempts) and resumes from its last checkpoint.
 TRAINING_ATTEMPTS = 3
 
@@ -22,3 +26,13 @@ def train_segmentation(ctx: JobContext) -> dict:
 @job_handler(segmentation.SEGMENT_COHORT_JOB, queue="gpu", time_limit=SEGMENT_COHORT_TIME_LIMIT_S)
 def segment_cohort(ctx: JobContext) -> dict:
     return segmentation.segment_cohort_run(ctx)
+
+
+@job_handler(features.EXTRACT_JOB, queue="cpu", time_limit=EXTRACTION_TIME_LIMIT_S)
+def extract_case_features(ctx: JobContext) -> dict:
+    return features.extract_case_run(ctx)
+
+
+@job_handler(classifier.TRAIN_JOB, queue="cpu", time_limit=CLASSIFIER_TIME_LIMIT_S)
+def train_classifier(ctx: JobContext) -> dict:
+    return classifier.classifier_training_run(ctx)

@@ -77,3 +77,74 @@ def hip_cohort(tmp_path: Path, *, n: int = 4, with_references: bool = True, name
         for case, labels in cases:
             approve_reference(case, labels, cohort=cohort, team=team)
     return cohort, split_of(cohort)
+
+
+# --- a small feature set with a planted signal ----------------------------------------------------------
+
+TINY_RADIOMICS_PARAMS = """
+imageType:
+  Original: {}
+featureClass:
+  firstorder:
+setting:
+  binWidth: 25
+"""
+TINY_CLASSIFIER_CONFIG = """
+seed: 3
+classes: [normal, osteopenia, osteoporosis]
+rfe: {n_features: 12, step: 0.2}
+mrmr: {n_features: 8}
+lasso: {max_features: 5}
+forest: {n_estimators: 60}
+"""
+# Bone HU per class: the planted signal (denser bone, higher class index lower HU), far above the noise.
+CLASS_HU = {"normal": 420, "osteopenia": 300, "osteoporosis": 180}
+SMALL_SIZE = (28, 20, 16)
+
+
+def bone_case(tmp_path: Path, *, study_id: str, bone_status: str, seed: int, shuffle_hu: int | None = None):
+    """A small CT with two bone blocks whose HU carries the class (unless shuffle_hu overrides it), and
+    the blocks as the two sides' labels."""
+    import numpy as np
+
+    from cases.models import Case
+    from cases.services import case_import
+
+    rng = np.random.default_rng(seed)
+    nx, ny, nz = SMALL_SIZE
+    hu = CLASS_HU[bone_status] if shuffle_hu is None else shuffle_hu
+    array = np.full((nz, ny, nx), -1000.0)
+    labels = np.zeros((nz, ny, nx), np.uint8)
+    array[:, 2:18, 1:27] = 40
+    for label, (x0, x1) in ((1, (16, 24)), (2, (3, 11))):  # label 1 (left) at +x
+        labels[3:13, 5:15, x0:x1] = label
+        array[3:13, 5:15, x0:x1] = hu
+    array += rng.normal(0, 25, array.shape)
+    image = sitk.GetImageFromArray(array.astype(np.int16))
+    image.SetSpacing((1.0, 1.0, 1.0))
+    path = tmp_path / f"{study_id}.nii.gz"
+    sitk.WriteImage(image, str(path))
+    case = case_import(path=path, study_id=study_id, sex="M", birth_year=1960,
+                       metadata={"exam_datetime": dt.datetime(2024, 2, 1, tzinfo=dt.UTC) + dt.timedelta(days=seed)}).case
+    Case.objects.filter(pk=case.pk).update(bone_status=bone_status)
+    case.refresh_from_db()
+    return case, labels
+
+
+def bone_cohort(tmp_path: Path, *, per_class: int = 6, shuffled: bool = False, name: str = "Bones"):
+    """per_class cases of each class with reference VOIs, split training/validation (stratified)."""
+    import numpy as np
+
+    from cases.services import SplitParams, cohort_create, split_create
+
+    classes = [c for c in CLASS_HU for _ in range(per_class)]
+    rng = np.random.default_rng(11)
+    hus = rng.permutation([CLASS_HU[c] for c in classes]) if shuffled else [None] * len(classes)
+    made = [bone_case(tmp_path, study_id=f"{name[:3].upper()}-{k:03d}", bone_status=c, seed=k,
+                      shuffle_hu=None if hu is None else int(hu)) for k, (c, hu) in enumerate(zip(classes, hus))]
+    cohort = cohort_create(name=name, cases=[c for c, _ in made])
+    team = reading_team()
+    for case, labels in made:
+        approve_reference(case, labels, cohort=cohort, team=team)
+    split = split_create(cohort=cohort, params=SplitParams(seed=5, test_fraction=0.0, validation_fraction=0.34))
+    return cohort, split

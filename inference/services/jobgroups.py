@@ -1,0 +1,53 @@
+"""Waiting for child jobs from inside a job, without ever deadlocking.
+
+A parent job queues its children (they run in parallel on whatever workers serve their queue) and then
+helps: any child still queued is claimed and run in the parent's own process. Claiming is the jobs app's
+conditional UPDATE, so a child runs exactly once whoever gets it first. With a single worker process
+(the embedded default) the parent simply runs them all; with many workers they share the work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from django.utils import timezone
+from jobs.models import Job
+from jobs.registry import JobCancelled, JobContext
+from jobs.services import STALE_AFTER, job_cancel, job_run
+
+# How often the parent looks at children that other workers are running.
+POLL_SECONDS = 1.0
+
+
+def jobs_await(ctx: JobContext, job_ids: Iterable[int], *, percent_from: float, percent_to: float,
+               what: str = "tasks") -> dict[int, Job]:
+    """Run or wait for the jobs until every one has finished; returns them by id.
+
+    The parent's progress bar moves from percent_from to percent_to as they finish. Cancelling the parent
+    cancels the children it has not finished yet.
+    """
+    pending = list(job_ids)
+    total = max(len(pending), 1)
+    try:
+        while True:
+            jobs = Job.objects.in_bulk(pending)
+            done = sum(job.is_finished or _is_stale(job) for job in jobs.values())
+            ctx.progress(percent_from + (percent_to - percent_from) * done / total, f"{what}: {done}/{total} done")
+            queued = [job.pk for job in jobs.values() if job.status == Job.Status.QUEUED]
+            if queued:
+                job_run(job_id=queued[0])  # does nothing if another worker claimed it meanwhile
+                continue
+            if done == len(pending):
+                return jobs
+            time.sleep(POLL_SECONDS)
+    except JobCancelled:
+        for job in Job.objects.filter(pk__in=pending).exclude(status__in=Job.FINISHED):
+            job_cancel(job=job, by=ctx.owner)
+        raise
+
+
+def _is_stale(job: Job) -> bool:
+    # A child whose worker died without its job being failed yet: do not wait for it for ever.
+    return job.status == Job.Status.RUNNING and job.heartbeat_at is not None and \
+        job.heartbeat_at < timezone.now() - STALE_AFTER

@@ -1,0 +1,99 @@
+"""The "Retrain classifier" job on a small synthetic feature set: features extracted by per-case child
+jobs, the pipeline and baseline fitted on the training subset, versions with lineage, predictions."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from jobs.models import Job
+from jobs.services import job_run
+
+from inference.models import FeatureVector, ModelVersion, Prediction
+from inference.services.classifier import classifier_training_start
+from inference.services.errors import InvalidRequest, TrainingInProgress
+
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
+from model_helpers import TINY_CLASSIFIER_CONFIG, TINY_RADIOMICS_PARAMS, bone_cohort, hip_cohort  # noqa: E402
+
+Status = ModelVersion.Status
+
+
+@pytest.fixture(autouse=True)
+def _tiny_settings(settings, tmp_path):
+    params, config = tmp_path / "params.yaml", tmp_path / "classifier.yaml"
+    params.write_text(TINY_RADIOMICS_PARAMS)
+    config.write_text(TINY_CLASSIFIER_CONFIG)
+    settings.RADIOMICS_PARAMS_PATH, settings.CLASSIFIER_CONFIG_PATH = str(params), str(config)
+
+
+def train(cohort, owner, **kw):
+    job = classifier_training_start(owner=owner, cohort=cohort, **kw)
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    return job
+
+
+def test_it_trains_both_models_and_predicts_every_case_of_the_split(db, tmp_path, pi):
+    cohort, split = bone_cohort(tmp_path)
+    job = train(cohort, pi)
+    classifier = ModelVersion.objects.get(family="classifier", job=job)
+    baseline = ModelVersion.objects.get(family="baseline", job=job)
+    assert classifier.status == baseline.status == Status.TRAINED
+    assert classifier.lineage["split_id"] == split.pk and classifier.lineage["mask_source"] == "reference"
+    assert len(classifier.lineage["feature_settings_hash"]) == 64 and classifier.lineage["code_version"]
+    assert {f.role for f in classifier.files.all()} == {"pipeline", "features"}
+    assert 1 <= len(classifier.metrics["selected_features"]) <= 5
+    for version in (classifier, baseline):
+        predictions = Prediction.objects.filter(model_version=version)
+        assert predictions.count() == split.memberships.count()
+        assert {p.subset for p in predictions} == {"training", "validation"}
+        assert all(p.true_class == p.case.bone_status for p in predictions)
+        assert all(abs(sum(p.probabilities.values()) - 1) < 1e-4 for p in predictions)
+
+
+def test_a_planted_signal_gives_a_high_validation_auc(db, tmp_path, pi):
+    cohort, _ = bone_cohort(tmp_path)
+    train(cohort, pi)
+    for family in ("classifier", "baseline"):
+        aucs = ModelVersion.objects.get(family=family).metrics["validation_auc"]
+        assert min(aucs.values()) > 0.9, (family, aucs)
+
+
+def test_shuffled_labels_give_no_signal(db, tmp_path, pi):
+    cohort, _ = bone_cohort(tmp_path, shuffled=True, name="Shuffled")
+    train(cohort, pi)
+    aucs = ModelVersion.objects.get(family="baseline").metrics["validation_auc"]
+    assert sum(aucs.values()) / 3 < 0.85, aucs
+
+
+def test_features_are_extracted_once_per_mask_and_reused(db, tmp_path, pi):
+    cohort, split = bone_cohort(tmp_path)
+    train(cohort, pi)
+    stored = FeatureVector.objects.count()
+    assert stored == 2 * split.memberships.count()  # two sides per case
+    extractions = Job.objects.filter(kind="radiomics.extract_case").count()
+    for version in ModelVersion.objects.all():
+        ModelVersion.objects.filter(pk=version.pk).update(status=Status.RETIRED)
+    train(cohort, pi)
+    assert FeatureVector.objects.count() == stored
+    assert Job.objects.filter(kind="radiomics.extract_case").count() == extractions
+
+
+def test_it_refuses_a_training_subset_without_every_class(db, tmp_path, pi):
+    cohort, _ = hip_cohort(tmp_path, n=3, with_references=False)  # one case per class: training lacks some
+    with pytest.raises(InvalidRequest, match="class"):
+        classifier_training_start(owner=pi, cohort=cohort)
+
+
+def test_it_refuses_predicted_masks_without_an_active_segmentation_model(db, tmp_path, pi):
+    cohort, _ = bone_cohort(tmp_path, per_class=2)
+    with pytest.raises(InvalidRequest, match="active segmentation"):
+        classifier_training_start(owner=pi, cohort=cohort, mask_source="prediction")
+
+
+def test_a_second_classifier_training_is_refused(db, tmp_path, pi):
+    cohort, _ = bone_cohort(tmp_path, per_class=2)
+    classifier_training_start(owner=pi, cohort=cohort)
+    with pytest.raises(TrainingInProgress):
+        classifier_training_start(owner=pi, cohort=cohort)
