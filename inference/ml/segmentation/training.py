@@ -139,7 +139,7 @@ class _Loop:
             loss = loss_function(network(images), labels)
             loss.backward()
             optimiser.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
         return float(np.mean(losses))
 
     def _resume_or_start(self, name: str, stage: StageConfig, path: Path) -> Checkpoint:

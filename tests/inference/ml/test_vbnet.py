@@ -58,7 +58,7 @@ def test_a_few_training_steps_lower_the_loss_on_a_tiny_phantom(norm):
         loss = loss_function(network(image), labels)
         loss.backward()
         optimiser.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     assert losses[-1] < losses[0]
 
 

@@ -1,0 +1,206 @@
+"""The segmentation cascade: checkpoints, training (seed, stop, resume) and inference on any CT grid.
+
+Everything runs on coarse grids (8 mm / 4 mm) with tiny networks so the file takes seconds; the real
+spacings are only configuration.
+"""
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+import torch
+
+from inference.ml.segmentation import (
+    Checkpoint, CheckpointError, SegmentationConfig, StageConfig, configuration, label_agreement,
+    load_checkpoint, segment_image, summarise, train_segmentation,
+)
+from inference.ml.segmentation import data, grids
+from inference.ml.segmentation.checkpoint import save_checkpoint
+from inference.ml.segmentation.synthetic import synthetic_hip
+
+torch.set_num_threads(1)
+SMALL_GRID = {"size": (40, 34, 32), "spacing": (9.0, 9.0, 10.0)}
+
+
+def tiny_config(seed: int = 0, epochs: int = 2) -> SegmentationConfig:
+    def stage(spacing):
+        return StageConfig(spacing_mm=spacing, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=epochs,
+                           patches_per_case=2, batch_size=2, margin_mm=8.0)
+    return SegmentationConfig(name="tiny", coarse=stage(8.0), fine=stage(4.0), seed=seed, split_id=7)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cases")
+    pairs = []
+    for seed in range(3):
+        image, mask = synthetic_hip(**SMALL_GRID, seed=seed)
+        pairs.append((folder / f"ct{seed}.nii.gz", folder / f"mask{seed}.nii.gz"))
+        sitk.WriteImage(image, str(pairs[-1][0]))
+        sitk.WriteImage(mask, str(pairs[-1][1]))
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def trained(cases, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    return train_segmentation(tiny_config(), cases[:2], cases[2:], out), out
+
+
+def test_training_writes_both_checkpoints_with_what_inference_needs(trained):
+    result, _ = trained
+    coarse, fine = load_checkpoint(result.coarse_checkpoint), load_checkpoint(result.fine_checkpoint)
+    assert result.completed and result.epochs_done == 4
+    assert (coarse.stage, coarse.spacing_mm, coarse.architecture_args["out_channels"]) == ("coarse", 8.0, 3)
+    assert (fine.stage, fine.spacing_mm, fine.architecture_args["out_channels"]) == ("fine", 4.0, 2)
+    assert coarse.seed == 0 and coarse.split_id == 7 and coarse.code_version.startswith("vbnet-cascade-")
+    assert coarse.hu_window == tiny_config().hu_window and coarse.optimizer_state and coarse.epoch == 2
+    assert {"dice_mean", "vd_median_cm3"} <= set(result.validation) and len(result.per_case) == 1
+
+
+def test_a_checkpoint_round_trip_rebuilds_an_identical_network(trained, tmp_path):
+    original = load_checkpoint(trained[0].fine_checkpoint)
+    copy = load_checkpoint(save_checkpoint(original, tmp_path / "copy.pt"))
+    patch = torch.randn(1, 1, 16, 16, 16)
+    with torch.inference_mode():
+        assert torch.equal(original.build_network()(patch), copy.build_network()(patch))
+    assert copy.architecture_args == original.architecture_args and copy.patch_size == original.patch_size
+
+
+def test_the_same_seed_gives_the_same_weights_and_another_seed_does_not(cases, trained, tmp_path):
+    again = train_segmentation(tiny_config(seed=0, epochs=2), cases[:2], [], tmp_path / "same")
+    other = train_segmentation(tiny_config(seed=1, epochs=2), cases[:2], [], tmp_path / "other")
+    reference = load_checkpoint(trained[0].fine_checkpoint).state_dict
+    assert all(torch.equal(v, load_checkpoint(again.fine_checkpoint).state_dict[k]) for k, v in reference.items())
+    assert not torch.equal(reference["input_unit.0.weight"],
+                           load_checkpoint(other.fine_checkpoint).state_dict["input_unit.0.weight"])
+
+
+def test_a_stopped_training_resumes_from_its_last_epoch_and_ends_with_the_same_weights(cases, trained, tmp_path):
+    asked = {"count": 0}
+
+    def stop_in_the_second_epoch():
+        asked["count"] += 1
+        return asked["count"] > 3  # two steps per epoch: epoch 1 finishes, epoch 2 is cut short
+
+    stopped = train_segmentation(tiny_config(), cases[:2], [], tmp_path, should_stop=stop_in_the_second_epoch)
+    assert not stopped.completed and stopped.epochs_done == 1
+    assert load_checkpoint(tmp_path / "coarse.pt").epoch == 1
+    epochs_seen = []
+    resumed = train_segmentation(tiny_config(), cases[:2], [], tmp_path,
+                                 on_progress=lambda epoch, total, metrics: epochs_seen.append(epoch))
+    assert resumed.completed and epochs_seen == [2, 3, 4]
+    reference = load_checkpoint(trained[0].fine_checkpoint).state_dict
+    assert all(torch.equal(v, load_checkpoint(resumed.fine_checkpoint).state_dict[k]) for k, v in reference.items())
+
+
+def test_progress_reports_loss_and_validation_dice_for_every_epoch(cases, tmp_path):
+    reports = []
+    train_segmentation(tiny_config(epochs=1), cases[:1], cases[2:], tmp_path,
+                       on_progress=lambda epoch, total, metrics: reports.append((epoch, total, metrics)))
+    assert [(e, t, m["stage"]) for e, t, m in reports] == [(1, 2, "coarse"), (2, 2, "fine")]
+    assert all(np.isfinite(m["loss"]) and 0.0 <= m["val_dice"] <= 1.0 for _, _, m in reports)
+
+
+def test_resuming_with_another_configuration_is_refused(cases, trained):
+    _, out = trained
+    with pytest.raises(CheckpointError, match="another configuration"):
+        train_segmentation(tiny_config(seed=5), cases[:2], [], out)
+
+
+def test_a_missing_checkpoint_gives_a_clear_error(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_a_corrupt_checkpoint_gives_a_clear_error(trained, tmp_path):
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(trained[0].coarse_checkpoint.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match="unreadable or damaged"):
+        load_checkpoint(damaged)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(CheckpointError, match="not a segmentation checkpoint"):
+        load_checkpoint(foreign)
+
+
+@pytest.mark.parametrize(
+    ("origin", "spacing", "direction"),
+    [((0.0, 0.0, 0.0), (9.0, 9.0, 10.0), None),
+     ((-321.5, 47.25, 1203.0), (8.5, 9.5, 7.0), None),
+     ((150.0, 120.0, -140.0), (9.0, 9.0, 10.0), (-1, 0, 0, 0, -1, 0, 0, 0, 1))],
+)
+def test_the_cascade_returns_labels_on_the_input_grid(trained, origin, spacing, direction):
+    image, _ = synthetic_hip(size=(38, 30, 30), spacing=spacing, origin=origin, direction=direction, seed=9)
+    coarse, fine = load_checkpoint(trained[0].coarse_checkpoint), load_checkpoint(trained[0].fine_checkpoint)
+    steps = []
+    mask = segment_image(image, coarse, fine, on_progress=lambda percent, message: steps.append(percent))
+    assert mask.GetPixelID() == sitk.sitkUInt8 and mask.GetSize() == image.GetSize()
+    assert mask.GetOrigin() == image.GetOrigin() and mask.GetSpacing() == image.GetSpacing()
+    assert mask.GetDirection() == image.GetDirection()
+    assert set(np.unique(sitk.GetArrayViewFromImage(mask))) <= {0, 1, 2} and steps[0] == 0
+
+
+def test_the_cascade_refuses_checkpoints_in_the_wrong_order(trained):
+    image, _ = synthetic_hip(size=(8, 8, 8), spacing=(30.0, 30.0, 30.0))
+    coarse, fine = load_checkpoint(trained[0].coarse_checkpoint), load_checkpoint(trained[0].fine_checkpoint)
+    with pytest.raises(ValueError, match="coarse and a fine"):
+        segment_image(image, fine, coarse)
+
+
+def test_a_flipped_scan_direction_gives_the_networks_the_same_lps_volume():
+    plain, _ = synthetic_hip(size=(30, 24, 20), spacing=(10.0, 10.0, 12.0), origin=(0, 0, 0), noise_hu=0)
+    flipped, _ = synthetic_hip(size=(30, 24, 20), spacing=(10.0, 10.0, 12.0), origin=(290, 230, 0),
+                               direction=(-1, 0, 0, 0, -1, 0, 0, 0, 1), noise_hu=0)
+    on_grid = [sitk.GetArrayFromImage(grids.resample(i, grids.grid_over_image(i, 10.0), sitk.sitkLinear))
+               for i in (plain, flipped)]
+    assert on_grid[0].shape == on_grid[1].shape
+    assert np.abs(on_grid[0] - on_grid[1]).max() < 1.0
+
+
+def test_it_rejects_a_mask_on_another_grid(cases, tmp_path):
+    image, mask = synthetic_hip(size=(10, 10, 10), spacing=(30.0, 30.0, 30.0))
+    sitk.WriteImage(mask, str(tmp_path / "mask.nii.gz"))
+    with pytest.raises(ValueError, match="not on the grid"):
+        data.read_case(cases[0][0], tmp_path / "mask.nii.gz")
+
+
+def test_patches_have_the_configured_shape_and_only_known_labels(cases):
+    image, mask = data.read_case(*cases[0])
+    stage = tiny_config().coarse
+    sampler = data.PatchSampler(volumes=[data.coarse_volume(image, mask, stage, (-200.0, 1600.0))], stage=stage,
+                                window=(-200.0, 1600.0))
+    images, labels = sampler.batch(np.random.default_rng(0), 3)
+    assert images.shape == labels.shape == (3, 1, 16, 16, 16)
+    assert set(labels.unique().tolist()) <= {0, 1, 2}
+
+
+def test_volume_difference_is_manual_minus_automatic_in_cm3():
+    reference = sitk.GetImageFromArray(np.zeros((10, 10, 10), dtype=np.uint8))
+    reference.SetSpacing((2.0, 2.0, 2.5))
+    reference[2:6, 2:6, 2:6] = 1  # 64 voxels of 10 mm3
+    predicted = sitk.Image(reference)
+    predicted[2:6, 2:6, 2:4] = 0  # 32 left
+    agreement = label_agreement(reference, predicted)
+    assert agreement[1]["volume_difference_cm3"] == pytest.approx(0.32)
+    assert agreement[1]["dice"] == pytest.approx(2 * 32 / 96)
+    assert agreement[2] == {"dice": 1.0, "volume_difference_cm3": 0.0}
+    assert summarise([agreement])["n"] == 2
+
+
+def test_configurations_are_named_and_bad_stage_settings_raise():
+    assert configuration("paper").coarse.epochs == 1001 and configuration("paper").fine.base_width == 16
+    assert configuration("demo").coarse.learning_rate == 1e-4
+    with pytest.raises(ValueError, match="unknown"):
+        configuration("huge")
+    with pytest.raises(ValueError, match="multiples"):
+        StageConfig(spacing_mm=1.0, patch_size=(20, 16, 16), base_width=4, depth=3, epochs=1)
+    assert SegmentationConfig.from_dict(configuration("demo").as_dict()) == configuration("demo")
+
+
+def test_a_checkpoint_of_an_unknown_stage_is_refused(trained, tmp_path):
+    checkpoint = load_checkpoint(trained[0].coarse_checkpoint)
+    checkpoint.stage = "medium"
+    save_checkpoint(checkpoint, tmp_path / "odd.pt")
+    with pytest.raises(CheckpointError, match="unknown architecture or stage"):
+        load_checkpoint(tmp_path / "odd.pt")
+    assert isinstance(checkpoint, Checkpoint)
