@@ -10,19 +10,18 @@ judged on the cases it was (or was not) trained on.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from django.db.models import Count, FloatField, QuerySet
+from django.db.models import FloatField, QuerySet
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from cases.bone_status import CLASSES
-from cases.models import Cohort, Exclusion, Split, SplitMembership
-from cases.selectors import current_split, split_subsets
+from cases.models import Cohort, Split, SplitMembership
+from cases.selectors import cohort_flow, current_split, split_subsets
 from inference.ml import evaluation
 from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
 
@@ -193,30 +192,15 @@ def cohort_characteristics(*, cohort: Cohort, split: Split | None) -> list[dict]
 
 
 def study_flow(*, cohort: Cohort, split: Split | None) -> dict:
-    """Fig. 1: screened -> excluded by reason -> included -> subsets, counted in the database.
-
-    Counts as the cases app's cohort_flow does (an excluded case counts once, under its first recorded
-    reason), with aggregate queries instead of loading every case, so a 10,000-case cohort stays fast.
-    """
-    screened = cohort.cases.count()
-    first_reason: dict[int, str] = {}
-    for case_id, reason in (Exclusion.objects.filter(case__cohorts=cohort).order_by("id")
-                            .values_list("case_id", "reason")):
-        first_reason.setdefault(case_id, reason)
-    by_reason = Counter(first_reason.values())
-    subsets = Counter()
-    if split is not None:
-        subsets.update(dict(SplitMembership.objects.filter(split=split, case__cohorts=cohort,
-                                                           case__exclusions__isnull=True)
-                            .values_list("subset").annotate(n=Count("case_id", distinct=True))))
+    """Fig. 1: screened -> excluded by reason -> included -> subsets, as the cases app counts it."""
+    flow = cohort_flow(cohort, split)
     return {
         "title": f"Study flow: {cohort.name}",
-        "screened": screened,
-        "excluded": [{"reason": Exclusion.Reason(r).label, "n": by_reason[r]} for r in Exclusion.Reason.values
-                     if by_reason[r]],
-        "included": screened - len(first_reason),
-        "subsets": [{"name": s, "n": subsets.get(s, 0)} for s in SUBSETS],
-        "split": None if split is None else {"id": split.pk, "version": split.version, "locked": split.locked},
+        "screened": flow["screened"],
+        "excluded": [{"reason": r["label"], "n": r["count"]} for r in flow["excluded_by_reason"]],
+        "included": flow["included"],
+        "subsets": [{"name": s["subset"], "n": s["count"]} for s in flow["subsets"]],
+        "split": flow["split"],
     }
 
 

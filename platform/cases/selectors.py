@@ -1,10 +1,11 @@
 """Reads of the cases app."""
 
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import SimpleITK as sitk
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from accounts.roles import Role, has_role
 
@@ -45,36 +46,34 @@ def split_subsets(split: Split) -> dict[int, str]:
 
 def cohort_flow(cohort: Cohort, split: Split | None = None) -> dict:
     """The study flow in numbers (the paper's Fig. 1): screened -> excluded by reason -> included ->
-    training / validation / test, with class counts at each step."""
-    cases = list(cohort.cases.prefetch_related(Prefetch("exclusions", queryset=Exclusion.objects.order_by("id"))))
-    excluded_by_reason: Counter[str] = Counter()
-    included = []
-    for case in cases:
-        reasons = [e.reason for e in case.exclusions.all()]
-        if reasons:
-            excluded_by_reason[reasons[0]] += 1  # a case counts once, under its first recorded reason
-        else:
-            included.append(case)
+    training / validation / test, with class counts at each step. Three flat queries, no model objects,
+    so a 10,000-case cohort stays fast."""
+    status_of = dict(cohort.cases.values_list("pk", "bone_status"))
+    first_reason: dict[int, str] = {}
+    for case_id, reason in Exclusion.objects.filter(case__cohorts=cohort).order_by("id").values_list("case_id", "reason"):
+        first_reason.setdefault(case_id, reason)  # a case counts once, under its first recorded reason
+    excluded_by_reason = Counter(first_reason.values())
+    included = [pk for pk in status_of if pk not in first_reason]
     split = split or current_split(cohort)
     subsets = split_subsets(split) if split else {}
-    flow = {
-        "screened": len(cases),
-        "excluded": sum(excluded_by_reason.values()),
+    return {
+        "screened": len(status_of),
+        "excluded": len(first_reason),
         "excluded_by_reason": [
             {"reason": r, "label": Exclusion.Reason(r).label, "count": excluded_by_reason[r]}
             for r in Exclusion.Reason.values if excluded_by_reason[r]
         ],
         "included": len(included),
-        "included_classes": _class_counts(included),
+        "included_classes": _class_counts(status_of[pk] for pk in included),
         "split": {"id": split.pk, "version": split.version, "locked": split.locked} if split else None,
-        "subsets": [],
+        "subsets": [
+            {"subset": subset, "count": len(members), "classes": _class_counts(status_of[pk] for pk in members)}
+            for subset in SplitMembership.Subset.values
+            for members in [[pk for pk in included if subsets.get(pk) == subset]]
+        ],
     }
-    for subset in SplitMembership.Subset.values:
-        members = [c for c in included if subsets.get(c.pk) == subset]
-        flow["subsets"].append({"subset": subset, "count": len(members), "classes": _class_counts(members)})
-    return flow
 
 
-def _class_counts(cases: list[Case]) -> dict[str, int]:
-    counts = Counter(c.bone_status or "unknown" for c in cases)
+def _class_counts(statuses: Iterable[str]) -> dict[str, int]:
+    counts = Counter(status or "unknown" for status in statuses)
     return {name: counts.get(name, 0) for name in (*CLASSES, "unknown")}
