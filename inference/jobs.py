@@ -3,7 +3,7 @@ context (progress, log, live chart data, cancellation) and returns what the job 
 
 from jobs.registry import JobContext, job_handler
 
-from inference.services import classifier, features, segmentation
+from inference.services import classifier, demo, features, segmentation
 
 # Training a full configuration takes hours on a GPU (the paper's 1001 epochs of each stage); a demo
 # training minutes. The limit only stops a run that hangs.
@@ -36,3 +36,8 @@ def extract_case_features(ctx: JobContext) -> dict:
 @job_handler(classifier.TRAIN_JOB, queue="cpu", time_limit=CLASSIFIER_TIME_LIMIT_S)
 def train_classifier(ctx: JobContext) -> dict:
     return classifier.classifier_training_run(ctx)
+
+
+@job_handler(demo.DEMO_PIPELINE_JOB, queue="gpu", time_limit=TRAINING_TIME_LIMIT_S)
+def demo_pipeline(ctx: JobContext) -> dict:
+    return demo.demo_pipeline_run(ctx)

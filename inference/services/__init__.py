@@ -8,3 +8,10 @@
 - screening: the whole deployed path on one CT (the `screen` command and the bench).
 - demo: the demo pipeline (train, segment, classify, promote) the `load_demo` command starts.
 """
+
+
+def demo_pipeline_start(*, owner, **kwargs):
+    """Queue the demo's model pipeline (see inference.services.demo); returns its Job."""
+    from .demo import demo_pipeline_start as start
+
+    return start(owner=owner, **kwargs)

@@ -148,3 +148,19 @@ def bone_cohort(tmp_path: Path, *, per_class: int = 6, shuffled: bool = False, n
         approve_reference(case, labels, cohort=cohort, team=team)
     split = split_create(cohort=cohort, params=SplitParams(seed=5, test_fraction=0.0, validation_fraction=0.34))
     return cohort, split
+
+
+def trained_segmentation(cohort, owner, *, promote: bool = True):
+    """A tiny segmentation version trained by the real job on the cohort (promoted by `owner`, a PI)."""
+    from jobs.services import job_run
+
+    from inference.models import ModelVersion
+    from inference.services.segmentation import segmentation_training_start
+    from inference.services.versions import model_version_promote
+
+    job = segmentation_training_start(owner=owner, cohort=cohort, config_name="demo", epochs=1,
+                                      stage_overrides=TINY_STAGE)
+    job_run(job_id=job.pk)
+    version = ModelVersion.objects.get(job=job)
+    assert version.status == "trained", job.error
+    return model_version_promote(version=version, actor=owner) if promote else version

@@ -189,7 +189,7 @@ def test_volume_difference_is_manual_minus_automatic_in_cm3():
 
 def test_configurations_are_named_and_bad_stage_settings_raise():
     assert configuration("paper").coarse.epochs == 1001 and configuration("paper").fine.base_width == 16
-    assert configuration("demo").coarse.learning_rate == 1e-4
+    assert configuration("paper").coarse.learning_rate == 1e-4
     with pytest.raises(ValueError, match="unknown"):
         configuration("huge")
     with pytest.raises(ValueError, match="multiples"):

@@ -1,0 +1,62 @@
+"""The demo's model pipeline as one background job: retrain segmentation (demo configuration) -> promote
+-> segment the cohort -> retrain the classifier on the predicted masks -> promote both scored models.
+
+Each step is its own job (its progress, log and chart show on /jobs/ as usual); this job starts them one
+after the other and waits for each (running it itself when no other worker has taken it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cases.models import Cohort
+from django.db import transaction
+from jobs.models import Job
+from jobs.registry import JobContext
+from jobs.services import job_start
+
+from inference.models import ModelVersion
+
+from .classifier import classifier_training_start
+from .errors import InvalidRequest
+from .jobgroups import jobs_await
+from .segmentation import segment_cohort_start, segmentation_training_start
+from .versions import model_version_promote
+
+DEMO_PIPELINE_JOB = "models.demo_pipeline"
+DEMO_COHORT = "Demo study"
+Family = ModelVersion.Family
+
+
+@transaction.atomic
+def demo_pipeline_start(*, owner: Any, cohort: Cohort | None = None, config_name: str = "demo",
+                        epochs: int | None = None) -> Job:
+    """Queue the whole model pipeline for the demo cohort (default: "Demo study", else the newest cohort).
+    The owner must be a PI: the pipeline promotes the versions it trains in the owner's name."""
+    cohort = cohort or Cohort.objects.filter(name=DEMO_COHORT).first() or Cohort.objects.order_by("-pk").first()
+    if cohort is None:
+        raise InvalidRequest("there is no cohort to train on")
+    return job_start(kind=DEMO_PIPELINE_JOB, owner=owner,
+                     params={"cohort_id": cohort.pk, "config_name": config_name, "epochs": epochs})
+
+
+def demo_pipeline_run(ctx: JobContext) -> dict:
+    owner, cohort = ctx.owner, Cohort.objects.get(pk=ctx.params["cohort_id"])
+    training = segmentation_training_start(owner=owner, cohort=cohort, config_name=ctx.params["config_name"],
+                                           epochs=ctx.params.get("epochs"))
+    _await(ctx, training, 0, 70, "segmentation training")
+    segmentation = model_version_promote(version=ModelVersion.objects.get(job=training), actor=owner)
+    _await(ctx, segment_cohort_start(owner=owner, cohort=cohort, version=segmentation), 70, 85, "segmenting the cohort")
+    classifying = classifier_training_start(owner=owner, cohort=cohort)
+    _await(ctx, classifying, 85, 100, "classifier training")
+    promoted = [model_version_promote(version=v, actor=owner) for v in ModelVersion.objects.filter(job=classifying)]
+    return {"segmentation_version": segmentation.number,
+            **{f"{v.family}_version": v.number for v in promoted}}
+
+
+def _await(ctx: JobContext, job: Job, start: float, stop: float, what: str) -> Job:
+    finished = jobs_await(ctx, [job.pk], percent_from=start, percent_to=stop, what=what)[job.pk]
+    if finished.status != Job.Status.SUCCEEDED:
+        raise RuntimeError(f"{what} (job {job.pk}) {finished.status}: {finished.error[:500]}")
+    ctx.log(f"{what}: done (job {job.pk})")
+    return finished
