@@ -196,6 +196,8 @@ def _fit(rows: list[_Row], *, config_data: dict, settings_hash: str) -> dict:
     training = [r for r in rows if r.subset == "training" and r.case.bone_status in CLASSES]
     validation = [r for r in rows if r.subset == "validation" and r.case.bone_status in CLASSES]
     labels = [r.case.bone_status for r in training]
+    if not training:
+        raise ValueError("no training case has features from its masks (see the log for the cases left out)")
     radiomics = fit_radiomics_model([r.features for r in training], labels, config=config,
                                     feature_names=list(training[0].features) if training else None,
                                     settings_hash=settings_hash)

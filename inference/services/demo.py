@@ -30,20 +30,22 @@ Family = ModelVersion.Family
 
 @transaction.atomic
 def demo_pipeline_start(*, owner: Any, cohort: Cohort | None = None, config_name: str = "demo",
-                        epochs: int | None = None) -> Job:
+                        epochs: int | None = None, stage_overrides: dict | None = None) -> Job:
     """Queue the whole model pipeline for the demo cohort (default: "Demo study", else the newest cohort).
     The owner must be a PI: the pipeline promotes the versions it trains in the owner's name."""
     cohort = cohort or Cohort.objects.filter(name=DEMO_COHORT).first() or Cohort.objects.order_by("-pk").first()
     if cohort is None:
         raise InvalidRequest("there is no cohort to train on")
     return job_start(kind=DEMO_PIPELINE_JOB, owner=owner,
-                     params={"cohort_id": cohort.pk, "config_name": config_name, "epochs": epochs})
+                     params={"cohort_id": cohort.pk, "config_name": config_name, "epochs": epochs,
+                             "stage_overrides": stage_overrides or {}})
 
 
 def demo_pipeline_run(ctx: JobContext) -> dict:
     owner, cohort = ctx.owner, Cohort.objects.get(pk=ctx.params["cohort_id"])
     training = segmentation_training_start(owner=owner, cohort=cohort, config_name=ctx.params["config_name"],
-                                           epochs=ctx.params.get("epochs"))
+                                           epochs=ctx.params.get("epochs"),
+                                           stage_overrides=ctx.params.get("stage_overrides"))
     _await(ctx, training, 0, 70, "segmentation training")
     segmentation = model_version_promote(version=ModelVersion.objects.get(job=training), actor=owner)
     _await(ctx, segment_cohort_start(owner=owner, cohort=cohort, version=segmentation), 70, 85, "segmenting the cohort")
@@ -57,6 +59,7 @@ def demo_pipeline_run(ctx: JobContext) -> dict:
 def _await(ctx: JobContext, job: Job, start: float, stop: float, what: str) -> Job:
     finished = jobs_await(ctx, [job.pk], percent_from=start, percent_to=stop, what=what)[job.pk]
     if finished.status != Job.Status.SUCCEEDED:
-        raise RuntimeError(f"{what} (job {job.pk}) {finished.status}: {finished.error[:500]}")
+        reason = finished.error.strip().splitlines()[-1] if finished.error.strip() else "no reason recorded"
+        raise RuntimeError(f"{what} (job {job.pk}) {finished.status}: {reason}")
     ctx.log(f"{what}: done (job {job.pk})")
     return finished

@@ -1,0 +1,163 @@
+"""The models API under /api/models/: one class per operation, each with its own input and output
+serializers. Reading needs a PI, coordinator or admin; starting jobs a PI or admin; promoting a PI."""
+
+from __future__ import annotations
+
+from accounts.permissions import HasRole
+from accounts.roles import Role
+from cases.models import Cohort
+from django.shortcuts import get_object_or_404
+from jobs.apis import JobOutputSerializer
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inference import selectors
+from inference.models import ModelFile, ModelVersion
+from inference.services import classifier, segmentation
+from inference.services.errors import ModelsError
+from inference.services.versions import model_version_promote, model_version_retire
+
+VIEWERS = HasRole(Role.PI, Role.COORDINATOR, Role.ADMIN)
+JOB_STARTERS = HasRole(Role.PI, Role.ADMIN)
+PROMOTERS = HasRole(Role.PI)
+
+
+class ModelsApi(APIView):
+    """Turns the services' domain errors into their HTTP answers with a readable `detail`."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, ModelsError):
+            return Response({"detail": exc.message}, status=exc.status_code)
+        return super().handle_exception(exc)
+
+
+class ModelFileOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelFile
+        fields = ["role", "sha256", "size_bytes", "created_at"]
+
+
+class ModelVersionOutputSerializer(serializers.ModelSerializer):
+    files = ModelFileOutputSerializer(many=True, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    promoted_by = serializers.CharField(source="promoted_by.username", default=None)
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "family", "number", "status", "name", "split", "parent", "job", "created_by", "created_at",
+                  "promoted_by", "promoted_at", "lineage", "metrics", "config", "files"]
+
+
+class ModelVersionListApi(generics.ListAPIView):
+    permission_classes = [VIEWERS]
+    serializer_class = ModelVersionOutputSerializer
+    filterset_fields = ["family", "status"]
+
+    def get_queryset(self):
+        return (ModelVersion.objects.select_related("created_by", "promoted_by").prefetch_related("files")
+                .order_by("family", "-number"))
+
+
+class ModelVersionDetailApi(generics.RetrieveAPIView):
+    permission_classes = [VIEWERS]
+    serializer_class = ModelVersionOutputSerializer
+    queryset = ModelVersion.objects.prefetch_related("files")
+
+
+class ModelVersionPromoteApi(ModelsApi):
+    permission_classes = [PROMOTERS]
+
+    def post(self, request, pk: int):
+        version = model_version_promote(version=get_object_or_404(ModelVersion, pk=pk), actor=request.user)
+        return Response(ModelVersionOutputSerializer(version).data)
+
+
+class ModelVersionRetireApi(ModelsApi):
+    permission_classes = [PROMOTERS]
+
+    def post(self, request, pk: int):
+        version = model_version_retire(version=get_object_or_404(ModelVersion, pk=pk), actor=request.user)
+        return Response(ModelVersionOutputSerializer(version).data)
+
+
+def _started(job) -> Response:
+    return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class JobStartApi(ModelsApi):
+    """Base of the job-starting endpoints: a PI or admin, and the subclass's InputSerializer."""
+
+    permission_classes = [JOB_STARTERS]
+    InputSerializer: type[serializers.Serializer]
+
+    def _input(self, request) -> dict:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class SegmentationTrainApi(JobStartApi):
+    """Start "Retrain segmentation" on the cohort's current split. 409 while one is training."""
+
+    class InputSerializer(serializers.Serializer):
+        cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
+        config_name = serializers.ChoiceField(choices=["demo", "paper"], default="demo")
+        epochs = serializers.IntegerField(min_value=1, max_value=5000, required=False)
+
+    def post(self, request):
+        data = self._input(request)
+        return _started(segmentation.segmentation_training_start(
+            owner=request.user, cohort=data["cohort"], config_name=data["config_name"], epochs=data.get("epochs")))
+
+
+class SegmentCohortApi(JobStartApi):
+    """Start "Segment cohort" with the active segmentation model (or the version given)."""
+
+    class InputSerializer(serializers.Serializer):
+        cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
+        model_version = serializers.PrimaryKeyRelatedField(
+            queryset=ModelVersion.objects.filter(family=ModelVersion.Family.SEGMENTATION), required=False)
+
+    def post(self, request):
+        data = self._input(request)
+        return _started(segmentation.segment_cohort_start(owner=request.user, cohort=data["cohort"],
+                                                          version=data.get("model_version")))
+
+
+class ClassifierTrainApi(JobStartApi):
+    """Start "Retrain classifier" (radiomics RF + baseline) on the cohort's current split."""
+
+    class InputSerializer(serializers.Serializer):
+        cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
+        mask_source = serializers.ChoiceField(choices=["auto", "prediction", "reference"], default="auto")
+        sides = serializers.ListField(child=serializers.ChoiceField(choices=["left", "right"]), required=False,
+                                      allow_empty=False)
+
+    def post(self, request):
+        data = self._input(request)
+        return _started(classifier.classifier_training_start(owner=request.user, cohort=data["cohort"],
+                                                             mask_source=data["mask_source"], sides=data.get("sides")))
+
+
+class CasePredictionsApi(ModelsApi):
+    """A case's bone-status predictions and segmentations."""
+
+    permission_classes = [VIEWERS]
+
+    def get(self, request, case_id: int):
+        from cases.models import Case
+
+        case = get_object_or_404(Case, pk=case_id)
+        return Response({
+            "case": case.pk,
+            "predictions": [{"model_version": p.model_version_id, "family": p.model_version.family,
+                             "number": p.model_version.number, "status": p.model_version.status,
+                             "mask_source": p.mask_source, "probabilities": p.probabilities,
+                             "predicted_class": p.predicted_class, "true_class": p.true_class, "subset": p.subset}
+                            for p in selectors.case_predictions(case)],
+            "segmentations": [{"id": s.pk, "model_version": s.model_version_id, "number": s.model_version.number,
+                               "mask_sha256": s.mask_sha256, "voxels": s.voxels, "dice": s.dice,
+                               "volume_difference_cm3": s.volume_difference_cm3}
+                              for s in selectors.case_segmentations(case)],
+        })
