@@ -3,20 +3,20 @@ serializers. Reading needs a PI, coordinator or admin; starting jobs a PI or adm
 
 from __future__ import annotations
 
-from accounts.permissions import HasRole
-from accounts.roles import Role
-from cases.models import Cohort
 from django.shortcuts import get_object_or_404
-from jobs.apis import JobOutputSerializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import HasRole
+from accounts.roles import Role
+from cases.models import Cohort
 from inference import selectors
 from inference.models import ModelFile, ModelVersion
 from inference.services import classifier, segmentation
 from inference.services.errors import ModelsError
 from inference.services.versions import model_version_promote, model_version_retire
+from jobs.apis import JobOutputSerializer
 
 VIEWERS = HasRole(Role.PI, Role.COORDINATOR, Role.ADMIN)
 JOB_STARTERS = HasRole(Role.PI, Role.ADMIN)

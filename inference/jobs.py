@@ -1,9 +1,8 @@
 """Job handlers of the inference app. Each is a thin entry point: it calls one service with the job's
 context (progress, log, live chart data, cancellation) and returns what the job page shows as its result."""
 
-from jobs.registry import JobContext, job_handler
-
 from inference.services import classifier, demo, features, segmentation
+from jobs.registry import JobContext, job_handler
 
 # Training a full configuration takes hours on a GPU (the paper's 1001 epochs of each stage); a demo
 # training minutes. The limit only stops a run that hangs.

@@ -6,10 +6,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from cases.models import Case, Cohort, Split
-from cases.selectors import current_split
 from django.db.models import QuerySet
 
+from cases.models import Case, Cohort, Split
+from cases.selectors import current_split
 from inference.models import FeatureVector, ModelFile, ModelVersion, Prediction, SegmentationPrediction
 from inference.services.errors import InvalidRequest, NoActiveModel
 from inference.services.files import file_sha256

@@ -7,22 +7,22 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from accounts.permissions import role_required
-from accounts.roles import Role, has_role
-from cases.models import Case, Cohort
-from cases.selectors import case_image
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from jobs.models import Job
 
+from accounts.permissions import role_required
+from accounts.roles import Role, has_role
+from cases.models import Case, Cohort
+from cases.selectors import case_image
 from inference import selectors
 from inference.models import ModelVersion, SegmentationPrediction
 from inference.services import classifier, segmentation
 from inference.services.errors import ModelsError
 from inference.services.versions import model_version_promote, model_version_retire
+from jobs.models import Job
 
 VIEWERS = (Role.PI, Role.COORDINATOR, Role.ADMIN)
 JOB_STARTERS = (Role.PI, Role.ADMIN)

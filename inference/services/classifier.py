@@ -15,21 +15,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cases.bone_status import CLASSES
-from cases.models import Case, Cohort
 from django.conf import settings as django_settings
 from django.db import transaction
+
+from cases.bone_status import CLASSES
+from cases.models import Case, Cohort
+from inference import selectors
+from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext
 from jobs.services import job_start
 
-from inference import selectors
-from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
-
 from . import features
 from .errors import InvalidRequest
 from .jobgroups import jobs_await
-from .versions import model_version_attach_job, model_version_create, model_version_fail, model_version_mark_trained
+from .versions import (
+    model_version_attach_job,
+    model_version_create,
+    model_version_fail,
+    model_version_mark_trained,
+)
 from .workdirs import job_work_dir, job_work_dir_remove
 
 TRAIN_JOB = "classifier.train"

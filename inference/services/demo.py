@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.models import Cohort
 from django.db import transaction
+
+from cases.models import Cohort
+from inference.models import ModelVersion
 from jobs.models import Job
 from jobs.registry import JobContext
 from jobs.services import job_start
-
-from inference.models import ModelVersion
 
 from .classifier import classifier_training_start
 from .errors import InvalidRequest

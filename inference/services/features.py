@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import SimpleITK as sitk
-from cases.models import Case
-from cases.selectors import case_image
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
-from jobs.registry import JobContext
 
+from cases.models import Case
+from cases.selectors import case_image
 from inference import selectors
 from inference.models import FeatureVector, ModelVersion, SegmentationPrediction
+from jobs.registry import JobContext
 
 from .errors import InvalidRequest
 

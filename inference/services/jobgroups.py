@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 
 from django.utils import timezone
+
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext
 from jobs.services import STALE_AFTER, job_cancel, job_run

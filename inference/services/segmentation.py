@@ -16,20 +16,25 @@ from typing import Any
 
 import numpy as np
 import SimpleITK as sitk
-from cases.models import Case, Cohort
-from cases.selectors import case_image, case_volume_path
 from django.core.files import File
 from django.db import IntegrityError, transaction
+
+from cases.models import Case, Cohort
+from cases.selectors import case_image, case_volume_path
+from inference import selectors
+from inference.models import ModelVersion, SegmentationPrediction
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext
 from jobs.services import job_start
 
-from inference import selectors
-from inference.models import ModelVersion, SegmentationPrediction
-
 from .errors import InvalidRequest
 from .files import file_sha256
-from .versions import model_version_attach_job, model_version_create, model_version_fail, model_version_mark_trained
+from .versions import (
+    model_version_attach_job,
+    model_version_create,
+    model_version_fail,
+    model_version_mark_trained,
+)
 from .workdirs import job_work_dir, job_work_dir_remove
 
 TRAIN_JOB = "segmentation.train"
@@ -125,7 +130,12 @@ def _case_pairs(rows: list[dict]) -> list[tuple[Path, Path]]:
 
 def segmentation_training_run(ctx: JobContext) -> dict:
     """The job's body: train (or resume), then store the checkpoints as the version's files."""
-    from inference.ml.segmentation import SegmentationConfig, checkpoint_path, code_version, train_segmentation
+    from inference.ml.segmentation import (
+        SegmentationConfig,
+        checkpoint_path,
+        code_version,
+        train_segmentation,
+    )
 
     version = ModelVersion.objects.get(pk=ctx.params["model_version_id"])
     if version.status != ModelVersion.Status.TRAINING:  # a redelivered job whose work is already done

@@ -11,17 +11,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from accounts.audit import audit_log
-from accounts.roles import Role, has_role
-from cases.models import Split
-from cases.services import split_lock
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from jobs.models import Job
 
+from accounts.audit import audit_log
+from accounts.roles import Role, has_role
+from cases.models import Split
+from cases.services import split_lock
 from inference.models import ModelFile, ModelVersion
+from jobs.models import Job
 
 from .errors import InvalidRequest, NotAllowed, TrainingInProgress, WrongStatus
 from .files import file_sha256

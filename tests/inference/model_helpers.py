@@ -21,7 +21,6 @@ def hip_case(tmp_path: Path, *, seed: int, study_id: str, bone_status: str = "no
     """Import a synthetic hip CT as a case; returns (case, its true labels as a uint8 array z,y,x)."""
     from cases.models import Case
     from cases.services import case_import
-
     from inference.ml.segmentation.synthetic import synthetic_hip
 
     image, labels = synthetic_hip(size=HIP_SIZE, spacing=HIP_SPACING, seed=seed)
@@ -141,7 +140,7 @@ def bone_cohort(tmp_path: Path, *, per_class: int = 6, shuffled: bool = False, n
     rng = np.random.default_rng(11)
     hus = rng.permutation([CLASS_HU[c] for c in classes]) if shuffled else [None] * len(classes)
     made = [bone_case(tmp_path, study_id=f"{name[:3].upper()}-{k:03d}", bone_status=c, seed=k,
-                      shuffle_hu=None if hu is None else int(hu)) for k, (c, hu) in enumerate(zip(classes, hus))]
+                      shuffle_hu=None if hu is None else int(hu)) for k, (c, hu) in enumerate(zip(classes, hus, strict=True))]
     cohort = cohort_create(name=name, cases=[c for c, _ in made])
     team = reading_team()
     for case, labels in made:
@@ -152,11 +151,10 @@ def bone_cohort(tmp_path: Path, *, per_class: int = 6, shuffled: bool = False, n
 
 def trained_segmentation(cohort, owner, *, promote: bool = True):
     """A tiny segmentation version trained by the real job on the cohort (promoted by `owner`, a PI)."""
-    from jobs.services import job_run
-
     from inference.models import ModelVersion
     from inference.services.segmentation import segmentation_training_start
     from inference.services.versions import model_version_promote
+    from jobs.services import job_run
 
     job = segmentation_training_start(owner=owner, cohort=cohort, config_name="demo", epochs=1,
                                       stage_overrides=TINY_STAGE)

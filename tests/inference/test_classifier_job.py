@@ -5,12 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from jobs.models import Job
-from jobs.services import job_run
 
 from inference.models import FeatureVector, ModelVersion, Prediction
 from inference.services.classifier import classifier_training_start
 from inference.services.errors import InvalidRequest, TrainingInProgress
+from jobs.models import Job
+from jobs.services import job_run
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
 from model_helpers import TINY_CLASSIFIER_CONFIG, TINY_RADIOMICS_PARAMS, bone_cohort, hip_cohort  # noqa: E402

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import SimpleITK as sitk
 from django.core.management import CommandError, call_command
-from jobs.services import job_run
 
 from inference.models import ModelVersion
 from inference.services.classifier import classifier_training_start
 from inference.services.versions import model_version_promote
+from jobs.services import job_run
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
 from model_helpers import (  # noqa: E402

@@ -4,14 +4,20 @@ classifier on the predicted masks -> promote; every step a job of its own."""
 import sys
 from pathlib import Path
 
+from inference.models import ModelVersion, Prediction, SegmentationPrediction
+from inference.services import demo_pipeline_start
 from jobs.models import Job
 from jobs.services import job_run
 
-from inference.models import ModelVersion, Prediction, SegmentationPrediction
-from inference.services import demo_pipeline_start
-
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import TINY_CLASSIFIER_CONFIG, TINY_RADIOMICS_PARAMS, TINY_STAGE, hip_case, reading_team, approve_reference  # noqa: E402,E501
+from model_helpers import (  # noqa: E402,E501
+    TINY_CLASSIFIER_CONFIG,
+    TINY_RADIOMICS_PARAMS,
+    TINY_STAGE,
+    approve_reference,
+    hip_case,
+    reading_team,
+)
 
 
 def perfect_segmenter(cases_and_labels):
@@ -20,6 +26,7 @@ def perfect_segmenter(cases_and_labels):
     import hashlib
 
     import SimpleITK as sitk
+
     from cases.selectors import case_image
 
     def key(image):
@@ -37,6 +44,7 @@ def perfect_segmenter(cases_and_labels):
 
 def test_the_pipeline_leaves_active_models_and_predictions(db, tmp_path, settings, pi, monkeypatch):
     import torch
+
     from cases.services import SplitParams, cohort_create, split_create
 
     torch.set_num_threads(1)

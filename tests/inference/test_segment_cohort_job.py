@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import SimpleITK as sitk
-from jobs.models import Job
-from jobs.services import job_run
 
 from inference.models import SegmentationPrediction
 from inference.services.errors import NoActiveModel
 from inference.services.segmentation import segment_cohort_start
+from jobs.models import Job
+from jobs.services import job_run
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
 from model_helpers import hip_cohort, trained_segmentation  # noqa: E402

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from jobs.models import Job
-from jobs.registry import JobCancelled, JobContext, job_kind
-from jobs.services import job_run
 
 from inference.models import ModelVersion
 from inference.services.errors import InvalidRequest, TrainingInProgress
 from inference.services.segmentation import segmentation_training_start
+from jobs.models import Job
+from jobs.registry import JobCancelled, JobContext, job_kind
+from jobs.services import job_run
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
 from model_helpers import TINY_STAGE, hip_cohort  # noqa: E402
