@@ -108,6 +108,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stroke-steps", type=int, default=30)
     parser.add_argument("--screenshot", default=None, help="PNG of the viewer after the last save")
+    parser.add_argument("--query", default="", help="appended to the page URL, e.g. '?labelmapImageMapper'")
     args = parser.parse_args()
     if not (ROOT / "frontend" / "dist" / "viewer" / "viewer.js").exists():
         sys.exit("Build the viewer first: cd frontend && npm ci && npm run build")
@@ -119,7 +120,7 @@ def main() -> None:
                 loads = []
                 for _ in range(args.runs):
                     page = browser.new_page(viewport={"width": 1400, "height": 850})
-                    loads.append(one_load(page, url, stroke_steps=args.stroke_steps, screenshot=args.screenshot))
+                    loads.append(one_load(page, url + args.query, stroke_steps=args.stroke_steps, screenshot=args.screenshot))
                     page.close()
                 summarise(slices, loads)
             finally:

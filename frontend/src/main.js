@@ -158,13 +158,15 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   const counter = new SegmentCounter({ labels, dims: meta.size, segments: SEGMENTS.map((s) => s.index) });
   counter.recountAll();
   mark('counted');
+  let editor = null;
   const saver = new Saver({
     api, labels, baseRevisionId,
+    isEditing: () => Boolean(editor?.armed),
     onState: (s) => controls.showSaveState(s),
     onSaved: (revision) => controls.revisionSaved(revision),
     onConflict: (detail) => controls.showConflict(detail),
   });
-  const editor = new Editor({ engine, toolGroup, labels, meta, counter, saver, readOnly: config.readOnly });
+  editor = new Editor({ engine, toolGroup, labels, meta, counter, saver, readOnly: config.readOnly });
   controls.attach({ api, editor, saver, counter });
   VIEWS.forEach((v) => watchStrokeLatency(engine.getViewport(v.id).element));
   editor.selectTool(config.readOnly ? null : 'Brush');

@@ -10,7 +10,8 @@ import { mark, record } from './timings.js';
 export const AUTOSAVE_INTERVAL_MS = 4000;
 
 export class Saver {
-  constructor({ api, labels, baseRevisionId, onState, onSaved, onConflict }) {
+  constructor({ api, labels, baseRevisionId, onState, onSaved, onConflict, isEditing = () => false }) {
+    this.isEditing = isEditing;
     this.api = api;
     this.labels = labels;
     this.baseRevisionId = baseRevisionId;
@@ -61,7 +62,8 @@ export class Saver {
   }
 
   autosave() {
-    if (this.dirty && !this.saving && !this.conflict) {
+    // Never mid-stroke: the revision would hold half a stroke and miss its edit count.
+    if (this.dirty && !this.saving && !this.conflict && !this.isEditing()) {
       this.save().catch(() => {});
     }
   }
