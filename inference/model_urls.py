@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", views.model_list, name="models"),
     path("versions/<int:pk>/", views.version_detail, name="version"),
+    path("versions/<int:pk>/files/<slug:role>/", views.version_file, name="version-file"),
     path("versions/<int:pk>/promote/", views.version_promote, name="version-promote"),
     path("versions/<int:pk>/retire/", views.version_retire, name="version-retire"),
     path("train/segmentation/", views.segmentation_train, name="segmentation-train"),

@@ -56,6 +56,20 @@ def version_detail(request, pk: int):
     })
 
 
+@role_required(*VIEWERS)
+def version_file(request, pk: int, role: str):
+    """Download one of a version's files (checkpoint, fitted pipeline, feature table CSV)."""
+    from django.http import FileResponse
+
+    from inference.models import ModelFile
+
+    model_file = get_object_or_404(ModelFile.objects.select_related("version"), version_id=pk, role=role)
+    name = f"{model_file.version.family}-v{model_file.version.number}-{model_file.file.name.rsplit('/', 1)[-1]}"
+    response = FileResponse(model_file.file.open("rb"), as_attachment=True, filename=name)
+    response["X-Content-SHA256"] = model_file.sha256
+    return response
+
+
 def _service_call(request, call, success: str):
     try:
         result = call()

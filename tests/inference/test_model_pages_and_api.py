@@ -129,3 +129,12 @@ def test_the_case_page_shows_predictions_and_links_the_overlay(client, pi, make_
     png = client.get(f"{overlay_url}5.png")
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.get(f"{overlay_url}999.png").status_code == 404
+
+
+def test_a_version_file_downloads_with_its_sha256(client, coordinator, reader, trained):
+    stored = trained.files.get()
+    answer = login(client, coordinator).get(f"/models/versions/{trained.pk}/files/pipeline/")
+    assert answer.status_code == 200 and b"".join(answer.streaming_content) == b"fitted"
+    assert answer["X-Content-SHA256"] == stored.sha256
+    assert client.get(f"/models/versions/{trained.pk}/files/coarse/").status_code == 404
+    assert login(client, reader).get(f"/models/versions/{trained.pk}/files/pipeline/").status_code == 403

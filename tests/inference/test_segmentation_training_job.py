@@ -38,7 +38,7 @@ def start(cohort, owner, epochs=1):
                                        stage_overrides=TINY_STAGE)
 
 
-def test_training_creates_a_trained_version_with_checkpoints_and_their_sha256(cohort, pi):
+def test_training_creates_a_trained_version_with_checkpoints_and_their_sha256(cohort, pi, client):
     job = start(cohort, pi)
     version = ModelVersion.objects.get(job=job)
     assert version.status == Status.TRAINING and version.split.locked
@@ -52,6 +52,9 @@ def test_training_creates_a_trained_version_with_checkpoints_and_their_sha256(co
     assert "dice_mean" in version.metrics["summary"]
     assert version.lineage["code_version"].startswith("vbnet-cascade-")
     assert [p["epoch"] for p in job.data["loss_curve"]] == [1, 2]
+    client.force_login(pi)
+    page = client.get(f"/models/versions/{version.pk}/")
+    assert page.status_code == 200 and b"training-chart" in page.content and b'"val_dice"' in page.content
 
 
 def test_a_second_training_is_refused_while_one_is_queued(cohort, pi):
