@@ -38,6 +38,7 @@ import numpy as np
 import radiomics
 import SimpleITK as sitk
 from radiomics import featureextractor, imageoperations
+from threadpoolctl import threadpool_limits
 
 from inference.ml.radiomics.params import RadiomicsSettings, load_settings
 
@@ -59,6 +60,9 @@ KERNEL_MARGIN = 8
 # treating it as meeting them only costs time, never exactness.
 ODD_RATIO_MAX_DENOMINATOR = 1000
 _BSPLINE_INTERPOLATORS = {"sitkBSpline", sitk.sitkBSpline}
+
+# BLAS threads while features are computed (see extract_features).
+BLAS_THREADS = 1
 
 # Settings whose effect depends on the whole CT or on the un-resampled grid: the fast path hands these
 # to the plain pyradiomics call rather than approximate them.
@@ -117,11 +121,16 @@ def extract_features(
     if not _fast_path_applies(settings):
         logger.info("settings need the whole CT; using the plain pyradiomics call")
         return extract_features_plain(image, mask, label=label, settings=settings)
+    if workers > 1:
+        _start_workers(workers)  # they boot while this process resamples
     run_settings = _run_settings(settings, label)
     resampled_image, resampled_mask = _resample_voi(image, mask, label=label, run_settings=run_settings)
-    features = _features_of_resampled_voi(
-        resampled_image, resampled_mask, settings=settings, run_settings=run_settings, workers=workers
-    )
+    # GLCM's MCC solves small eigenvalue problems; OpenBLAS threads spin on them and slow the call (more so
+    # on a busy machine). One BLAS thread gave bitwise the same features in our measurements.
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        features = _features_of_resampled_voi(
+            resampled_image, resampled_mask, settings=settings, run_settings=run_settings, workers=workers
+        )
     return FeatureVector(features=features, provenance=provenance(settings, label))
 
 
@@ -237,7 +246,7 @@ def _resample_voi(
     image: sitk.Image, mask: sitk.Image, *, label: int, run_settings: dict[str, Any]
 ) -> tuple[sitk.Image, sitk.Image]:
     """pyradiomics' own resampling, fed the full (uncropped) mask and, where exact, a cropped CT."""
-    label_mask = sitk.Cast(mask, sitk.sitkUInt32)  # as pyradiomics' getMask does
+    label_mask = _integer_labels(mask)
     if _resampled_grid_meets_ct_voxels(image, run_settings):
         # Some resampled points fall exactly on CT voxels, where the interpolated value is a whole number
         # that ITK truncates to the pixel type; the last-bit noise of a cropped prefilter would flip those.
@@ -245,6 +254,14 @@ def _resample_voi(
     else:
         source = _crop_around_label(image, mask, label=label, run_settings=run_settings)
     return imageoperations.resampleImage(source, label_mask, **run_settings)
+
+
+def _integer_labels(mask: sitk.Image) -> sitk.Image:
+    """pyradiomics casts every mask to UInt32 (a full-volume copy); nearest-neighbour resampling copies
+    label values unchanged, so an integer mask is resampled as it is and the small result cast after."""
+    integer_types = {sitk.sitkUInt8, sitk.sitkInt8, sitk.sitkUInt16, sitk.sitkInt16, sitk.sitkUInt32,
+                     sitk.sitkInt32, sitk.sitkUInt64, sitk.sitkInt64}
+    return mask if mask.GetPixelID() in integer_types else sitk.Cast(mask, sitk.sitkUInt32)
 
 
 def _resampled_grid_meets_ct_voxels(image: sitk.Image, run_settings: dict[str, Any]) -> bool:
@@ -353,10 +370,57 @@ def _image_type_features(
     enabled_features: dict[str, Any], image: sitk.Image, mask: sitk.Image, type_name: str, kwargs: dict
 ) -> dict[str, Any]:
     """Texture and first-order features of one (filtered) image: runs in a worker process too."""
-    extractor = featureextractor.RadiomicsFeatureExtractor()
-    extractor.enabledFeatures = enabled_features
-    values = extractor.computeFeatures(image, mask, type_name, **kwargs)
-    return collections.OrderedDict((name, float(value)) for name, value in values.items())
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        return _computed_features(enabled_features, image, mask, type_name, kwargs)
+
+
+def _computed_features(
+    enabled_features: dict[str, Any], image: sitk.Image, mask: sitk.Image, type_name: str, kwargs: dict
+) -> dict[str, Any]:
+    """``RadiomicsFeatureExtractor.computeFeatures``, with the gray-level binning done once per image.
+
+    pyradiomics bins the same image with the same mask and settings once per feature class (six times);
+    binning is a fifth of the feature time, so the classes here share one result. It is reused only for
+    an identical input array, so the numbers cannot change.
+    """
+    classes = radiomics.getFeatureClasses()
+    binning = _SharedBinning()
+    values: collections.OrderedDict[str, float] = collections.OrderedDict()
+    for class_name, feature_names in enabled_features.items():
+        if class_name.startswith("shape") or class_name not in classes:
+            continue  # shape is computed once, on the original image (as execute() does)
+        feature_class = binning.around(classes[class_name])(image, mask, **kwargs)
+        for feature in feature_names or []:
+            feature_class.enableFeatureByName(feature)
+        for name, value in feature_class.execute().items():
+            values[f"{type_name}_{class_name}_{name}"] = float(value)
+    return values
+
+
+class _SharedBinning:
+    """The discretised image of one (image, mask, settings), handed to every feature class that asks."""
+
+    def __init__(self) -> None:
+        self.source: np.ndarray | None = None
+        self.result: tuple[np.ndarray, np.ndarray, int] | None = None
+
+    def around(self, feature_class: type) -> type:
+        shared = self
+
+        def _applyBinning(instance, matrix):  # noqa: N802 (pyradiomics' name)
+            if shared.result is not None and np.array_equal(matrix, shared.source):
+                binned, gray_levels, levels = shared.result
+                instance.coefficients["grayLevels"] = gray_levels.copy()
+                instance.coefficients["Ng"] = levels
+                return binned.copy()
+            source = matrix.copy()
+            binned = feature_class._applyBinning(instance, matrix)
+            shared.source = source
+            shared.result = (binned.copy(), instance.coefficients["grayLevels"].copy(), instance.coefficients["Ng"])
+            return binned
+
+        return type(feature_class.__name__, (feature_class,),
+                    {"_applyBinning": _applyBinning, "__module__": feature_class.__module__})
 
 
 _EXTRACTORS: dict[str, featureextractor.RadiomicsFeatureExtractor] = {}
@@ -386,6 +450,17 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
         _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         _POOL_SIZE = workers
     return _POOL
+
+
+def _start_workers(workers: int) -> None:
+    pool = _process_pool(workers)
+    for _ in range(workers):
+        pool.submit(_load_feature_classes)
+
+
+def _load_feature_classes() -> int:
+    """Imports pyradiomics' feature-class modules (it does so lazily, on first use)."""
+    return len(radiomics.getFeatureClasses())
 
 
 def shutdown_workers() -> None:

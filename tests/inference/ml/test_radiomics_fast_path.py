@@ -147,3 +147,13 @@ def test_it_rejects_an_unknown_side():
     image, mask = tiny_hips()
     with pytest.raises(ValueError, match="sides"):
         extract_sides(image, mask, sides=["middle"], settings=reduced_settings())
+
+
+@pytest.mark.parametrize("pixel_type", [sitk.sitkFloat32, sitk.sitkUInt16])
+def test_a_mask_of_another_pixel_type_gives_pyradiomics_numbers(pixel_type):
+    image, mask = tiny_hips(seed=2)
+    mask = sitk.Cast(mask, pixel_type)
+    settings = reduced_settings()
+    fast = extract_features(image, mask, label=1, settings=settings)
+    plain = extract_features_plain(image, mask, label=1, settings=settings)
+    assert max_relative_difference(fast, plain) <= MAX_RELATIVE_DIFFERENCE
