@@ -1,24 +1,34 @@
-"""Speed of the annotation viewer in headless Chromium (issue 4's targets).
+"""Speed of the annotation viewer in headless Chromium against the real Django server (issue 4's targets).
 
-Measures, for a 512 x 512 x N case served on localhost:
-  - first slice: ms from navigation start until the axial view has drawn its first slice (target <= 1000)
-  - volume: ms until the whole CT is on screen; ready: ms until the reader can paint
-  - brush: ms from each pointer move of a brush stroke to the frame that shows it (target <= one frame,
-    16.7 ms at 60 Hz), and the main-thread work of each stroke event
-  - save: ms of a save round trip as the page sees it: gzip the labelmap, POST, 201 (target <= 300)
+For each case size (512 x 512 x N, default N = 200 and 300) it measures, per page load:
+  - the page-load phases: HTML received, bundle running, Cornerstone ready, viewports ready, first slice's
+    bytes here, FIRST SLICE DRAWN (target <= 1000 ms after navigation start), whole CT drawn, ready to paint;
+  - a brush stroke in the axial view: per pointer move, the labelmap write (the tool's work in the event)
+    and the time until the frame that shows it (target: one frame, 16.7 ms at 60 Hz), and how many
+    viewports were re-rendered per move;
+  - a SAVE ROUND TRIP as the page sees it (target <= 300 ms): encode the labelmap, POST, 201; with the
+    server's own time (Server-Timing) and the bytes sent.
+It also times the server's save steps in this process on a femur-sized labelmap of each case.
 
-By default it serves the case with frontend/dev/devserver.py (same contract and template as the
-Django backend, revisions in memory), so it needs only a built bundle (npm run build in frontend/).
+The server is the platform itself: a temporary SQLite database and MEDIA_ROOT, the CT made by the phantom
+generator (platform/phantom, cached under /tmp) and imported through cases.services.case_import, a reader
+with an assignment created through annotations.services, served by gunicorn as `run_platform` does.
 
-    .venv/bin/python bench/bench_viewer.py                 # 200 and 300 slices, 3 page loads each
+    .venv/bin/python bench/bench_viewer.py                       # 200 and 300 slices, 3 page loads each
     .venv/bin/python bench/bench_viewer.py --slices 200 --runs 5 --screenshot /tmp/viewer.png
+    .venv/bin/python bench/bench_viewer.py --server dev          # frontend/dev/devserver.py instead
+
+Needs the built viewer (cd frontend && npm ci && npm run build) and /usr/bin/chromium.
 """
 
 import argparse
+import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -30,6 +40,17 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 FRAME_MS = 1000 / 60
+PHANTOM_SEED = 4
+PHANTOM_CACHE = Path(tempfile.gettempdir()) / "osteoscreen-bench-viewer"
+PAGE_PHASES = [
+    ("htmlReceived", "HTML received"), ("scriptStart", "bundle running"), ("cornerstoneReady", "cornerstone ready"),
+    ("viewportsReady", "viewports ready"), ("firstSliceBytes", "first slice's bytes"),
+    ("firstSlice", "FIRST SLICE DRAWN"), ("volumeLoaded", "whole CT drawn"), ("ready", "ready to paint"),
+]
+SAVE_PHASES = [
+    ("lastSaveMs", "SAVE ROUND TRIP"), ("lastSaveEncodeMs", "  browser encode"),
+    ("lastSaveServerMs", "  server (Server-Timing)"),
+]
 
 
 def free_port() -> int:
@@ -38,22 +59,145 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_devserver(slices: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "frontend" / "dev" / "devserver.py"), "--port", str(port),
-                             "--slices", str(slices)], stdout=subprocess.PIPE, text=True)
-    url = proc.stdout.readline().strip()
-    for _ in range(600):
+def wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"The server exited ({proc.returncode}).")
         try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return proc, url
+            urllib.request.urlopen(url, timeout=2).read()
+            return
         except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("The dev server did not start.")
+            time.sleep(0.2)
+    raise RuntimeError(f"The server did not answer {url}.")
+
+
+# --- the real platform ---------------------------------------------------------------------------------
+
+
+class DjangoServer:
+    """The platform on a temporary database and media folder, with one reader and one case per size."""
+
+    def __init__(self, slices: list[int]):
+        self.folder = Path(tempfile.mkdtemp(prefix="osteoscreen-bench-viewer-"))
+        os.environ.update({
+            "DJANGO_SETTINGS_MODULE": "osteoscreen.settings.local",
+            "DJANGO_DEBUG": "false",
+            "DATABASE_URL": f"sqlite:///{self.folder / 'db.sqlite3'}",
+            "MEDIA_ROOT": str(self.folder / "media"),
+        })
+        for path in (str(ROOT / "platform"), str(ROOT)):
+            if path not in sys.path:
+                sys.path.insert(0, path)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        self.pages, self.assignments = {}, {}
+        reader, cookie = self._reader()
+        self.cookie_value = cookie
+        for n in slices:
+            self.assignments[n] = self._assignment(reader=reader, slices=n)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "platform"), str(ROOT)]))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "osteoscreen.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "2", "--threads", "4", "--timeout", "120", "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )
+        wait_for(f"{self.url}/api/health/", self.proc)
+
+    def _reader(self):
+        from accounts.roles import Role
+        from accounts.services import user_create_with_role
+        from django.test import Client
+
+        reader = user_create_with_role(username="bench-reader", password="pw", role=Role.READER)
+        self.coordinator = user_create_with_role(username="bench-coordinator", password="pw", role=Role.COORDINATOR)
+        client = Client()
+        client.force_login(reader)
+        return reader, client.cookies["sessionid"].value
+
+    def _assignment(self, *, reader, slices: int):
+        from annotations import selectors
+        from annotations.services import assignment_create
+        from cases.models import Cohort
+        from cases.services import case_import
+
+        path = phantom_ct(slices)
+        case = case_import(path=path, study_id=f"BENCH-{slices}", sex="F", birth_year=1950).case
+        cohort = Cohort.objects.get_or_create(name="Viewer bench")[0]
+        cohort.cases.add(case)
+        assignment = assignment_create(case=case, reader=reader, cohort=cohort, created_by=self.coordinator)
+        # The raw sidecar is written once per case on first use; every later page load only opens it.
+        selectors.case_raw_volume_path(case)
+        return assignment
+
+    def page_url(self, slices: int) -> str:
+        return f"{self.url}/reading/assignments/{self.assignments[slices].pk}/"
+
+    def cookies(self) -> list[dict]:
+        return [{"name": "sessionid", "value": self.cookie_value, "url": self.url}]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def phantom_ct(slices: int) -> Path:
+    """A 512 x 512 x `slices` phantom hip CT as NIfTI, generated once and cached."""
+    PHANTOM_CACHE.mkdir(exist_ok=True)
+    path = PHANTOM_CACHE / f"phantom-seed{PHANTOM_SEED}-512x512x{slices}.nii.gz"
+    if not path.exists():
+        import SimpleITK as sitk
+        from phantom.case import CaseOptions, generate_case
+
+        started = time.perf_counter()
+        case = generate_case(seed=PHANTOM_SEED, index=0, options=CaseOptions(matrix=512, slices=slices))
+        partial = path.with_suffix(".partial.nii.gz")
+        sitk.WriteImage(case.image, str(partial), True)
+        partial.replace(path)
+        print(f"(generated the phantom CT 512x512x{slices} in {time.perf_counter() - started:.1f} s)")
+    return path
+
+
+# --- the dev stand-in ----------------------------------------------------------------------------------
+
+
+class DevServer:
+    """frontend/dev/devserver.py: the same template and contract, revisions in memory, no Django."""
+
+    def __init__(self, slices: list[int]):
+        self.procs, self.urls = {}, {}
+        for n in slices:
+            port = free_port()
+            proc = subprocess.Popen([sys.executable, str(ROOT / "frontend" / "dev" / "devserver.py"), "--port",
+                                     str(port), "--slices", str(n)], stdout=subprocess.PIPE, text=True)
+            self.urls[n] = proc.stdout.readline().strip()
+            self.procs[n] = proc
+            wait_for(self.urls[n], proc)
+
+    def page_url(self, slices: int) -> str:
+        return self.urls[slices]
+
+    def cookies(self) -> list[dict]:
+        return []
+
+    def close(self) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+            proc.wait()
+
+
+# --- the page ------------------------------------------------------------------------------------------
 
 
 def brush_stroke(page, *, steps: int) -> None:
+    """A stroke across the left femur region of the axial view, one pointer move per frame."""
     box = page.locator("#ov-vp-axial").bounding_box()
     x0, y = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.5
     page.mouse.move(x0, y)
@@ -64,42 +208,109 @@ def brush_stroke(page, *, steps: int) -> None:
     page.mouse.up()
 
 
-def one_load(page, url: str, *, stroke_steps: int, screenshot: str | None) -> dict:
-    page.goto(url)
-    page.wait_for_function("window.__viewerTimings?.ready || window.__viewerError", timeout=60000)
-    error = page.evaluate("window.__viewerError || null")
-    if error:
-        raise RuntimeError(error)
-    timings = page.evaluate("window.__viewerTimings")
-    page.evaluate("window.__viewerStrokes.length = 0")
-    brush_stroke(page, steps=stroke_steps)
-    page.wait_for_function("document.getElementById('ov-status').dataset.state === 'unsaved'", timeout=10000)
-    strokes = page.evaluate("window.__viewerStrokes.slice()")
-    saves = page.evaluate("window.__viewerTimings.saveCount || 0")
-    page.keyboard.press("Control+s")
-    page.wait_for_function(f"(window.__viewerTimings.saveCount || 0) > {saves}", timeout=10000)
-    timings = page.evaluate("window.__viewerTimings")
-    if screenshot:
-        page.screenshot(path=screenshot)
-    return {"timings": timings, "strokes": strokes}
+def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None) -> dict:
+    page = context.new_page()
+    try:
+        page.goto(url)
+        page.wait_for_function("window.__viewerTimings?.ready || window.__viewerError", timeout=120000)
+        error = page.evaluate("window.__viewerError || null")
+        if error:
+            raise RuntimeError(error)
+        page.evaluate("window.__viewerStrokes.length = 0")
+        brush_stroke(page, steps=stroke_steps)
+        page.wait_for_function("document.getElementById('ov-status').dataset.state === 'unsaved'", timeout=10000)
+        page.wait_for_function("!window.__viewer.editor.armed", timeout=10000)
+        strokes = [m if isinstance(m, dict) else {"frameMs": m}
+                   for m in page.evaluate("window.__viewerStrokes.slice()")]
+        saves = page.evaluate("window.__viewerTimings.saveCount || 0")
+        page.keyboard.press("Control+s")
+        page.wait_for_function(f"(window.__viewerTimings.saveCount || 0) > {saves}", timeout=20000)
+        timings = page.evaluate("""() => {
+            const t = {...window.__viewerTimings};
+            const nav = performance.getEntriesByType('navigation')[0];
+            if (nav) t.htmlReceived = nav.responseEnd;
+            t.lastSaveEncodeMs ??= t.lastSaveCompressMs;  // the name before the box upload
+            return t;
+        }""")
+        if screenshot:
+            page.screenshot(path=screenshot)
+        return {"timings": timings, "strokes": strokes}
+    finally:
+        page.close()
 
 
-def summarise(slices: int, loads: list[dict]) -> None:
+def median_line(label: str, values: list[float], unit: str = "ms") -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return f"  {label:26s}      n/a"
+    return f"  {label:26s} {statistics.median(values):8.0f} {unit}   [{', '.join(f'{v:.0f}' for v in values)}]"
+
+
+def summarise(slices: int, loads: list[dict], server: str) -> None:
     def col(name):
-        return [load["timings"].get(name, float("nan")) for load in loads]
+        return [load["timings"].get(name) for load in loads]
 
-    strokes = [ms for load in loads for ms in load["strokes"]]
-    print(f"\n512 x 512 x {slices} ({len(loads)} page loads; median [each])")
-    for name, label in [("scriptStart", "bundle running"), ("firstSlice", "first slice drawn"),
-                        ("volumeLoaded", "whole CT drawn"), ("ready", "ready to paint"),
-                        ("lastSaveMs", "save round trip"), ("lastSaveCompressMs", "  of which gzip")]:
-        values = col(name)
-        print(f"  {label:20s} {statistics.median(values):8.0f} ms   [{', '.join(f'{v:.0f}' for v in values)}]")
-    print(f"  {'saved labelmap':20s} {statistics.median(col('lastSaveBytes')) / 1024:8.0f} KiB gzip")
-    if strokes:
-        over = sum(ms > FRAME_MS for ms in strokes)
-        print(f"  brush frames         {len(strokes)} drawn: median {statistics.median(strokes):.1f} ms, "
-              f"max {max(strokes):.1f} ms, {over} over one frame ({FRAME_MS:.1f} ms)")
+    print(f"\n512 x 512 x {slices} on the {server} server ({len(loads)} page loads; median [each], "
+          "ms after navigation start)")
+    for name, label in PAGE_PHASES:
+        print(median_line(label, col(name)))
+    for name, label in SAVE_PHASES:
+        print(median_line(label, col(name)))
+    print(median_line("  bytes sent", [v / 1024 if v else v for v in col("lastSaveBytes")], "KiB"))
+    moves = [m for load in loads for m in load["strokes"]]
+    if moves:
+        def stat(key):
+            values = [m[key] for m in moves if m.get(key) is not None]
+            if not values:
+                return "n/a"
+            return f"median {statistics.median(values):.1f}, max {max(values):.1f} ms"
+
+        over = sum(m["frameMs"] > FRAME_MS for m in moves)
+        views = statistics.median(m.get("viewsRendered", 0) for m in moves)
+        print(f"  brush: {len(moves)} pointer moves shown; event to frame {stat('frameMs')} "
+              f"({over} over one frame, {FRAME_MS:.1f} ms)")
+        print(f"         labelmap write {stat('writeMs')}; render {stat('renderMs')}; "
+              f"viewports rendered per move: median {views:.0f}")
+
+
+# --- the server's save steps, in this process ----------------------------------------------------------
+
+
+def server_save_steps(slices: int, repeats: int = 3) -> None:
+    """Times the save path's server steps on a femur-sized labelmap (two 60 x 90 x 100 voxel blocks)."""
+    import gzip
+
+    import numpy as np
+    from annotations import labelmaps
+
+    grid = labelmaps.Grid.of(size=(512, 512, slices), spacing=(0.8, 0.8, 1.0), origin=(0, 0, 0),
+                             direction=(1, 0, 0, 0, 1, 0, 0, 0, 1))
+    labels = np.zeros(grid.shape_zyx, np.uint8)
+    z0 = slices // 2 - 50
+    labels[z0:z0 + 100, 200:290, 130:190] = 1
+    labels[z0:z0 + 100, 200:290, 320:380] = 2
+    raw_gz = gzip.compress(labels.tobytes(), 1)
+    steps = {"raw gzip upload: check": lambda: labelmaps.labelmap_from_upload(
+        content=raw_gz, filename="l.raw.gz", grid=grid)}
+    if hasattr(labelmaps, "LabelBox"):
+        box = labelmaps.LabelBox.around(labels)
+        crop_gz = gzip.compress(np.ascontiguousarray(labels[box.slices()]).tobytes(), 1)
+        steps["box upload: check"] = lambda: labelmaps.labelmap_from_upload(
+            content=crop_gz, filename="l.box.gz", grid=grid, box=box)
+    steps["voxel counts"] = lambda: labelmaps.label_voxel_counts(labels)
+    if hasattr(labelmaps, "encode_labelmap"):
+        steps["encode NIfTI + viewer copy"] = lambda: labelmaps.encode_labelmap(labels, grid=grid)
+    else:
+        steps["encode NIfTI"] = lambda: labelmaps.labelmap_nifti_bytes(labels, grid=grid)
+        steps["encode viewer copy"] = lambda: labelmaps.raw_gzip_bytes(labels)
+    print(f"  server save steps in-process (512x512x{slices}, best of {repeats}):")
+    for name, step in steps.items():
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            step()
+            best = min(best, time.perf_counter() - started)
+        print(f"    {name:30s} {best * 1000:7.1f} ms")
 
 
 def main() -> None:
@@ -107,26 +318,31 @@ def main() -> None:
     parser.add_argument("--slices", type=int, nargs="+", default=[200, 300])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stroke-steps", type=int, default=30)
+    parser.add_argument("--server", choices=["django", "dev"], default="django")
     parser.add_argument("--screenshot", default=None, help="PNG of the viewer after the last save")
     parser.add_argument("--query", default="", help="appended to the page URL, e.g. '?labelmapImageMapper'")
     args = parser.parse_args()
     if not (ROOT / "frontend" / "dist" / "viewer" / "viewer.js").exists():
         sys.exit("Build the viewer first: cd frontend && npm ci && npm run build")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for slices in args.slices:
-            server, url = start_devserver(slices)
-            try:
+    server = DjangoServer(args.slices) if args.server == "django" else DevServer(args.slices)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for slices in args.slices:
                 loads = []
                 for _ in range(args.runs):
-                    page = browser.new_page(viewport={"width": 1400, "height": 850})
-                    loads.append(one_load(page, url + args.query, stroke_steps=args.stroke_steps, screenshot=args.screenshot))
-                    page.close()
-                summarise(slices, loads)
-            finally:
-                server.terminate()
-                server.wait()
-        browser.close()
+                    # A fresh context per load: nothing cached from the previous one, as for a new reader.
+                    context = browser.new_context(viewport={"width": 1400, "height": 850})
+                    context.add_cookies(server.cookies())
+                    loads.append(one_load(context, server.page_url(slices) + args.query,
+                                          stroke_steps=args.stroke_steps, screenshot=args.screenshot))
+                    context.close()
+                summarise(slices, loads, args.server)
+                if args.server == "django":
+                    server_save_steps(slices)
+            browser.close()
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":
