@@ -463,6 +463,11 @@ def _load_feature_classes() -> int:
     return len(radiomics.getFeatureClasses())
 
 
+def worker_pids() -> list[int]:
+    """Process ids of the running workers (for benchmarks that count their CPU time)."""
+    return sorted(_POOL._processes) if _POOL is not None and _POOL._processes else []
+
+
 def shutdown_workers() -> None:
     """Stops the worker processes of the parallel path (they are also stopped at exit)."""
     global _POOL, _POOL_SIZE
