@@ -43,17 +43,42 @@ def demo_pipeline_start(*, owner: Any, cohort: Cohort | None = None, config_name
 
 def demo_pipeline_run(ctx: JobContext) -> dict:
     owner, cohort = ctx.owner, Cohort.objects.get(pk=ctx.params["cohort_id"])
-    training = segmentation_training_start(owner=owner, cohort=cohort, config_name=ctx.params["config_name"],
-                                           epochs=ctx.params.get("epochs"),
-                                           stage_overrides=ctx.params.get("stage_overrides"))
+    steps = _Steps(ctx)
+    training = steps.job("segmentation training", lambda: segmentation_training_start(
+        owner=owner, cohort=cohort, config_name=ctx.params["config_name"], epochs=ctx.params.get("epochs"),
+        stage_overrides=ctx.params.get("stage_overrides")))
     _await(ctx, training, 0, 70, "segmentation training")
-    segmentation = model_version_promote(version=ModelVersion.objects.get(job=training), actor=owner)
-    _await(ctx, segment_cohort_start(owner=owner, cohort=cohort, version=segmentation), 70, 85, "segmenting the cohort")
-    classifying = classifier_training_start(owner=owner, cohort=cohort)
+    segmentation = _promoted(ModelVersion.objects.get(job=training), owner)
+    segmenting = steps.job("segmenting the cohort",
+                           lambda: segment_cohort_start(owner=owner, cohort=cohort, version=segmentation))
+    _await(ctx, segmenting, 70, 85, "segmenting the cohort")
+    classifying = steps.job("classifier training", lambda: classifier_training_start(owner=owner, cohort=cohort))
     _await(ctx, classifying, 85, 100, "classifier training")
-    promoted = [model_version_promote(version=v, actor=owner) for v in ModelVersion.objects.filter(job=classifying)]
+    promoted = [_promoted(v, owner) for v in ModelVersion.objects.filter(job=classifying)]
     return {"segmentation_version": segmentation.number,
             **{f"{v.family}_version": v.number for v in promoted}}
+
+
+class _Steps:
+    """The pipeline's step jobs, remembered in job.data: a pipeline retried after its worker died picks up
+    the jobs it had started instead of starting (and being refused) a second training."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.started: dict[str, int] = dict(ctx.job.data.get("steps", {}))
+
+    def job(self, name: str, start) -> Job:
+        if name in self.started:
+            return Job.objects.get(pk=self.started[name])
+        job = start()
+        self.started[name] = job.pk
+        self.ctx.publish("steps", self.started)
+        return job
+
+
+def _promoted(version: ModelVersion, owner) -> ModelVersion:
+    version.refresh_from_db()
+    return version if version.status == ModelVersion.Status.ACTIVE else model_version_promote(version=version, actor=owner)
 
 
 def _await(ctx: JobContext, job: Job, start: float, stop: float, what: str) -> Job:

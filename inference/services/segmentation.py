@@ -285,18 +285,25 @@ def segment_cohort_start(*, owner: Any, cohort: Cohort, version: ModelVersion | 
 
 
 def segment_cohort_run(ctx: JobContext) -> dict:
+    """Segment each case (skipping those already done); a case that fails is logged and the rest go on."""
     version = ModelVersion.objects.get(pk=ctx.params["model_version_id"])
-    cases = list(Cohort.objects.get(pk=ctx.params["cohort_id"]).cases.order_by("pk"))
-    done = 0
+    cases = list(Cohort.objects.get(pk=ctx.params["cohort_id"]).cases.select_related("patient").order_by("pk"))
+    failed = []
     for index, case in enumerate(cases):
         ctx.progress(100.0 * index / len(cases), f"case {index + 1}/{len(cases)}: {case.patient.study_id}")
-        prediction = case_segment(case=case, version=version, job=ctx.job)
-        done += 1
+        try:
+            prediction = case_segment(case=case, version=version, job=ctx.job)
+        except (ValueError, RuntimeError, OSError) as error:  # an unreadable or odd CT must not stop the cohort
+            failed.append({"case_id": case.pk, "error": str(error)[:300]})
+            ctx.log(f"{case.patient.study_id}: not segmented: {error}")
+            continue
         if prediction.dice:
             ctx.log(f"{case.patient.study_id}: Dice {prediction.dice.get('overall')}, {prediction.seconds} s")
+    if cases and len(failed) == len(cases):
+        raise RuntimeError(f"no case could be segmented; first error: {failed[0]['error']}")
     rows = SegmentationPrediction.objects.filter(model_version=version, case__in=cases)
     dices = [row.dice["overall"] for row in rows if row.dice.get("overall") is not None]
-    summary = {"model_version": version.pk, "cases": done,
+    summary = {"model_version": version.pk, "cases": len(cases) - len(failed), "failed": failed,
                "with_reference": len(dices), "dice_mean": float(np.mean(dices)) if dices else None}
     ctx.publish("summary", summary)
     return summary
