@@ -136,8 +136,10 @@ class VBNet(nn.Module):
                     bottleneck=level > LAST_PLAIN_LEVEL, norm=norm)
             for level in reversed(range(depth))
         )
-        self.output_unit = _conv_unit(2 * base_width, out_channels, norm)
-        self.classifier = nn.Conv3d(out_channels, out_channels, 1)
+        # vbnet.md narrows straight to the class count before the 1x1x1 conv; keeping base_width channels
+        # there avoids a ReLU on two or three channels, which can switch a class off early in training.
+        self.output_unit = _conv_unit(2 * base_width, base_width, norm)
+        self.classifier = nn.Conv3d(base_width, out_channels, 1)
         self.apply(_kaiming_init)
 
     @property

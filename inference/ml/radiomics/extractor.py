@@ -443,7 +443,7 @@ _POOL_SIZE = 0
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     """One pool per process, kept for later calls; forkserver workers never inherit ITK's threads."""
     global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE != workers:
+    if _POOL is None or _POOL_SIZE != workers or getattr(_POOL, "_broken", False):
         shutdown_workers()
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["numpy", "SimpleITK", "radiomics.featureextractor"])

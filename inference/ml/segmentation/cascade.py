@@ -36,7 +36,7 @@ def segment_image(image: sitk.Image, coarse: Checkpoint, fine: Checkpoint, *,
     _check_checkpoints(coarse, fine)
     report = on_progress or (lambda percent, message: None)
     report(0, "coarse: resampling to {:g} mm".format(coarse.spacing_mm))
-    coarse_labels, coarse_grid = locate_femurs(image, coarse)
+    coarse_labels, coarse_grid = locate_femurs(image, coarse, report)
     labels = np.zeros(image.GetSize()[::-1], dtype=np.uint8)
     best = np.zeros(labels.shape, dtype=np.float32)  # calloc: only the crops' pages are ever touched.
     regions = {}
@@ -52,10 +52,13 @@ def segment_image(image: sitk.Image, coarse: Checkpoint, fine: Checkpoint, *,
     return _label_image(labels, image)
 
 
-def locate_femurs(image: sitk.Image, coarse: Checkpoint) -> tuple[np.ndarray, sitk.Image]:
-    """Coarse labels (z, y, x) on an axis-aligned grid over the whole image, one component per side."""
+def locate_femurs(image: sitk.Image, coarse: Checkpoint, report: Progress | None = None):
+    """Coarse labels (z, y, x) on an axis-aligned grid over the whole image, one component per side,
+    and that grid."""
     grid = grids.grid_over_image(image, coarse.spacing_mm)
     volume = grids.resample(image, grid, DOWNSAMPLING_INTERPOLATOR, grids.AIR_HU)
+    if report:
+        report(10, "coarse: network on {}x{}x{} voxels".format(*grid.GetSize()))
     probabilities = predict(coarse, grids.normalise_hu(sitk.GetArrayViewFromImage(volume), coarse.hu_window))
     labels = probabilities.argmax(axis=0).astype(np.uint8)
     for side in SIDES:

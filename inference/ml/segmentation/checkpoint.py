@@ -50,7 +50,7 @@ class Checkpoint:
     architecture: str
     architecture_args: dict
     spacing_mm: float
-    patch_size: tuple[int, int, int]
+    patch_size: tuple[int, int, int]  # the sliding-window size inference uses
     hu_window: tuple[float, float]
     margin_mm: float
     sliding_overlap: float

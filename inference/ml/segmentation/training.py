@@ -153,7 +153,7 @@ class _Loop:
         network = _build_network(name, stage)
         return Checkpoint(
             stage=name, architecture="VBNet", architecture_args=_architecture_args(name, stage),
-            spacing_mm=stage.spacing_mm, patch_size=tuple(stage.patch_size), hu_window=self.config.hu_window,
+            spacing_mm=stage.spacing_mm, patch_size=stage.inference_window, hu_window=self.config.hu_window,
             margin_mm=stage.margin_mm, sliding_overlap=stage.sliding_overlap, state_dict=network.state_dict(),
             epochs_total=stage.epochs, seed=self.config.seed, split_id=self.config.split_id,
             config=self.config.as_dict())
