@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from cases.models import Case, Cohort, Split
 from cases.selectors import current_split
-from inference.models import FeatureVector, ModelFile, ModelVersion, Prediction, SegmentationPrediction
+from inference.models import ModelFile, ModelVersion, Prediction, SegmentationPrediction
 from inference.services.errors import InvalidRequest, NoActiveModel
 from inference.services.files import file_sha256
 
@@ -96,11 +96,6 @@ def current_reference_voi(case: Case):
     return ReferenceVOI.objects.filter(case=case, is_current=True).select_related("revision").first()
 
 
-def reference_mask_path(case: Case) -> Path | None:
-    reference = current_reference_voi(case)
-    return Path(reference.revision.labelmap.path) if reference else None
-
-
 def cohort_split(cohort: Cohort) -> Split:
     split = current_split(cohort)
     if split is None:
@@ -129,17 +124,3 @@ def case_predictions(case: Case) -> list[Prediction]:
 
 def case_segmentations(case: Case) -> QuerySet[SegmentationPrediction]:
     return SegmentationPrediction.objects.filter(case=case).select_related("model_version").order_by("-created_at")
-
-
-def feature_vectors_of(case: Case, *, mask_source: str, mask_sha256: str, settings_hash: str) -> dict[int, FeatureVector]:
-    rows = FeatureVector.objects.filter(case=case, mask_source=mask_source, mask_sha256=mask_sha256,
-                                        settings_hash=settings_hash)
-    return {row.side: row for row in rows}
-
-
-def training_jobs(family: str) -> QuerySet:
-    from jobs.models import Job
-
-    kinds = {Family.SEGMENTATION: ["segmentation.train"], Family.CLASSIFIER: ["classifier.train"],
-             Family.BASELINE: ["classifier.train"]}[family]
-    return Job.objects.filter(kind__in=kinds).order_by("-created_at")
