@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from cases.models import Case, Cohort, Split
 from cases.selectors import current_split
 from inference.models import ModelFile, ModelVersion, Prediction, SegmentationPrediction
-from inference.services.errors import InvalidRequest, NoActiveModel
+from inference.services.errors import InvalidRequest, ModelFileCorrupt, NoActiveModel
 from inference.services.files import file_sha256
 
 Family = ModelVersion.Family
@@ -20,10 +20,6 @@ Status = ModelVersion.Status
 
 # Versions whose files exist and may be used (a failed or training version has none).
 USABLE_STATUSES = (Status.TRAINED, Status.ACTIVE, Status.RETIRED)
-
-
-class ModelFileCorrupt(Exception):
-    """A stored model file no longer matches the SHA-256 recorded when it was written."""
 
 
 def versions_of_family(family: str) -> QuerySet[ModelVersion]:

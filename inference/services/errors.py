@@ -33,3 +33,9 @@ class NoActiveModel(ModelsError):
     """The deployed path needs an active version of a family and there is none."""
 
     status_code = 409
+
+
+class ModelFileCorrupt(ModelsError):
+    """A stored model file is missing or no longer matches the SHA-256 recorded when it was written."""
+
+    status_code = 409

@@ -110,3 +110,13 @@ def test_screen_runs_the_whole_deployed_path(db, tmp_path, pi, monkeypatch):
     assert result["versions"]["classifier"] == 1 and result["baseline_probabilities"]
     printed = run("screen", case.volume.path, "--workers", "1")
     assert "bone status: osteoporosis" in printed
+
+
+def test_a_model_file_changed_after_training_is_refused(db, tmp_path, pi):
+    cohort, _ = hip_cohort(tmp_path, n=3)
+    version = trained_segmentation(cohort, pi)
+    coarse = version.files.get(role="coarse")
+    with open(coarse.file.path, "ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(CommandError, match="SHA-256"):
+        run("segment", cohort.cases.first().volume.path, "--out", str(tmp_path / "m.nii.gz"))
