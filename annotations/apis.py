@@ -7,6 +7,8 @@ the caller may not see answers 403.
 
 from __future__ import annotations
 
+import time
+
 from accounts.permissions import HasRole
 from accounts.roles import Role, has_role
 from cases.models import Cohort
@@ -21,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
-from .labelmaps import labelmap_from_nifti_path, raw_gzip_bytes
+from .labelmaps import LabelBox, LabelmapInvalid, labelmap_from_nifti_path, raw_gzip_bytes
 from .models import AgreementResult, Assignment, VOIRevision
 
 COORDINATORS = HasRole(Role.COORDINATOR, Role.ADMIN)
@@ -183,7 +185,11 @@ class RevisionListApi(AnnotationApi):
 
 
 class RevisionCreateApi(AnnotationApi):
-    """POST /api/assignments/<id>/revisions/ (multipart): 201, 400 (bad labelmap) or 409 (stale base)."""
+    """POST /api/assignments/<id>/revisions/ (multipart): 201, 400 (bad labelmap) or 409 (stale base).
+
+    The labelmap is a ".box.gz" file (the labelled box, with box_offset and box_size "x,y,z" in voxels),
+    a ".raw.gz" file (the whole grid) or a NIfTI mask. The answer's Server-Timing header gives the time
+    the server spent on the save."""
 
     parser_classes = [MultiPartParser, FormParser]
 
@@ -192,6 +198,18 @@ class RevisionCreateApi(AnnotationApi):
         labelmap = serializers.FileField()
         edit_count = serializers.IntegerField(min_value=0, default=0)
         seconds_spent = serializers.FloatField(min_value=0.0, default=0.0)
+        box_offset = serializers.CharField(required=False, allow_blank=True, default="")
+        box_size = serializers.CharField(required=False, allow_blank=True, default="")
+
+        def validate(self, attrs):
+            offset, size = attrs.pop("box_offset"), attrs.pop("box_size")
+            attrs["box"] = None
+            if offset or size:
+                try:
+                    attrs["box"] = LabelBox.parse(offset=offset, size=size)
+                except LabelmapInvalid as error:
+                    raise serializers.ValidationError({"labelmap": str(error)}) from error
+            return attrs
 
         def validate_base_revision(self, value: str) -> int | None:
             if value.strip() in ("", "null"):
@@ -201,11 +219,13 @@ class RevisionCreateApi(AnnotationApi):
             return int(value)
 
     def post(self, request, pk: int):
+        started = time.perf_counter()
         assignment = _assignment_known(request, pk)
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
             return Response({"detail": _first_error(data.errors), "errors": data.errors}, status=400)
         upload = data.validated_data["labelmap"]
+        received = time.perf_counter()
         revision = services.revision_save(
             assignment=assignment,
             user=request.user,
@@ -214,8 +234,15 @@ class RevisionCreateApi(AnnotationApi):
             base_revision_id=data.validated_data["base_revision"],
             edit_count=data.validated_data["edit_count"],
             seconds_spent=data.validated_data["seconds_spent"],
+            box=data.validated_data["box"],
         )
-        return Response(RevisionOutputSerializer(revision).data, status=status.HTTP_201_CREATED)
+        response = Response(RevisionOutputSerializer(revision).data, status=status.HTTP_201_CREATED)
+        saved = time.perf_counter()
+        response["Server-Timing"] = (
+            f"receive;dur={(received - started) * 1000:.1f}, save;dur={(saved - received) * 1000:.1f}, "
+            f"total;dur={(saved - started) * 1000:.1f}"
+        )
+        return response
 
 
 class RevisionRestoreApi(AnnotationApi):

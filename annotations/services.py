@@ -23,13 +23,13 @@ from django.utils import timezone
 from . import agreement as agreement_metrics
 from .labelmaps import (
     RAW_SUFFIX,
+    LabelBox,
     LabelmapInvalid,
+    checked_labelmap_from_upload,
+    encode_labelmap,
     label_volumes_cm3,
     label_voxel_counts,
     labelmap_from_nifti_path,
-    labelmap_from_upload,
-    labelmap_nifti_bytes,
-    raw_gzip_bytes,
 )
 from .models import AgreementResult, Assignment, ReferenceVOI, Review, VOIRevision
 from .selectors import SENIOR_GROUP, case_grid, interobserver_partner, may_review
@@ -189,19 +189,23 @@ class PreparedLabelmap:
     volume_cm3: dict[str, float]
 
 
-def labelmap_prepare(*, assignment: Assignment, content: bytes, filename: str) -> PreparedLabelmap:
-    """Check an uploaded labelmap against the case grid and encode what will be stored. Stores nothing."""
+def labelmap_prepare(
+    *, assignment: Assignment, content: bytes, filename: str, box: LabelBox | None = None
+) -> PreparedLabelmap:
+    """Check an uploaded labelmap against the case grid and encode what will be stored. Stores nothing.
+
+    Counting and encoding work inside the box that holds every labelled voxel (sent by the viewer, or
+    found here), so a save costs what the VOI costs, not what the 512 x 512 x N grid costs."""
     grid = case_grid(assignment.case)
     try:
-        labels = labelmap_from_upload(content=content, filename=filename, grid=grid)
+        checked = checked_labelmap_from_upload(content=content, filename=filename, grid=grid, box=box)
     except LabelmapInvalid as error:
         raise InvalidLabelmap(str(error)) from error
-    voxels = label_voxel_counts(labels)
-    # The viewer's raw upload is already the viewer's storage format; anything else is encoded once here.
-    viewer_raw_gz = content if filename.lower().endswith(RAW_SUFFIX) else raw_gzip_bytes(labels)
+    voxels = label_voxel_counts(checked.labels, box=checked.box)
+    encoded = encode_labelmap(checked.labels, grid=grid, box=checked.box)
     return PreparedLabelmap(
-        nifti_gz=labelmap_nifti_bytes(labels, grid=grid),
-        viewer_raw_gz=viewer_raw_gz,
+        nifti_gz=encoded.nifti_gz,
+        viewer_raw_gz=encoded.raw_gz,
         voxels=voxels,
         volume_cm3=label_volumes_cm3(voxels, grid=grid),
     )
@@ -216,8 +220,9 @@ def revision_save(
     base_revision_id: int | None,
     edit_count: int = 0,
     seconds_spent: float = 0.0,
+    box: LabelBox | None = None,
 ) -> VOIRevision:
-    """Append a revision of the reader's labelmap.
+    """Append a revision of the reader's labelmap (`box`: where a ".box.gz" upload lies on the grid).
 
     The labelmap is checked before any lock is taken (a bad one is refused with 400 and nothing stored);
     then, in one transaction, the base is compared with the current revision (stale -> 409) and the
@@ -225,7 +230,7 @@ def revision_save(
     """
     _check_effort(edit_count=edit_count, seconds_spent=seconds_spent)
     _check_may_edit(user=user, assignment=assignment)
-    prepared = labelmap_prepare(assignment=assignment, content=content, filename=filename)
+    prepared = labelmap_prepare(assignment=assignment, content=content, filename=filename, box=box)
     return _revision_append(
         assignment_id=assignment.pk,
         user=user,
