@@ -14,7 +14,7 @@ import pytest
 
 from cases.models import Case, Patient
 
-from conftest import write_test_volume
+from volumes import write_test_volume
 
 
 def stored_files(media_root) -> list[str]:

@@ -17,7 +17,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # that concurrent runs on one machine never share a database.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"osteoscreen-test-{os.getpid()}.sqlite3")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = tempfile.mkdtemp(prefix="osteoscreen-test-media-")
+# A worker process started by a test is handed the test's MEDIA_ROOT through the environment.
+MEDIA_ROOT = env("MEDIA_ROOT", default=None) or tempfile.mkdtemp(prefix="osteoscreen-test-media-")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = False
 STORAGES = {
