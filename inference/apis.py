@@ -4,6 +4,7 @@ serializers. Reading needs a PI, coordinator or admin; starting jobs a PI or adm
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -68,6 +69,7 @@ class ModelVersionDetailApi(generics.RetrieveAPIView):
 class ModelVersionPromoteApi(ModelsApi):
     permission_classes = [PROMOTERS]
 
+    @extend_schema(request=None, responses=ModelVersionOutputSerializer)
     def post(self, request, pk: int):
         version = model_version_promote(version=get_object_or_404(ModelVersion, pk=pk), actor=request.user)
         return Response(ModelVersionOutputSerializer(version).data)
@@ -76,6 +78,7 @@ class ModelVersionPromoteApi(ModelsApi):
 class ModelVersionRetireApi(ModelsApi):
     permission_classes = [PROMOTERS]
 
+    @extend_schema(request=None, responses=ModelVersionOutputSerializer)
     def post(self, request, pk: int):
         version = model_version_retire(version=get_object_or_404(ModelVersion, pk=pk), actor=request.user)
         return Response(ModelVersionOutputSerializer(version).data)
@@ -101,10 +104,14 @@ class SegmentationTrainApi(JobStartApi):
     """Start "Retrain segmentation" on the cohort's current split. 409 while one is training."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SegmentationTrainInput"
+
         cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
         config_name = serializers.ChoiceField(choices=["demo", "paper"], default="demo")
         epochs = serializers.IntegerField(min_value=1, max_value=5000, required=False)
 
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request):
         data = self._input(request)
         return _started(segmentation.segmentation_training_start(
@@ -115,10 +122,14 @@ class SegmentCohortApi(JobStartApi):
     """Start "Segment cohort" with the active segmentation model (or the version given)."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SegmentCohortInput"
+
         cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
         model_version = serializers.PrimaryKeyRelatedField(
             queryset=ModelVersion.objects.filter(family=ModelVersion.Family.SEGMENTATION), required=False)
 
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request):
         data = self._input(request)
         return _started(segmentation.segment_cohort_start(owner=request.user, cohort=data["cohort"],
@@ -129,11 +140,15 @@ class ClassifierTrainApi(JobStartApi):
     """Start "Retrain classifier" (radiomics RF + baseline) on the cohort's current split."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ClassifierTrainInput"
+
         cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
         mask_source = serializers.ChoiceField(choices=["auto", "prediction", "reference"], default="auto")
         sides = serializers.ListField(child=serializers.ChoiceField(choices=["left", "right"]), required=False,
                                       allow_empty=False)
 
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request):
         data = self._input(request)
         return _started(classifier.classifier_training_start(owner=request.user, cohort=data["cohort"],
@@ -145,6 +160,7 @@ class CasePredictionsApi(ModelsApi):
 
     permission_classes = [VIEWERS]
 
+    @extend_schema(responses={200: dict})
     def get(self, request, case_id: int):
         from cases.models import Case
 
