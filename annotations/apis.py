@@ -289,16 +289,40 @@ class VolumeMetaApi(AnnotationApi):
 
 
 class VolumeRawApi(AnnotationApi):
-    """GET /api/assignments/<id>/volume.raw: int16 little-endian HU, x fastest, from the cached sidecar."""
+    """GET /api/assignments/<id>/volume.raw: int16 little-endian HU, x fastest, from the cached sidecar.
+
+    A single byte range (`Range: bytes=a-b`) answers 206 with just those bytes: the page asks for the
+    slice it opens on first, and draws it while the whole volume is still on the wire."""
 
     renderer_classes = [OctetStreamRenderer, JSONRenderer]
 
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         path = selectors.case_raw_volume_path(assignment.case)
-        response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+        wanted = _byte_range(request.headers.get("Range", ""), size=path.stat().st_size)
+        if wanted is not None:
+            start, end = wanted
+            with path.open("rb") as file:
+                file.seek(start)
+                response = HttpResponse(file.read(end - start + 1), status=206, content_type="application/octet-stream")
+            response["Content-Range"] = f"bytes {start}-{end}/{path.stat().st_size}"
+        else:
+            response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+        response["Accept-Ranges"] = "bytes"
         response["Cache-Control"] = "private, max-age=86400"
         return response
+
+
+def _byte_range(header: str, *, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single satisfiable 'bytes=a-b' range, else None (the whole file is sent)."""
+    unit, _, spec = header.partition("=")
+    if unit.strip() != "bytes" or "," in spec:
+        return None
+    first, _, last = spec.strip().partition("-")
+    if not first.isdigit() or not (last.isdigit() or last == ""):
+        return None
+    start, end = int(first), min(int(last) if last else size - 1, size - 1)
+    return (start, end) if start <= end else None
 
 
 class LabelmapApi(AnnotationApi):

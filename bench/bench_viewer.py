@@ -45,7 +45,8 @@ PHANTOM_CACHE = Path(tempfile.gettempdir()) / "osteoscreen-bench-viewer"
 PAGE_PHASES = [
     ("htmlReceived", "HTML received"), ("scriptStart", "bundle running"), ("cornerstoneReady", "cornerstone ready"),
     ("viewportsReady", "viewports ready"), ("firstSliceBytes", "first slice's bytes"),
-    ("firstSlice", "FIRST SLICE DRAWN"), ("volumeLoaded", "whole CT drawn"), ("ready", "ready to paint"),
+    ("firstSlice", "FIRST SLICE DRAWN"), ("cornerstoneFirstSlice", "  Cornerstone's first frame"),
+    ("volumeLoaded", "whole CT drawn"), ("ready", "ready to paint"),
 ]
 SAVE_PHASES = [
     ("lastSaveMs", "SAVE ROUND TRIP"), ("lastSaveEncodeMs", "  browser encode"),

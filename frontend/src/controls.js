@@ -31,13 +31,16 @@ export class Controls {
     this.watchOverlays();
   }
 
-  applyWindow({ width, center }) {
+  // `render: false` while the page opens: the streaming loader draws the axial view first, alone.
+  applyWindow({ width, center }, { render = true } = {}) {
     const lower = center - width / 2;
     const upper = center + width / 2;
     VIEWS.forEach((v) => this.engine.getViewport(v.id).setProperties({ voiRange: { lower, upper } }));
     $('ov-ww').value = Math.round(width);
     $('ov-wc').value = Math.round(center);
-    this.engine.render();
+    if (render) {
+      this.engine.render();
+    }
   }
 
   attach({ api, editor, saver, counter }) {

@@ -4,7 +4,8 @@
 // here, before the rest of the volume has arrived.
 
 import './viewer.css';
-import { Enums as CoreEnums, utilities as coreUtils } from '@cornerstonejs/core';
+import { Enums as CoreEnums, eventTarget as coreEventTarget, utilities as coreUtils } from '@cornerstonejs/core';
+import { Enums as ToolEnums } from '@cornerstonejs/tools';
 import { Api } from './api.js';
 import { mark, recordStrokeFrame } from './timings.js';
 import { streamVolumeInto } from './volumeStream.js';
@@ -15,7 +16,7 @@ import { Editor } from './editor.js';
 import { Controls } from './controls.js';
 import {
   initCornerstone, createCtVolume, createLabelmapVolume, createViewports, invalidateSlices,
-  addFemurSegmentation, createToolGroup, VIEWS, SEGMENTS,
+  addFemurSegmentation, createToolGroup, renderOnlyWhileStroking, VIEWS, SEGMENTS, CT_VOLUME_ID, cache,
 } from './scene.js';
 
 mark('scriptStart');
@@ -45,28 +46,29 @@ function showFatal(message) {
   window.__viewerError = message;
 }
 
-// The volume arrives inferior slice first (z grows toward the head in LPS), so the axial view opens
-// on the lowest slice (femoral shafts, just below the region the reader works on) and draws it as
-// soon as its bytes are here. While the rest streams in, the views redraw at a gentle pace (each
-// redraw uploads the new slices and costs real time on software GL).
+// The view opens on the middle axial slice (through the hips on a pelvic CT; the page's inline script
+// has usually drawn it already from a byte range of the volume). The volume arrives inferior slice first
+// (z grows toward the head in LPS); Cornerstone draws the opening slice as soon as its bytes are here and
+// takes the axial view over from the preview. While the rest streams in, the views redraw at a gentle pace
+// (each redraw uploads the new slices and costs real time on software GL).
 const STREAMING_REDRAW_MS = 400;
 
-function progressiveRenderer(engine, volume) {
+function progressiveRenderer(engine, volume, openingSlice) {
   const axial = engine.getViewport('axial');
-  const firstSlice = axial.getSliceIndex();
-  let arrived = 0;
   let firstDrawn = false;
   let lastDraw = 0;
   const element = axial.element;
   const onRendered = () => {
+    mark('cornerstoneFirstSlice');
     mark('firstSlice');
+    document.getElementById('ov-root').dataset.cornerstoneDrawn = '1';
+    document.getElementById('ov-preview-axial')?.remove();
     element.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, onRendered);
   };
   return (from, to) => {
     invalidateSlices(volume, from, to);
-    arrived = to;
     const now = performance.now();
-    if (!firstDrawn && arrived > firstSlice) {
+    if (!firstDrawn && to > openingSlice) {
       mark('firstSliceBytes');
       firstDrawn = true;
       lastDraw = now;
@@ -83,6 +85,21 @@ function progressiveRenderer(engine, volume) {
   };
 }
 
+// The volume's own z index an axial view shows (Cornerstone's slice index runs along the view normal,
+// which may point either way).
+function axialVolumeSlice(viewport) {
+  const volume = cache.getVolume(CT_VOLUME_ID);
+  return Math.round(coreUtils.transformWorldToIndex(volume.imageData, viewport.getCamera().focalPoint)[2]);
+}
+
+async function openOnSlice(engine, z, nz) {
+  const viewport = engine.getViewport('axial');
+  await coreUtils.jumpToSlice(viewport.element, { imageIndex: z });
+  if (axialVolumeSlice(viewport) !== z) {
+    await coreUtils.jumpToSlice(viewport.element, { imageIndex: nz - 1 - z });
+  }
+}
+
 async function loadStartingLabelmap(api, config, labels, prefetch) {
   const revision = prefetch?.labelmapRevision ?? config.currentRevisionId ?? 'start';
   const response = await api.labelmap(revision, prefetch?.labelmap);
@@ -92,18 +109,38 @@ async function loadStartingLabelmap(api, config, labels, prefetch) {
   return config.currentRevisionId ?? null;
 }
 
-// Brush latency: from each pointer move during a stroke to the frame that shows it.
-function watchStrokeLatency(element) {
+// Brush latency, per pointer move of a stroke: from the event to the labelmap write (the tool's work,
+// signalled by Cornerstone's "segmentation data modified"), and to the frame that shows it; with the
+// render's own time (from the frame's start) and how many viewports that frame re-rendered.
+function watchStrokeLatency(engine) {
   let pending = null;
-  element.addEventListener('pointermove', (e) => {
-    if (e.buttons === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey && pending === null) {
-      pending = e.timeStamp;
-    }
-  }, { capture: true });
-  element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, () => {
-    if (pending !== null) {
-      recordStrokeFrame(performance.now() - pending);
+  const renders = new Set();
+  for (const view of VIEWS) {
+    const element = engine.getViewport(view.id).element;
+    element.addEventListener('pointermove', (e) => {
+      if (e.buttons === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey && pending === null) {
+        pending = { event: e.timeStamp, viewportId: view.id, written: null, frameStart: null };
+      }
+    }, { capture: true });
+    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, () => {
+      if (pending?.written == null) return;
+      renders.add(view.id);
+      if (view.id !== pending.viewportId) return;
+      const now = performance.now();
+      recordStrokeFrame({
+        frameMs: now - pending.event,
+        writeMs: pending.written - pending.event,
+        renderMs: pending.frameStart == null ? null : now - pending.frameStart,
+        viewsRendered: renders.size,
+      });
       pending = null;
+      renders.clear();
+    });
+  }
+  coreEventTarget.addEventListener(ToolEnums.Events.SEGMENTATION_DATA_MODIFIED, () => {
+    if (pending && pending.written == null) {
+      pending.written = performance.now();
+      requestAnimationFrame((frameStart) => { if (pending) pending.frameStart = frameStart; });
     }
   });
 }
@@ -137,11 +174,14 @@ async function boot() {
   mark('volumeCreated');
   const engine = await createViewports();
   mark('viewportsCreated');
-  await coreUtils.jumpToSlice(engine.getViewport('axial').element, { imageIndex: 0 });
+  const openingSlice = Math.floor(meta.size[2] / 2);
+  await openOnSlice(engine, openingSlice, meta.size[2]);
   const controls = new Controls({ config, meta, engine, scalarData });
-  controls.applyWindow({ width: 2000, center: 500 });
+  controls.applyWindow({ width: 2000, center: 500 }, { render: false });
   mark('viewportsReady');
-  await streamVolumeInto({ responsePromise: rawPromise, scalarData, sliceVoxels, onSlices: progressiveRenderer(engine, ctVolume) });
+  await streamVolumeInto({
+    responsePromise: rawPromise, scalarData, sliceVoxels, onSlices: progressiveRenderer(engine, ctVolume, openingSlice),
+  });
   engine.render();
   mark('volumeLoaded');
   const baseRevisionId = await loadStartingLabelmap(api, config, labels, prefetch);
@@ -160,7 +200,7 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   mark('counted');
   let editor = null;
   const saver = new Saver({
-    api, labels, baseRevisionId,
+    api, labels, dims: meta.size, baseRevisionId,
     isEditing: () => Boolean(editor?.armed),
     onState: (s) => controls.showSaveState(s),
     onSaved: (revision) => controls.revisionSaved(revision),
@@ -168,7 +208,8 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   });
   editor = new Editor({ engine, toolGroup, labels, meta, counter, saver, readOnly: config.readOnly });
   controls.attach({ api, editor, saver, counter });
-  VIEWS.forEach((v) => watchStrokeLatency(engine.getViewport(v.id).element));
+  watchStrokeLatency(engine);
+  renderOnlyWhileStroking(engine);
   editor.selectTool(config.readOnly ? null : 'Brush');
   controls.refreshCounts();
   await controls.loadRevisions();

@@ -3,17 +3,18 @@
 // (another tab) saved since: we stop autosaving and show the conflict rather than overwrite anything.
 
 import { ApiError } from './api.js';
-import { gzipLabelmap } from './labelmapCodec.js';
+import { encodeLabelmapBox } from './labelmapCodec.js';
 import { mark, record } from './timings.js';
 
 // A reader pausing for this long has probably finished a stroke; saving then costs them nothing.
 export const AUTOSAVE_INTERVAL_MS = 4000;
 
 export class Saver {
-  constructor({ api, labels, baseRevisionId, onState, onSaved, onConflict, isEditing = () => false }) {
+  constructor({ api, labels, dims, baseRevisionId, onState, onSaved, onConflict, isEditing = () => false }) {
     this.isEditing = isEditing;
     this.api = api;
     this.labels = labels;
+    this.dims = dims;
     this.baseRevisionId = baseRevisionId;
     this.onState = onState;
     this.onSaved = onSaved;
@@ -89,10 +90,10 @@ export class Saver {
     const seconds = this.activeMs / 1000;
     this.publish();
     try {
-      const labelmapBlob = await gzipLabelmap(this.labels);
-      const compressed = performance.now();
+      const { blob, box } = await encodeLabelmapBox(this.labels, this.dims);
+      const encoded = performance.now();
       const revision = await this.api.createRevision({
-        labelmapBlob, baseRevision: this.baseRevisionId,
+        labelmapBlob: blob, box, baseRevision: this.baseRevisionId,
         editCount: edits, secondsSpent: seconds,
       });
       this.baseRevisionId = revision.id;
@@ -101,8 +102,9 @@ export class Saver {
       this.dirty = this.generation !== generation;
       this.saveCount++;
       record('lastSaveMs', performance.now() - started);
-      record('lastSaveCompressMs', compressed - started);
-      record('lastSaveBytes', labelmapBlob.size);
+      record('lastSaveEncodeMs', encoded - started);
+      record('lastSaveServerMs', revision.serverMs ?? null);
+      record('lastSaveBytes', blob.size);
       record('saveCount', this.saveCount);
       mark('firstSave');
       this.publish();

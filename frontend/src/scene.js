@@ -29,6 +29,8 @@ import {
   CrosshairsTool,
 } from '@cornerstonejs/tools';
 
+import { segmentationRenderingEngine } from '@cornerstonejs/tools/segmentation/SegmentationRenderingEngine';
+
 const { ViewportType, OrientationAxis } = CoreEnums;
 const { MouseBindings, KeyboardBindings, SegmentationRepresentations } = ToolEnums;
 
@@ -245,6 +247,32 @@ export function createToolGroup() {
     bindings: [{ mouseButton: MouseBindings.Primary, modifierKey: KeyboardBindings.Shift }],
   });
   return toolGroup;
+}
+
+// During a stroke only the viewport being painted re-renders its labelmap (once per frame: Cornerstone's
+// segmentation renderer batches by requestAnimationFrame); the other two views catch up when the stroke
+// ends. On software GL one viewport render costs far more than a frame, so three per pointer move tripled
+// the brush lag. Cornerstone asks its segmentation renderer for every viewport showing the segmentation;
+// this narrows that list while a primary-button press is down in one of our views.
+export function renderOnlyWhileStroking(engine) {
+  let strokeViewport = null;
+  const schedule = segmentationRenderingEngine._setViewportsToBeRenderedNextFrame.bind(segmentationRenderingEngine);
+  segmentationRenderingEngine._setViewportsToBeRenderedNextFrame = (viewportIds) => {
+    schedule(strokeViewport ? viewportIds.filter((id) => id === strokeViewport) : viewportIds);
+  };
+  for (const view of VIEWS) {
+    engine.getViewport(view.id).element.addEventListener('pointerdown', (e) => {
+      if (e.button === 0 && !e.shiftKey && !e.ctrlKey && !e.altKey) {
+        strokeViewport = view.id;
+      }
+    }, { capture: true });
+  }
+  window.addEventListener('pointerup', () => {
+    if (strokeViewport) {
+      strokeViewport = null;
+      segmentationRenderingEngine.renderSegmentation(SEGMENTATION_ID);
+    }
+  }, { capture: true });
 }
 
 export function labelmapSpecifier() {

@@ -2,7 +2,8 @@
 // Times are milliseconds since navigation start (performance.now()), so "first slice" includes
 // loading the page, the bundle and the first bytes of the volume.
 
-const timings = {};
+// The page's inline script may already have marked its preview of the first slice.
+const timings = window.__viewerTimings ?? {};
 const strokes = [];
 window.__viewerTimings = timings;
 window.__viewerStrokes = strokes;
@@ -22,7 +23,8 @@ export function record(name, milliseconds) {
   timings[name] = milliseconds;
 }
 
-// One entry per rendered brush frame: milliseconds from the pointer event to the frame that shows it.
-export function recordStrokeFrame(milliseconds) {
-  strokes.push(milliseconds);
+// One entry per pointer move shown during a brush stroke: {frameMs: pointer event to the frame that shows
+// it, writeMs: the tool's labelmap write in the event, renderMs: the render of that frame, viewsRendered}.
+export function recordStrokeFrame(entry) {
+  strokes.push(entry);
 }
