@@ -77,6 +77,8 @@ def viewer_config(request, assignment: Assignment) -> dict:
             "revisions": reverse("api-assignment-revisions", args=[pk]),
             "submit": reverse("api-assignment-submit", args=[pk]),
         },
+        # The grid, so that the page can fetch and draw its opening slice before anything else answers.
+        "volume": {"size": assignment.case.size, "spacing": assignment.case.spacing},
         "currentRevisionId": assignment.current_revision_id,
         "readOnly": not selectors.may_edit(request.user, assignment),
     }

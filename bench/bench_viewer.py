@@ -44,7 +44,8 @@ PHANTOM_SEED = 4
 PHANTOM_CACHE = Path(tempfile.gettempdir()) / "osteoscreen-bench-viewer"
 PAGE_PHASES = [
     ("htmlReceived", "HTML received"), ("scriptStart", "bundle running"), ("cornerstoneReady", "cornerstone ready"),
-    ("viewportsReady", "viewports ready"), ("firstSliceBytes", "first slice's bytes"),
+    ("previewBytes", "preview: slice bytes"), ("viewportsReady", "viewports ready"),
+    ("firstSliceBytes", "first slice's bytes"),
     ("firstSlice", "FIRST SLICE DRAWN"), ("cornerstoneFirstSlice", "  Cornerstone's first frame"),
     ("volumeLoaded", "whole CT drawn"), ("ready", "ready to paint"),
 ]
