@@ -44,5 +44,5 @@ def test_the_manifest_and_qct_tables_have_the_importers_columns(tmp_path):
                            "reader2_mask")
     qct = (tmp_path / "qct.csv").read_text().splitlines()
     assert qct[0] == ("study_id,qct_date,femoral_neck_bmd,femoral_neck_t,trochanter_bmd,trochanter_t,"
-                      "intertrochanter_bmd,intertrochanter_t,total_hip_bmd,total_hip_t")
+                      "intertrochanter_bmd,intertrochanter_t,total_hip_bmd,total_hip_t,bmd_unit")
     assert manifest[1].startswith("SYN-0001,") and qct[1].startswith("SYN-0001,")
