@@ -227,8 +227,10 @@ export class Controls {
     this.loadRevisions();
   }
 
+  // Newest first, whatever order the server lists them in (it lists them by number, oldest first):
+  // the list shows the latest on top, and reloading or comparing after a conflict needs the latest.
   async loadRevisions() {
-    const revisions = await this.api.revisions();
+    const revisions = (await this.api.revisions()).slice().sort((a, b) => b.number - a.number);
     this.revisions = revisions;
     this.revisionNumbers = new Map(revisions.map((r) => [r.id, r.number]));
     const list = $('ov-revisions');
