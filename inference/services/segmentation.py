@@ -42,7 +42,7 @@ SEGMENT_COHORT_JOB = "segmentation.segment_cohort"
 Family = ModelVersion.Family
 LABELS = (1, 2)
 # What a start request may change in both stages of a named configuration (the rest is the design).
-STAGE_OVERRIDES = ("epochs", "spacing_mm", "patch_size", "base_width", "depth", "patches_per_case", "batch_size",
+STAGE_OVERRIDES = ("epochs", "spacing_mm", "patch_size", "window_size", "base_width", "depth", "patches_per_case", "batch_size",
                    "validate_every", "sliding_overlap", "foreground_fraction")
 # Training takes this share of the progress bar; storing files and the summary take the rest.
 TRAINING_PROGRESS_SHARE = 95.0
@@ -65,8 +65,9 @@ def segmentation_config_build(*, config_name: str, epochs: int | None = None, st
             changes["epochs"] = int(epochs)
         if "spacing_mm" in changes and not float(changes["spacing_mm"]) > 0:
             raise ValueError("spacing_mm must be positive")
-        if "patch_size" in changes:
-            changes["patch_size"] = tuple(int(v) for v in changes["patch_size"])
+        for name in ("patch_size", "window_size"):
+            if changes.get(name) is not None:
+                changes[name] = tuple(int(v) for v in changes[name])
         coarse = dataclasses.replace(config.coarse, **changes)
         fine = dataclasses.replace(config.fine, **changes)
         _check_architecture(coarse)
