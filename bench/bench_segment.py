@@ -11,6 +11,7 @@ post-processing, write the mask.
 from __future__ import annotations
 
 import argparse
+import itertools
 import subprocess
 import sys
 import time
@@ -39,16 +40,17 @@ def bench_image() -> tuple[Path, Path]:
 
 
 def run_once(image_path: Path, model: Path, out: Path) -> tuple[dict, sitk.Image]:
-    marks = [("start", time.perf_counter())]
+    """One timed run; each mark names the step that starts there, and lasts until the next mark."""
+    marks = [("read NIfTI", time.perf_counter())]
     image = sitk.ReadImage(str(image_path))
-    marks.append(("read NIfTI", time.perf_counter()))
-    coarse, fine = load_checkpoint(model / "coarse.pt"), load_checkpoint(model / "fine.pt")
     marks.append(("load checkpoints", time.perf_counter()))
-    mask = segment_image(image, coarse, fine, on_progress=lambda p, message: marks.append((message, time.perf_counter())))
-    marks.append(("end of cascade", time.perf_counter()))
-    sitk.WriteImage(mask, str(out), useCompression=True, compressionLevel=1)
+    coarse, fine = load_checkpoint(model / "coarse.pt"), load_checkpoint(model / "fine.pt")
+    mask = segment_image(image, coarse, fine,
+                         on_progress=lambda percent, message: marks.append((message, time.perf_counter())))
     marks.append(("write mask", time.perf_counter()))
-    steps = {f"{before[0]} -> {after[0]}": after[1] - before[1] for before, after in zip(marks, marks[1:])}
+    sitk.WriteImage(mask, str(out), useCompression=True, compressionLevel=1)
+    marks.append(("end", time.perf_counter()))
+    steps = {start[0]: end[1] - start[1] for start, end in itertools.pairwise(marks)}
     steps["TOTAL"] = marks[-1][1] - marks[0][1]
     return steps, mask
 

@@ -35,7 +35,7 @@ def segment_image(image: sitk.Image, coarse: Checkpoint, fine: Checkpoint, *,
     """Label the left (1) and right (2) proximal femur of a CT image (HU), on the image's own grid."""
     _check_checkpoints(coarse, fine)
     report = on_progress or (lambda percent, message: None)
-    report(0, "coarse: resampling to {:g} mm".format(coarse.spacing_mm))
+    report(0, f"coarse: resampling to {coarse.spacing_mm:g} mm")
     coarse_labels, coarse_grid = locate_femurs(image, coarse, report)
     labels = np.zeros(image.GetSize()[::-1], dtype=np.uint8)
     best = np.zeros(labels.shape, dtype=np.float32)  # calloc: only the crops' pages are ever touched.
@@ -78,7 +78,7 @@ def outline_femur(image: sitk.Image, fine: Checkpoint, coarse_grid: sitk.Image, 
     region, start, stop = found
     fine_grid = grids.axis_aligned_grid(low, high, fine.spacing_mm)
     crop = grids.resample(region, fine_grid, CROP_INTERPOLATOR, grids.AIR_HU)
-    probabilities = predict(fine, grids.normalise_hu(sitk.GetArrayViewFromImage(crop), fine.hu_window))
+    probabilities = predict(fine, _fine_input(crop, fine, side_mask, coarse_grid, fine_grid))
     femur = sitk.GetImageFromArray(probabilities[1])
     femur.CopyInformation(fine_grid)
     on_original = grids.resample(femur, region, sitk.sitkLinear, 0.0)
@@ -86,14 +86,36 @@ def outline_femur(image: sitk.Image, fine: Checkpoint, coarse_grid: sitk.Image, 
     return sitk.GetArrayFromImage(on_original), slices
 
 
+def compute_device() -> torch.device:
+    """The GPU when there is one (the `gpu` queue's workers), else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _fine_input(crop, fine: Checkpoint, side_mask: np.ndarray, coarse_grid, fine_grid) -> np.ndarray:
+    """The crop, normalised, plus (for a two-input fine model) the coarse mask of its side on the crop."""
+    image = grids.normalise_hu(sitk.GetArrayViewFromImage(crop), fine.hu_window)
+    if fine.architecture_args.get("in_channels", 1) == 1:
+        return image
+    coarse_mask = sitk.GetImageFromArray(side_mask.astype(np.float32))
+    coarse_mask.CopyInformation(coarse_grid)
+    prior = sitk.GetArrayFromImage(grids.resample(coarse_mask, fine_grid, sitk.sitkLinear, 0.0))
+    return np.stack([image, prior])
+
+
 def predict(checkpoint: Checkpoint, volume: np.ndarray) -> np.ndarray:
-    """Softmax probabilities (classes, z, y, x) from overlapping sliding windows over a normalised volume."""
+    """Softmax probabilities (classes, z, y, x) from overlapping sliding windows over a normalised volume
+    ((z, y, x), or (channels, z, y, x) for a network with several inputs).
+
+    Windows run on the network's device; the volume and the blended output stay in CPU memory.
+    """
     network = _network(checkpoint)
-    inputs = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))[None, None]
+    inputs = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))
+    inputs = inputs[None, None] if inputs.dim() == 3 else inputs[None]
     with torch.inference_mode():
         logits = sliding_window_inference(
             inputs, roi_size=checkpoint.patch_size, sw_batch_size=1, predictor=network,
-            overlap=checkpoint.sliding_overlap, mode="gaussian")
+            overlap=checkpoint.sliding_overlap, mode="gaussian",
+            sw_device=next(network.parameters()).device, device=torch.device("cpu"))
     return torch.softmax(logits[0], dim=0).numpy()
 
 
@@ -101,7 +123,7 @@ def _network(checkpoint: Checkpoint) -> torch.nn.Module:
     # Building from the state dict costs milliseconds; caching on the checkpoint keeps repeated calls cheap.
     network = getattr(checkpoint, "_network", None)
     if network is None:
-        network = checkpoint.build_network()
+        network = checkpoint.build_network().to(compute_device())
         checkpoint._network = network
     return network
 

@@ -1,7 +1,9 @@
 """Training data: cases resampled the way inference resamples them, and patches drawn from them.
 
 The coarse stage learns from whole CTs on the 3 mm grid; the fine stage from 1 mm crops around each
-reference femur (binary: femur or not; the side is known from the crop). Patches are centred on the femur
+reference femur (binary: femur or not; the side is known from the crop). The fine stage has a second input
+channel, the coarse-resolution femur mask of its side: it tells the fine model where the VOI ends (the
+lesser-trochanter level, the acetabulum), which a small 1 mm patch cannot see. Patches are centred on the femur
 with probability foreground_fraction and anywhere otherwise (background far from the femur, pelvis, air).
 """
 
@@ -29,7 +31,8 @@ GRID_TOLERANCE = 1e-3
 
 @dataclass
 class Volume:
-    """A normalised image (z, y, x) float16, its labels (uint8), and the flat indices of each label."""
+    """A normalised image (channels, z, y, x) float16, its labels (z, y, x) uint8, and the flat indices of
+    each label."""
 
     image: np.ndarray
     labels: np.ndarray
@@ -38,6 +41,7 @@ class Volume:
     @classmethod
     def build(cls, image: np.ndarray, labels: np.ndarray) -> Volume:
         foreground = {int(k): np.flatnonzero(labels == k).astype(np.int64) for k in np.unique(labels) if k}
+        image = image if image.ndim == 4 else image[None]
         return cls(image.astype(np.float16), labels.astype(np.uint8), foreground)
 
 
@@ -62,10 +66,14 @@ def coarse_volume(image: sitk.Image, mask: sitk.Image, stage: StageConfig, windo
     return Volume.build(grids.normalise_hu(sitk.GetArrayViewFromImage(volume), window), labels)
 
 
-def fine_volumes(image: sitk.Image, mask: sitk.Image, stage: StageConfig, window) -> list[Volume]:
-    """One 1 mm crop per reference femur, labelled 1 for femur and 0 elsewhere."""
+def fine_volumes(image: sitk.Image, mask: sitk.Image, stage: StageConfig, window,
+                 coarse_spacing_mm: float) -> list[Volume]:
+    """One 1 mm crop per reference femur, labelled 1 for femur and 0 elsewhere, with its coarse prior."""
     crops = []
     mask_array = sitk.GetArrayViewFromImage(mask)
+    coarse_grid = grids.grid_over_image(image, coarse_spacing_mm)
+    coarse_labels = sitk.GetImageFromArray(_resampled_labels(mask, coarse_grid, DOWNSAMPLING_INTERPOLATOR, SIDES))
+    coarse_labels.CopyInformation(coarse_grid)
     for side in SIDES:
         box = bounding_box(mask_array == side)
         if box is None:
@@ -78,8 +86,20 @@ def fine_volumes(image: sitk.Image, mask: sitk.Image, stage: StageConfig, window
         volume = grids.resample(region, grid, CROP_INTERPOLATOR, grids.AIR_HU)
         side_mask = sitk.Cast(mask == side, sitk.sitkUInt8)
         labels = _resampled_labels(side_mask, grid, sitk.sitkLinear, (1,))
-        crops.append(Volume.build(grids.normalise_hu(sitk.GetArrayViewFromImage(volume), window), labels))
+        prior = coarse_prior(coarse_labels == side, grid)
+        crops.append(Volume.build(fine_input(volume, prior, window), labels))
     return crops
+
+
+def coarse_prior(side_mask: sitk.Image, fine_grid: sitk.Image) -> np.ndarray:
+    """A coarse-grid mask of one femur, linearly resampled onto the fine grid (values 0-1)."""
+    prior = grids.resample(sitk.Cast(side_mask, sitk.sitkFloat32), fine_grid, sitk.sitkLinear, 0.0)
+    return sitk.GetArrayFromImage(prior)
+
+
+def fine_input(crop: sitk.Image, prior: np.ndarray, window) -> np.ndarray:
+    """The fine network's two channels: the normalised crop and the coarse prior."""
+    return np.stack([grids.normalise_hu(sitk.GetArrayViewFromImage(crop), window), prior])
 
 
 def _resampled_labels(mask: sitk.Image, grid: sitk.Image, interpolator: int, labels) -> np.ndarray:
@@ -108,7 +128,7 @@ class PatchSampler:
 
     def batch(self, rng: np.random.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [self._source_patch(rng) for _ in range(count)]
-        images = torch.from_numpy(np.stack([p[0] for p in pairs]).astype(np.float32))[:, None]
+        images = torch.from_numpy(np.stack([p[0] for p in pairs]).astype(np.float32))
         labels = torch.from_numpy(np.stack([p[1] for p in pairs]).astype(np.float32))[:, None]
         return self._augment(images, labels, rng)
 
@@ -120,7 +140,8 @@ class PatchSampler:
             centre = np.array(np.unravel_index(indices[rng.integers(len(indices))], volume.labels.shape))
         else:
             centre = np.array([rng.integers(s) for s in volume.labels.shape])
-        return _crop(volume.image, centre, self.source_size), _crop(volume.labels, centre, self.source_size)
+        image = np.stack([_crop(channel, centre, self.source_size) for channel in volume.image])
+        return image, _crop(volume.labels, centre, self.source_size)
 
     def _augment(self, images: torch.Tensor, labels: torch.Tensor, rng: np.random.Generator):
         count = images.shape[0]
@@ -132,7 +153,8 @@ class PatchSampler:
         images = F.grid_sample(images, grid, mode="bilinear", align_corners=False)
         labels = F.grid_sample(labels, grid, mode="nearest", align_corners=False)
         shift = torch.from_numpy(rng.uniform(-self.shift, self.shift, count)).float()
-        return images + shift[:, None, None, None, None], labels.long()
+        images[:, 0] += shift[:, None, None, None]  # the CT channel only; a prior is not an intensity
+        return images, labels.long()
 
 
 def _crop(array: np.ndarray, centre: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import SimpleITK as sitk
 import torch
 
 from inference.ml.losses import segmentation_loss
 from inference.ml.segmentation import data
-from inference.ml.segmentation.cascade import predict, segment_image
+from inference.ml.segmentation.cascade import compute_device, predict, segment_image
 from inference.ml.segmentation.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from inference.ml.segmentation.config import SegmentationConfig, StageConfig
 from inference.ml.segmentation.metrics import dice, label_agreement, summarise
@@ -28,6 +27,8 @@ from inference.ml.vbnet import VBNet
 Case = tuple[str | Path, str | Path]
 Progress = Callable[[int, int, dict], None]
 STAGE_CLASSES = {"coarse": 3, "fine": 2}
+# The fine stage reads the CT and the coarse mask of its side (data.py).
+STAGE_INPUTS = {"coarse": 1, "fine": 2}
 STAGE_ORDER = ("coarse", "fine")
 
 
@@ -98,6 +99,7 @@ class _Loop:
         self.config, self.out_dir = config, Path(out_dir)
         self.on_progress, self.should_stop, self.resume = on_progress, should_stop, resume
         self.epochs_done = 0
+        self.device = compute_device()
 
     def run_stage(self, name: str, train_cases, val_cases) -> Path:
         stage: StageConfig = getattr(self.config, name)
@@ -135,6 +137,7 @@ class _Loop:
             if self.should_stop():
                 raise StopRequested
             images, labels = sampler.batch(rng, getattr(self.config, key[0]).batch_size)
+            images, labels = images.to(self.device), labels.to(self.device)
             optimiser.zero_grad(set_to_none=True)
             loss = loss_function(network(images), labels)
             loss.backward()
@@ -159,7 +162,7 @@ class _Loop:
             config=self.config.as_dict())
 
     def _restore(self, checkpoint: Checkpoint, stage: StageConfig):
-        network = checkpoint.build_network()
+        network = checkpoint.build_network().to(self.device)
         optimiser = torch.optim.Adam(network.parameters(), lr=stage.learning_rate)
         if checkpoint.optimizer_state:
             optimiser.load_state_dict(checkpoint.optimizer_state)
@@ -172,12 +175,13 @@ class _Loop:
             if name == "coarse":
                 volumes.append(data.coarse_volume(image, mask, stage, self.config.hu_window))
             else:
-                volumes.extend(data.fine_volumes(image, mask, stage, self.config.hu_window))
+                volumes.extend(data.fine_volumes(image, mask, stage, self.config.hu_window,
+                                                    self.config.coarse.spacing_mm))
         return volumes
 
 
 def _architecture_args(name: str, stage: StageConfig) -> dict:
-    return {"in_channels": 1, "out_channels": STAGE_CLASSES[name], "base_width": stage.base_width,
+    return {"in_channels": STAGE_INPUTS[name], "out_channels": STAGE_CLASSES[name], "base_width": stage.base_width,
             "depth": stage.depth, "norm": stage.norm}
 
 

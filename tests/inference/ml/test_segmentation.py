@@ -10,10 +10,19 @@ import SimpleITK as sitk
 import torch
 
 from inference.ml.segmentation import (
-    Checkpoint, CheckpointError, SegmentationConfig, StageConfig, configuration, label_agreement,
-    load_checkpoint, segment_image, summarise, train_segmentation,
+    Checkpoint,
+    CheckpointError,
+    SegmentationConfig,
+    StageConfig,
+    configuration,
+    data,
+    grids,
+    label_agreement,
+    load_checkpoint,
+    segment_image,
+    summarise,
+    train_segmentation,
 )
-from inference.ml.segmentation import data, grids
 from inference.ml.segmentation.checkpoint import save_checkpoint
 from inference.ml.segmentation.synthetic import synthetic_hip
 
@@ -60,7 +69,7 @@ def test_training_writes_both_checkpoints_with_what_inference_needs(trained):
 def test_a_checkpoint_round_trip_rebuilds_an_identical_network(trained, tmp_path):
     original = load_checkpoint(trained[0].fine_checkpoint)
     copy = load_checkpoint(save_checkpoint(original, tmp_path / "copy.pt"))
-    patch = torch.randn(1, 1, 16, 16, 16)
+    patch = torch.randn(1, 2, 16, 16, 16)
     with torch.inference_mode():
         assert torch.equal(original.build_network()(patch), copy.build_network()(patch))
     assert copy.architecture_args == original.architecture_args and copy.patch_size == original.patch_size
