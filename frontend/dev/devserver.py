@@ -136,6 +136,7 @@ def make_handler(store: Store, save_delay: float):
             current = store.revisions[-1]["id"] if store.revisions else None
             return {
                 "assignmentId": ASSIGNMENT_ID, "caseId": 1, "studyId": "SYN-DEV", "csrfToken": "dev",
+                "volume": {"size": list(store.size), "spacing": list(SPACING)},
                 "currentRevisionId": current, "readOnly": False,
                 "urls": {"volumeMeta": f"{api}/volume/", "volumeRaw": f"{api}/volume.raw",
                          "labelmap": f"{api}/labelmap/", "revisions": f"{api}/revisions/",
@@ -156,6 +157,13 @@ def make_handler(store: Store, save_delay: float):
 
         def send_volume(self):
             size = store.volume_path.stat().st_size
+            wanted = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", "").strip())
+            if wanted and int(wanted.group(1)) <= int(wanted.group(2)) < size:
+                start, end = int(wanted.group(1)), int(wanted.group(2))
+                with store.volume_path.open("rb") as f:
+                    f.seek(start)
+                    data = f.read(end - start + 1)
+                return self.send(206, data, "application/octet-stream", {"Content-Range": f"bytes {start}-{end}/{size}"})
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(size))
@@ -179,6 +187,14 @@ def make_handler(store: Store, save_delay: float):
             form = parse_multipart(self.headers.get("Content-Type", ""), body)
             time.sleep(save_delay)
             labels = np.frombuffer(gzip.decompress(form["labelmap"]), dtype=np.uint8)
+            if "box_size" in form:  # the viewer's labelled box: expand it onto the grid
+                (x, y, z), (w, h, d) = ([int(v) for v in form[k].decode().split(",")] for k in ("box_offset", "box_size"))
+                if labels.size != w * h * d:
+                    return self.send_json(400, {"detail": "The box's bytes do not fill it."})
+                full = np.zeros(store.size[::-1], np.uint8)
+                full[z : z + d, y : y + h, x : x + w] = labels.reshape(d, h, w)
+                labels = full.reshape(-1)
+                form["labelmap"] = gzip.compress(labels.tobytes(), 1)
             if labels.size != int(np.prod(store.size)):
                 return self.send_json(400, {"detail": f"The labelmap has {labels.size} voxels, the case {int(np.prod(store.size))}."})
             if labels.max(initial=0) > 2:

@@ -332,6 +332,21 @@ def test_the_circle_scissors_fill_a_circle_centred_on_the_press(page):
     assert len(cut) == pytest.approx(np.pi * 10**2, rel=0.15)
 
 
+def test_the_sphere_scissors_fill_a_ball_through_the_neighbouring_slices(page):
+    select_tool(page, "SphereScissor")
+    z = shown_slice(page)
+    drag(page, [(32, 32), (35, 32), (38, 32)])  # radius 6 voxels = 9 mm in plane, 4.5 slices of 2 mm
+    wait_for_labels(page, "L.some((v) => v === 1)")
+    cut = np.argwhere(labels(page) == 1)
+    zs, ys, xs = cut[:, 0], cut[:, 1], cut[:, 2]
+
+    # Cornerstone includes the voxels the sphere's surface touches: about one voxel of slack.
+    assert set(range(z - 4, z + 5)) <= set(zs) <= set(range(z - 5, z + 6))
+    assert abs(xs.mean() - 32) < 1 and abs(ys.mean() - 32) < 1 and abs(zs.mean() - z) < 0.5
+    mm = np.sqrt(((xs - 32) * SPACING[0]) ** 2 + ((ys - 32) * SPACING[1]) ** 2 + ((zs - z) * SPACING[2]) ** 2)
+    assert 9 <= mm.max() <= 11
+
+
 def test_paint_fill_fills_the_region_inside_a_drawn_outline(page):
     z = shown_slice(page)
     outline = np.zeros((SIZE[2], SIZE[1], SIZE[0]), np.uint8)
