@@ -202,9 +202,10 @@ def sample_anatomy(rng: np.random.Generator, *, sex: str, age: int) -> Anatomy:
         shift=vec(rng.normal(0, 8), rng.normal(0, 8), 0.0),
         rotation=_rotation(rng.normal(0, 2.0), rng.normal(0, 1.5), rng.normal(0, 2.0)),
     )
+    left, right = (_posed_femur(pose, f) for f in femurs)
     return Anatomy(
         sex=sex,
-        femurs=tuple(_posed_femur(pose, f) for f in femurs),
+        femurs=(left, right),
         hip_half_width=float(half_width),
         crest_z=float(rng.uniform(135, 160) * head_radius / 23.5),
         tuberosity_z=float(-rng.uniform(62, 72) * head_radius / 23.5),

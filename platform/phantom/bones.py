@@ -170,9 +170,9 @@ def _voxels(grid: Grid, block: Block, local: np.ndarray) -> tuple[np.ndarray, np
 
 def _trabecular(points: np.ndarray, tiles: TextureTiles, frames: tuple[np.ndarray, np.ndarray],
                 origin: np.ndarray, arch: Architecture) -> np.ndarray:
-    fields = tuple(sample_tile(t, points, fr, origin) for t, fr in zip(tiles.families, frames, strict=True))
+    first, second = (sample_tile(t, points, fr, origin) for t, fr in zip(tiles.families, frames, strict=True))
     perforation = sample_tile(tiles.perforation, points, np.eye(3), origin)
-    return trabecular_occupancy(fields, perforation, arch)
+    return trabecular_occupancy((first, second), perforation, arch)
 
 
 def _cortex_mm(f: Femur, points: np.ndarray, scale: float) -> np.ndarray:

@@ -25,7 +25,7 @@ def _panel(hu: np.ndarray, label: np.ndarray, aspect: float) -> Image.Image:
         rgb[where] = rgb[where] * (1 - TINT_ALPHA) + np.array(colour) * TINT_ALPHA
     image = Image.fromarray(rgb.astype(np.uint8))
     height = max(1, int(round(PANEL_PX * hu.shape[0] * aspect / hu.shape[1])))
-    return image.resize((PANEL_PX, height), Image.BILINEAR)
+    return image.resize((PANEL_PX, height), Image.Resampling.BILINEAR)
 
 
 def montage(image: sitk.Image, label: sitk.Image, *, head_z_index: int, trochanter_z_index: int,

@@ -12,15 +12,19 @@ import numpy as np
 
 FAR_MM = 12.0
 Vec = np.ndarray
+# A length in mm: numpy's float32 scalars, which the phantom computes in, are not `float` to a type checker.
+Scalar = float | np.floating
+# A point or direction in LPS millimetres (x, y, z): a literal triple or a Vec computed from others.
+Point = Sequence[Scalar] | Vec
 
 
 def vec(x: float, y: float, z: float) -> Vec:
     return np.array([x, y, z], dtype=np.float64)
 
 
-def unit(v: Sequence[float]) -> Vec:
-    v = np.asarray(v, dtype=np.float64)
-    return v / np.linalg.norm(v)
+def unit(v: Point) -> Vec:
+    as_array = np.asarray(v, dtype=np.float64)
+    return as_array / np.linalg.norm(as_array)
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,10 @@ class Block:
 
     def within(self, outer: "Block") -> tuple[slice, slice, slice]:
         """This block's slices relative to the start of `outer`."""
-        return tuple(
+        z, y, x = (
             slice(s.start - o.start, s.stop - o.start) for s, o in zip(self.slices, outer.slices, strict=True)
         )
+        return z, y, x
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class Grid:
         x = self.axis_mm(0, block.x)[None, None, :]
         return z, y, x
 
-    def block(self, lo: Sequence[float], hi: Sequence[float]) -> Block | None:
+    def block(self, lo: Point, hi: Point) -> Block | None:
         """The voxels whose centres fall in the world box [lo, hi] (x, y, z); None when it misses."""
         ranges = []
         for axis in (2, 1, 0):
@@ -232,7 +237,7 @@ def render_union(grid: Grid, block: Block, parts: Iterable[tuple[Shape, float]])
     return np.minimum(field, FAR_MM, out=field)
 
 
-def soft_inside(distance: np.ndarray, edge_mm: float) -> np.ndarray:
+def soft_inside(distance: np.ndarray, edge_mm: Scalar) -> np.ndarray:
     """Fraction of a voxel inside a surface: a linear ramp of width edge_mm, like partial volume."""
     return np.clip(np.float32(0.5) - distance / np.float32(edge_mm), 0, 1)
 
@@ -269,7 +274,7 @@ class Translated(Shape):
         return self.shape.distance(z - o[2], y - o[1], x - o[0])
 
 
-def frame_along(direction: Sequence[float]) -> np.ndarray:
+def frame_along(direction: Point) -> np.ndarray:
     """An orthonormal frame (rows) whose first axis is `direction`."""
     first = unit(direction)
     helper = np.array([0.0, 1.0, 0.0]) if abs(first[1]) < 0.9 else np.array([1.0, 0.0, 0.0])

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import reference as ref
 from .anatomy import Anatomy
-from .sdf import Grid, soft_inside
+from .sdf import Grid, Scalar, soft_inside
 
 BOWEL_TILE_MM = 3.0
 BOWEL_WAVELENGTH_MM = 28.0
@@ -97,7 +97,7 @@ def table_slice(grid: Grid, plan: BodyPlan) -> np.ndarray:
     return (np.float32(ref.HU_AIR) * (1 - whole) + hu).astype(np.float32)
 
 
-def _window(grid: Grid, z_slice: slice, x_range: tuple[float, float], y_range: tuple[float, float]):
+def _window(grid: Grid, z_slice: slice, x_range: tuple[Scalar, Scalar], y_range: tuple[Scalar, Scalar]):
     """Index slices (y, x) of the voxels within a world rectangle, or None when it misses the grid."""
     block = grid.block((x_range[0], y_range[0], grid.origin[2]), (x_range[1], y_range[1], grid.origin[2]))
     return None if block is None else (block.y, block.x)

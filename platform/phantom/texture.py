@@ -39,8 +39,10 @@ class TextureTiles:
 
 
 def make_tiles(rng: np.random.Generator) -> TextureTiles:
-    families = tuple(_band_limited_tile(rng, PLATE_WAVELENGTH_MM, FAMILY_STRETCH) for _ in range(2))
-    return TextureTiles(families, _band_limited_tile(rng, PERFORATION_WAVELENGTH_MM, 1.0))
+    # Two plate families, drawn one after the other from the same generator.
+    first = _band_limited_tile(rng, PLATE_WAVELENGTH_MM, FAMILY_STRETCH)
+    second = _band_limited_tile(rng, PLATE_WAVELENGTH_MM, FAMILY_STRETCH)
+    return TextureTiles((first, second), _band_limited_tile(rng, PERFORATION_WAVELENGTH_MM, 1.0))
 
 
 def sample_tile(tile: np.ndarray, points_mm: np.ndarray, frame: np.ndarray, origin: np.ndarray) -> np.ndarray:
