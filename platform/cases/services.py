@@ -112,11 +112,17 @@ def _case_create(*, tmp_path: Path, sha256: str, volume: imaging.CanonicalVolume
             return _case_rows_create(case=case, volume=volume, meta=meta, actor=actor,
                                      study_id=study_id, sex=sex, birth_year=birth_year)
     except IntegrityError as exc:
-        case.volume.storage.delete(case.volume.name)
+        _stored_volume_delete(case)
         raise ImportRejected("this series is already stored") from exc
     except BaseException:
-        case.volume.storage.delete(case.volume.name)
+        _stored_volume_delete(case)
         raise
+
+
+def _stored_volume_delete(case: Case) -> None:
+    # A field whose save never returned a name holds no file, so there is nothing to delete.
+    if case.volume.name:
+        case.volume.storage.delete(case.volume.name)
 
 
 def _case_rows_create(*, case: Case, volume: imaging.CanonicalVolume, meta: dict, actor: Any,
@@ -172,7 +178,9 @@ def _parse_float(raw: str, *, line: int, column: str, bounds: tuple[float, float
         value = float(raw)
     except ValueError as exc:
         raise ImportRejected(f"row {line}, column {column}: {raw!r} is not a number") from exc
-    if value != value or (bounds and not bounds[0] <= value <= bounds[1]):
+    if value != value:  # NaN parses as a float but is no measurement
+        raise ImportRejected(f"row {line}, column {column}: {raw!r} is not a number")
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
         raise ImportRejected(f"row {line}, column {column}: {raw} is outside the range {bounds[0]} to {bounds[1]}")
     return value
 

@@ -40,6 +40,7 @@ def test_it_stores_qct_and_derives_bone_status_from_the_lowest_site(api_client, 
     (HEADER + "P-1,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110,-1.4\nP-2,2024-05-02,60,-9.5,70,-2,80,-1.5,75,-2\n",
      ["row 3", "femoral_neck_t", "-9.5"]),
     (HEADER + "P-1,2024-03-04,120,-0.5,100,abc,150,-0.2,110,-1.4\n", ["row 2", "trochanter_t", "not a number"]),
+    (HEADER + "P-1,2024-03-04,nan,-0.5,100,-0.8,150,-0.2,110,-1.4\n", ["row 2", "femoral_neck_bmd", "not a number"]),
     (HEADER + "P-1,04/03/2024,120,-0.5,100,-0.8,150,-0.2,110,-1.4\n", ["row 2", "qct_date"]),
 ])
 def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_stored(api_client, coordinator, two_cases, text, words):
