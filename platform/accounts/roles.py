@@ -27,7 +27,8 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
         cached = {role for role in Role if role.value in names}
         if user.is_superuser:  # type: ignore[attr-defined]
             cached.add(Role.ADMIN)
-        user._osteoscreen_roles = cached  # type: ignore[union-attr]
+        # A per-instance cache for this request; the user model does not declare the attribute.
+        user._osteoscreen_roles = cached  # type: ignore[attr-defined]
     return cached
 
 

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from .health import HealthApi
 from .views import home
 
-api = [
+# Annotated: a list of both kinds is inferred as list[object], which include() does not accept.
+api: list[URLPattern | URLResolver] = [
     path("health/", HealthApi.as_view(), name="api-health"),
     path("token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
