@@ -11,6 +11,8 @@ import environ
 ROOT_DIR = Path(__file__).resolve().parents[3]
 PLATFORM_DIR = ROOT_DIR / "platform"
 VAR_DIR = ROOT_DIR / "var"
+# The embedded default keeps its SQLite file, broker socket and media here; a fresh clone has no var/.
+VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 if (ROOT_DIR / ".env").exists():
