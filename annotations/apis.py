@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import time
 
-from accounts.permissions import HasRole
-from accounts.roles import Role, has_role
-from cases.models import Cohort
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -21,6 +18,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from accounts.permissions import HasRole
+from accounts.roles import Role, has_role
+from cases.models import Cohort
 
 from . import selectors, services
 from .labelmaps import LabelBox, LabelmapInvalid, labelmap_from_nifti_path, raw_gzip_bytes

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
+from django.db.models import Count, Q, QuerySet
+
 from accounts.roles import Role, has_role
 from cases.models import Case, Cohort
 from cases.selectors import case_image, case_volume_path
-from django.db.models import Count, Q, QuerySet
 
 from .labelmaps import Grid
 from .models import AgreementResult, Assignment, VOIRevision

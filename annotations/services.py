@@ -11,14 +11,15 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from accounts.audit import audit_log
-from accounts.roles import Role, grant_role, has_role
-from cases.models import Case, Cohort, Split, SplitMembership
-from cases.selectors import current_split
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from accounts.audit import audit_log
+from accounts.roles import Role, grant_role, has_role
+from cases.models import Case, Cohort, Split, SplitMembership
+from cases.selectors import current_split
 
 from . import agreement as agreement_metrics
 from .labelmaps import (

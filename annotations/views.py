@@ -4,9 +4,6 @@ and render."""
 
 from __future__ import annotations
 
-from accounts.permissions import role_required
-from accounts.roles import Role
-from cases.models import Cohort
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -15,6 +12,10 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+
+from accounts.permissions import role_required
+from accounts.roles import Role
+from cases.models import Cohort
 
 from . import selectors, services
 from .models import Assignment
@@ -78,7 +79,9 @@ def viewer_config(request, assignment: Assignment) -> dict:
             "submit": reverse("api-assignment-submit", args=[pk]),
         },
         # The grid, so that the page can fetch and draw its opening slice before anything else answers.
-        "volume": {"size": assignment.case.size, "spacing": assignment.case.spacing},
+        "volume": {
+            "size": assignment.case.size, "spacing": assignment.case.spacing, "direction": assignment.case.direction,
+        },
         "currentRevisionId": assignment.current_revision_id,
         "readOnly": not selectors.may_edit(request.user, assignment),
     }

@@ -113,9 +113,10 @@ class DjangoServer:
         wait_for(f"{self.url}/api/health/", self.proc)
 
     def _reader(self):
+        from django.test import Client
+
         from accounts.roles import Role
         from accounts.services import user_create_with_role
-        from django.test import Client
 
         reader = user_create_with_role(username="bench-reader", password="pw", role=Role.READER)
         self.coordinator = user_create_with_role(username="bench-coordinator", password="pw", role=Role.COORDINATOR)
@@ -156,6 +157,7 @@ def phantom_ct(slices: int) -> Path:
     path = PHANTOM_CACHE / f"phantom-seed{PHANTOM_SEED}-512x512x{slices}.nii.gz"
     if not path.exists():
         import SimpleITK as sitk
+
         from phantom.case import CaseOptions, generate_case
 
         started = time.perf_counter()
@@ -283,6 +285,7 @@ def server_save_steps(slices: int, repeats: int = 3) -> None:
     import gzip
 
     import numpy as np
+
     from annotations import labelmaps
 
     grid = labelmaps.Grid.of(size=(512, 512, slices), spacing=(0.8, 0.8, 1.0), origin=(0, 0, 0),

@@ -136,7 +136,7 @@ def make_handler(store: Store, save_delay: float):
             current = store.revisions[-1]["id"] if store.revisions else None
             return {
                 "assignmentId": ASSIGNMENT_ID, "caseId": 1, "studyId": "SYN-DEV", "csrfToken": "dev",
-                "volume": {"size": list(store.size), "spacing": list(SPACING)},
+                "volume": {"size": list(store.size), "spacing": list(SPACING), "direction": [1, 0, 0, 0, 1, 0, 0, 0, 1]},
                 "currentRevisionId": current, "readOnly": False,
                 "urls": {"volumeMeta": f"{api}/volume/", "volumeRaw": f"{api}/volume.raw",
                          "labelmap": f"{api}/labelmap/", "revisions": f"{api}/revisions/",

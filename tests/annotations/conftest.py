@@ -25,9 +25,8 @@ def senior(db):
 
 @pytest.fixture
 def make_assignment(db, make_case, coordinator):
-    from cases.models import Cohort
-
     from annotations.services import assignment_create
+    from cases.models import Cohort
 
     def make(*, reader, case=None, study_role="primary", size=(24, 20, 16), cohort=None):
         case = case or make_case(size=size)

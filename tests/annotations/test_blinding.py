@@ -2,9 +2,10 @@
 through any endpoint or page; afterwards agreement is computed and both may see it."""
 
 import pytest
-from reading_helpers import painted, raw_upload
 
 from annotations.models import AgreementResult
+
+from reading_helpers import painted, raw_upload
 
 pytestmark = pytest.mark.django_db
 

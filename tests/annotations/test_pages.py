@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+
 from reading_helpers import painted, raw_upload
 
 pytestmark = pytest.mark.django_db

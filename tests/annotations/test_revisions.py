@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 from django.core.files.uploadedfile import SimpleUploadedFile
-from reading_helpers import labelmap_for, painted, raw_upload
 
 from annotations.models import Assignment, VOIRevision
+
+from reading_helpers import labelmap_for, painted, raw_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ caller may not even know the assignment exists; 403 means they know it but may n
 """
 
 import pytest
+
 from reading_helpers import painted, raw_upload
 
 pytestmark = pytest.mark.django_db

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from cases.models import Cohort, Exclusion, Split, SplitMembership
-from reading_helpers import labelmap_for, painted, raw_upload
 
 from annotations import services
 from annotations.models import AgreementResult, Assignment, ReferenceVOI
+from cases.models import Cohort, Exclusion, Split, SplitMembership
+
+from reading_helpers import labelmap_for, painted, raw_upload
 
 pytestmark = pytest.mark.django_db
 
