@@ -332,7 +332,7 @@ class ContinuousSummary:
         return {**asdict(self), "text": self.text()}
 
 
-def normality_p_value(values: np.ndarray, *, test: str = "kolmogorov-smirnov") -> float | None:
+def normality_p_value(values: Sequence[float] | np.ndarray, *, test: str = "kolmogorov-smirnov") -> float | None:
     """The p-value of a normality test, or None below 3 values where no test means anything.
 
     "kolmogorov-smirnov" is the paper's choice: the one-sample KS test of the standardised values against
@@ -341,30 +341,30 @@ def normality_p_value(values: np.ndarray, *, test: str = "kolmogorov-smirnov") -
     """
     if test not in NORMALITY_TESTS:
         raise ValueError(f"unknown normality test {test!r}; choose one of {NORMALITY_TESTS}")
-    values = np.asarray(values, dtype=float)
-    if values.size < 3 or np.ptp(values) == 0:
+    sample = np.asarray(values, dtype=float)
+    if sample.size < 3 or np.ptp(sample) == 0:
         return None
     if test == "shapiro-wilk":
-        return float(scipy_stats.shapiro(values).pvalue)
-    standardised = (values - values.mean()) / values.std(ddof=1)
-    method = "auto" if values.size <= KS_EXACT_MAX_N else "asymp"
+        return float(scipy_stats.shapiro(sample).pvalue)
+    standardised = (sample - sample.mean()) / sample.std(ddof=1)
+    method = "auto" if sample.size <= KS_EXACT_MAX_N else "asymp"
     return float(scipy_stats.kstest(standardised, "norm", method=method).pvalue)
 
 
 def describe_continuous(values: Sequence[float] | np.ndarray, *, normality_test: str = "kolmogorov-smirnov"):
     """Summarise one variable (age, DLP, dose) for Table 1; missing values (NaN) are left out."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    p_value = normality_p_value(values, test=normality_test)
-    if values.size == 0:
+    observed = np.asarray(values, dtype=float)
+    observed = observed[np.isfinite(observed)]
+    p_value = normality_p_value(observed, test=normality_test)
+    if observed.size == 0:
         return ContinuousSummary(0, None, None, None, None, None, None, None, normality_test, None, False)
-    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    q1, median, q3 = np.percentile(observed, [25, 50, 75])
     return ContinuousSummary(
-        n=int(values.size),
-        mean=float(values.mean()),
-        sd=float(values.std(ddof=1)) if values.size > 1 else None,
+        n=int(observed.size),
+        mean=float(observed.mean()),
+        sd=float(observed.std(ddof=1)) if observed.size > 1 else None,
         median=float(median), q1=float(q1), q3=float(q3),
-        minimum=float(values.min()), maximum=float(values.max()),
+        minimum=float(observed.min()), maximum=float(observed.max()),
         normality_test=normality_test,
         normality_p=p_value,
         looks_normal=p_value is not None and p_value >= NORMALITY_ALPHA,
@@ -387,16 +387,15 @@ class TestResult:
 
 def one_way_anova(groups: Sequence[Sequence[float]]) -> TestResult:
     """One-way ANOVA F test that all groups (e.g. the three cohorts' ages) share one mean."""
-    groups = [np.asarray(g, dtype=float) for g in groups]
-    groups = [g[np.isfinite(g)] for g in groups]
-    groups = [g for g in groups if g.size]
-    n_total = sum(g.size for g in groups)
-    if len(groups) < 2 or n_total <= len(groups):
+    finite = [np.asarray(g, dtype=float) for g in groups]
+    samples = [s for s in (g[np.isfinite(g)] for g in finite) if s.size]
+    n_total = sum(s.size for s in samples)
+    if len(samples) < 2 or n_total <= len(samples):
         return TestResult("one-way ANOVA", None, None, None)
-    grand_mean = np.concatenate(groups).mean()
-    between = sum(g.size * (g.mean() - grand_mean) ** 2 for g in groups)
-    within = sum(((g - g.mean()) ** 2).sum() for g in groups)
-    df_between, df_within = len(groups) - 1, n_total - len(groups)
+    grand_mean = np.concatenate(samples).mean()
+    between = sum(s.size * (s.mean() - grand_mean) ** 2 for s in samples)
+    within = sum(((s - s.mean()) ** 2).sum() for s in samples)
+    df_between, df_within = len(samples) - 1, n_total - len(samples)
     if within == 0:
         return TestResult("one-way ANOVA", None, (df_between, df_within), None)
     f = (between / df_between) / (within / df_within)
@@ -406,12 +405,12 @@ def one_way_anova(groups: Sequence[Sequence[float]]) -> TestResult:
 
 def kruskal_wallis(groups: Sequence[Sequence[float]]) -> TestResult:
     """The rank-based alternative to ANOVA for variables that do not look normal."""
-    groups = [np.asarray(g, dtype=float)[np.isfinite(np.asarray(g, dtype=float))] for g in groups]
-    groups = [g for g in groups if g.size]
-    if len(groups) < 2 or np.ptp(np.concatenate(groups)) == 0:
+    finite = [np.asarray(g, dtype=float) for g in groups]
+    samples = [s for s in (g[np.isfinite(g)] for g in finite) if s.size]
+    if len(samples) < 2 or np.ptp(np.concatenate(samples)) == 0:
         return TestResult("Kruskal-Wallis", None, None, None)
-    result = scipy_stats.kruskal(*groups)
-    return TestResult("Kruskal-Wallis", float(result.statistic), len(groups) - 1, float(result.pvalue))
+    result = scipy_stats.kruskal(*samples)
+    return TestResult("Kruskal-Wallis", float(result.statistic), len(samples) - 1, float(result.pvalue))
 
 
 def chi_square_independence(table: Sequence[Sequence[int]] | np.ndarray) -> TestResult:
@@ -462,10 +461,11 @@ def summarise_segmentation(*, dice: np.ndarray, volume_difference_cm3: np.ndarra
     dice = np.asarray(dice, dtype=float)
     volume_difference = np.asarray(volume_difference_cm3, dtype=float)
     dice, volume_difference = dice[np.isfinite(dice)], volume_difference[np.isfinite(volume_difference)]
+    q1: float | None = None
+    median: float | None = None
+    q3: float | None = None
     if volume_difference.size:
         q1, median, q3 = (float(v) for v in np.percentile(volume_difference, [25, 50, 75]))
-    else:
-        q1 = median = q3 = None
     return SegmentationSummary(
         n=int(max(dice.size, volume_difference.size)),
         dice_mean=float(dice.mean()) if dice.size else None,
