@@ -242,9 +242,12 @@ def predictions_csv(request):
 
 
 def comparison_context(selection_a: Selection, version_b: ModelVersion) -> dict:
-    common = {"cohort": selection_a.cohort, "mask_source": selection_a.mask_source, "split": selection_a.split}
-    cases_a = selectors.evaluation_cases(version=selection_a.version, **common)
-    cases_b = selectors.evaluation_cases(version=version_b, **common)
+    # Both versions are scored on version A's cases: same cohort, mask source and split.
+    cohort, mask_source, case_split = selection_a.cohort, selection_a.mask_source, selection_a.split
+    cases_a = selectors.evaluation_cases(version=selection_a.version, cohort=cohort, mask_source=mask_source,
+                                         split=case_split)
+    cases_b = selectors.evaluation_cases(version=version_b, cohort=cohort, mask_source=mask_source,
+                                         split=case_split)
     comparison = selectors.version_comparison(cases_a=cases_a, cases_b=cases_b)
     rows = [{
         "split": split["split"], "class": entry["class"], "n_positive": entry["n_positive"],

@@ -46,10 +46,10 @@ def deployed_version(family: str, number: int | None = None) -> ModelVersion:
         if version.status not in USABLE_STATUSES:
             raise InvalidRequest(f"{version} is {version.status} and has no usable files")
         return version
-    version = active_version(family)
-    if version is None:
+    active = active_version(family)
+    if active is None:
         raise NoActiveModel(f"there is no active {family} model: train one and have a PI promote it")
-    return version
+    return active
 
 
 def model_file_path(version: ModelVersion, role: str) -> Path:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.db.models import FloatField, QuerySet
@@ -50,14 +51,15 @@ def default_version() -> ModelVersion | None:
 
 
 def default_cohort(version: ModelVersion | None) -> Cohort | None:
-    if version is not None and version.split_id:
+    if version is not None and version.split is not None:
         return version.split.cohort
     return Cohort.objects.order_by("pk").first()
 
 
 def evaluation_split(*, version: ModelVersion, cohort: Cohort) -> Split | None:
-    if version.split_id and version.split.cohort_id == cohort.pk:
-        return version.split
+    split = version.split
+    if split is not None and split.cohort_id == cohort.pk:
+        return split
     return current_split(cohort)
 
 
@@ -171,7 +173,8 @@ def cohort_characteristics(*, cohort: Cohort, split: Split | None) -> list[dict]
     Age is the examination year minus the birth year: the platform keeps no birth dates.
     """
     subsets = split_subsets(split) if split else {}
-    records = [r for r in cohort.cases.filter(exclusions__isnull=True).values(
+    # Plain dicts, not the query's row type: each record gains a derived "age" below.
+    records: list[dict[str, Any]] = [dict(r) for r in cohort.cases.filter(exclusions__isnull=True).values(
         "pk", "exam_datetime", "patient__birth_year", "patient__sex", "bone_status", "dlp_mgycm",
         "effective_dose_msv") if r["pk"] in subsets]
     subset = np.array([subsets[r["pk"]] for r in records], dtype=str)
