@@ -64,6 +64,8 @@ def version_file(request, pk: int, role: str):
     from inference.models import ModelFile
 
     model_file = get_object_or_404(ModelFile.objects.select_related("version"), version_id=pk, role=role)
+    if not model_file.file.name:
+        raise Http404("this version's file was never stored")
     name = f"{model_file.version.family}-v{model_file.version.number}-{model_file.file.name.rsplit('/', 1)[-1]}"
     response = FileResponse(model_file.file.open("rb"), as_attachment=True, filename=name)
     response["X-Content-SHA256"] = model_file.sha256

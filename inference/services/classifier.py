@@ -149,8 +149,11 @@ def _train(ctx: JobContext, classifier: ModelVersion, baseline: ModelVersion) ->
 
     sides, source = classifier.config["sides"], classifier.config["mask_source"]
     settings = settings_from_dict(classifier.config["radiomics_params"], source=f"{classifier}")
-    subsets = dict(classifier.split.memberships.values_list("case_id", "subset"))
-    cases = selectors.split_cases(classifier.split)
+    split = classifier.split
+    if split is None:  # the subsets are the split's: without one there is nothing to train or test on
+        raise InvalidRequest(f"{classifier} has no split to train on")
+    subsets = dict(split.memberships.values_list("case_id", "subset"))
+    cases = selectors.split_cases(split)
     masks = {case.pk: features.case_mask(case, mask_source=source, segmentation_version=classifier.parent)
              for case in cases}
     _extract_missing(ctx, [m for m in masks.values() if m is not None], sides=sides, settings=settings,

@@ -163,7 +163,9 @@ def _number(value) -> float:
 
 def extract_case_run(ctx: JobContext) -> dict:
     params = ctx.params
-    segmentation = ModelVersion.objects.filter(pk=params.get("segmentation_version_id")).first()
+    segmentation_id = params.get("segmentation_version_id")  # None: the masks come from the readers
+    segmentation = (ModelVersion.objects.filter(pk=segmentation_id).first()
+                    if segmentation_id is not None else None)
     case = Case.objects.get(pk=params["case_id"])
     mask = case_mask(case, mask_source=params["mask_source"], segmentation_version=segmentation)
     if mask is None:

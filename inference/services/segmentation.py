@@ -12,7 +12,7 @@ import dataclasses
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import SimpleITK as sitk
@@ -36,6 +36,9 @@ from .versions import (
     model_version_mark_trained,
 )
 from .workdirs import job_work_dir, job_work_dir_remove
+
+if TYPE_CHECKING:  # the ML package imports torch; only the type is needed here
+    from inference.ml.segmentation.training import TrainingResult
 
 TRAIN_JOB = "segmentation.train"
 SEGMENT_COHORT_JOB = "segmentation.segment_cohort"
@@ -152,6 +155,7 @@ def segmentation_training_run(ctx: JobContext) -> dict:
                                     on_progress=curve.record, should_stop=ctx.cancel_requested)
         if not result.completed:
             raise JobCancelled()
+        checkpoints = _stage_checkpoints(result)
     except JobCancelled:
         model_version_fail(version=version, reason="training was cancelled by its owner")
         job_work_dir_remove(ctx.job.pk)
@@ -165,10 +169,18 @@ def segmentation_training_run(ctx: JobContext) -> dict:
     metrics = {**validation, "history": curve.points, "seconds": round(result.seconds, 1),
                "epochs": {"coarse": config.coarse.epochs, "fine": config.fine.epochs}}
     model_version_mark_trained(version=version, metrics=metrics, lineage={"code_version": code_version()},
-                               files={"coarse": result.coarse_checkpoint, "fine": result.fine_checkpoint})
+                               files=checkpoints)
     job_work_dir_remove(ctx.job.pk)
     ctx.log(f"trained {version}: validation {validation['summary']}")
     return {"model_version": version.pk, "number": version.number, "validation": validation["summary"]}
+
+
+def _stage_checkpoints(result: TrainingResult) -> dict[str, Path]:
+    """Both stages' checkpoint files: a completed run without them has nothing a version could serve."""
+    coarse, fine = result.coarse_checkpoint, result.fine_checkpoint
+    if coarse is None or fine is None:
+        raise RuntimeError("training reported completion without both the coarse and the fine checkpoint")
+    return {"coarse": coarse, "fine": fine}
 
 
 def _validation_metrics(result, validation_cases: list[dict]) -> dict:
@@ -243,7 +255,8 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
     mask = segment_ct(case_image(case), version)
     seconds = time.perf_counter() - started
     reference = selectors.current_reference_voi(case)
-    dice, volume = ({}, {})
+    dice: dict[str, float] = {}
+    volume: dict[str, float] = {}
     if reference is not None:
         dice, volume = mask_agreement(sitk.ReadImage(reference.revision.labelmap.path), mask)
     voxels = {str(label): int((sitk.GetArrayViewFromImage(mask) == label).sum()) for label in LABELS}
@@ -266,7 +279,8 @@ def _segmentation_store(*, case, version, path: Path, sha256: str, voxels, dice,
         with transaction.atomic():
             prediction.save()
     except IntegrityError:  # another worker stored this case first; keep theirs
-        prediction.mask.storage.delete(prediction.mask.name)
+        if prediction.mask.name:  # a field whose save returned no name holds no file
+            prediction.mask.storage.delete(prediction.mask.name)
         return SegmentationPrediction.objects.get(case=case, model_version=version)
     return prediction
 

@@ -31,7 +31,8 @@ Status = ModelVersion.Status
 Family = ModelVersion.Family
 
 # The files a version must have before it can serve the deployed path.
-REQUIRED_FILES = {
+# Keyed by str: a version's family field holds the plain value, which equals the Family member.
+REQUIRED_FILES: dict[str, tuple[str, ...]] = {
     Family.SEGMENTATION: ("coarse", "fine"),
     Family.CLASSIFIER: ("pipeline",),
     Family.BASELINE: ("pipeline",),
@@ -69,7 +70,9 @@ def _fail_abandoned_trainings(family: str) -> None:
     # leave the version "training" for ever and block the family; its finished job says it is over.
     abandoned = ModelVersion.objects.filter(family=family, status=Status.TRAINING, job__status__in=Job.FINISHED)
     for version in abandoned:
-        model_version_fail(version=version, reason=f"its job {version.job_id} ended ({version.job.status})")
+        job = version.job
+        assert job is not None, "the filter on job__status only matches versions with a job"
+        model_version_fail(version=version, reason=f"its job {job.pk} ended ({job.status})")
 
 
 @transaction.atomic
@@ -98,7 +101,8 @@ def model_version_mark_trained(*, version: ModelVersion, metrics: dict, files: d
         version.save(update_fields=["metrics", "lineage", "config", "status"])
     except BaseException:
         for model_file in stored:  # the rows roll back; their files must go too
-            model_file.file.storage.delete(model_file.file.name)
+            if model_file.file.name:  # a field whose save returned no name holds no file
+                model_file.file.storage.delete(model_file.file.name)
         raise
     audit_log(actor=version.created_by, action="update", obj=version, changes={"status": [Status.TRAINING, Status.TRAINED]})
     return version
