@@ -6,9 +6,10 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from osteoscreen.embedded import ROOT, child_environment, start_embedded_broker, worker_command
 
@@ -16,11 +17,11 @@ from osteoscreen.embedded import ROOT, child_environment, start_embedded_broker,
 class Command(BaseCommand):
     help = "Run broker + Celery worker + web server in the foreground (Ctrl-C stops all)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--web-workers", type=int, default=2)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         processes: list[tuple[str, subprocess.Popen]] = []
         extra = {}
         if "CELERY_BROKER_URL" not in os.environ:
