@@ -51,6 +51,8 @@ class Worker:
         return self
 
     def children(self) -> list[int]:
+        if self.process is None:
+            raise RuntimeError("the worker has not been started; call start() first")
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
         return [int(p) for p in out.split()]
 
