@@ -288,7 +288,7 @@ def fit_radiomics_model(
 
 
 def fit_baseline_model(
-    mean_trabecular_hu: Sequence[float], labels: Sequence[str], *, config: ClassifierConfig
+    mean_trabecular_hu: Sequence[float] | np.ndarray, labels: Sequence[str], *, config: ClassifierConfig
 ) -> BoneStatusModel:
     """Fits the baseline on the mean trabecular HU of each training case."""
     rows = [{BASELINE_FEATURE: float(hu)} for hu in mean_trabecular_hu]

@@ -129,12 +129,13 @@ class LassoSelector(SelectorMixin, BaseEstimator):
         if len(self.C_grid) == 0 or min(self.C_grid) <= 0:
             raise ValueError("LASSO C_grid must hold positive values")
         X, y = validate_data(self, X, y)
-        chosen = None
+        chosen: tuple[float, LogisticRegression] | None = None
         for C in sorted(self.C_grid):
             model = self._lasso(C).fit(X, y)
             if chosen is not None and self._kept(model).sum() > self.max_features:
                 break
             chosen = (C, model)
+        assert chosen is not None, "C_grid is non-empty (checked above), so the first C is always chosen"
         self.C_, model = chosen
         self.support_ = self._strongest(model)
         self.classes_ = model.classes_

@@ -385,7 +385,7 @@ class TestResult:
                 "p_value": _plain(self.p_value)}
 
 
-def one_way_anova(groups: Sequence[Sequence[float]]) -> TestResult:
+def one_way_anova(groups: Sequence[Sequence[float] | np.ndarray]) -> TestResult:
     """One-way ANOVA F test that all groups (e.g. the three cohorts' ages) share one mean."""
     finite = [np.asarray(g, dtype=float) for g in groups]
     samples = [s for s in (g[np.isfinite(g)] for g in finite) if s.size]
@@ -403,7 +403,7 @@ def one_way_anova(groups: Sequence[Sequence[float]]) -> TestResult:
                       float(scipy_stats.f.sf(f, df_between, df_within)))
 
 
-def kruskal_wallis(groups: Sequence[Sequence[float]]) -> TestResult:
+def kruskal_wallis(groups: Sequence[Sequence[float] | np.ndarray]) -> TestResult:
     """The rank-based alternative to ANOVA for variables that do not look normal."""
     finite = [np.asarray(g, dtype=float) for g in groups]
     samples = [s for s in (g[np.isfinite(g)] for g in finite) if s.size]
@@ -431,7 +431,7 @@ def chi_square_independence(table: Sequence[Sequence[int]] | np.ndarray) -> Test
     return TestResult("chi-square", statistic, dof, float(scipy_stats.chi2.sf(statistic, dof)))
 
 
-def compare_continuous(groups: Sequence[Sequence[float]], *, normality_test: str = "kolmogorov-smirnov"):
+def compare_continuous(groups: Sequence[Sequence[float] | np.ndarray], *, normality_test: str = "kolmogorov-smirnov"):
     """ANOVA when every group looks normal (the paper's test for age and dose), else Kruskal-Wallis."""
     summaries = [describe_continuous(g, normality_test=normality_test) for g in groups]
     if all(s.looks_normal for s in summaries if s.n):

@@ -34,7 +34,8 @@ class Command(BaseCommand):
         for name, probability in result.probabilities.items():
             self.stdout.write(f"  {name:<13} {probability:6.3f}")
         if result.baseline_probabilities:
-            baseline = max(result.baseline_probabilities, key=result.baseline_probabilities.get)
+            probabilities = result.baseline_probabilities
+            baseline = max(probabilities, key=lambda name: probabilities[name])
             self.stdout.write(f"baseline (mean trabecular HU): {baseline}")
         self.stdout.write("versions: " + ", ".join(f"{k} v{v}" for k, v in result.versions.items() if v))
         self.stdout.write("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in result.seconds.items()))

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import radiomics
 import SimpleITK as sitk
-from radiomics import featureextractor, imageoperations
+from radiomics import base, featureextractor, imageoperations
 from threadpoolctl import threadpool_limits
 
 from inference.ml.radiomics.params import RadiomicsSettings, load_settings
@@ -404,11 +404,12 @@ class _SharedBinning:
         self.source: np.ndarray | None = None
         self.result: tuple[np.ndarray, np.ndarray, int] | None = None
 
-    def around(self, feature_class: type) -> type:
+    def around(self, feature_class: type[base.RadiomicsFeaturesBase]) -> type[base.RadiomicsFeaturesBase]:
         shared = self
 
         def _applyBinning(instance, matrix):  # noqa: N802 (pyradiomics' name)
-            if shared.result is not None and np.array_equal(matrix, shared.source):
+            # source and result are set together; both are checked so that neither is read as None.
+            if shared.result is not None and shared.source is not None and np.array_equal(matrix, shared.source):
                 binned, gray_levels, levels = shared.result
                 instance.coefficients["grayLevels"] = gray_levels.copy()
                 instance.coefficients["Ng"] = levels
