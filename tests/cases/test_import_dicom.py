@@ -27,7 +27,7 @@ def test_a_dicom_zip_imports_with_metadata_and_no_identifiers(api_client, coordi
     assert case.size == [16, 12, 6]
     assert case.spacing == [0.8, 0.8, 1.25]
     assert case.kvp == 120 and case.scanner_model == "Revolution 256" and case.manufacturer == "ExampleMed"
-    assert case.exam_datetime.isoformat().startswith("2024-03-15T10:15")
+    assert case.exam_datetime is not None and case.exam_datetime.isoformat().startswith("2024-03-15T10:15")
     assert case.patient.birth_year == 1951 and case.patient.sex == "F"
     stored = all_stored_text()
     for value in IDENTIFIERS.values():

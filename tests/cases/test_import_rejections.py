@@ -123,6 +123,7 @@ def test_it_rejects_a_non_orthonormal_direction(api_client, coordinator, tmp_pat
     sheared = np.array([[1.0, 0.6, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1]])
     path = nifti_with(tmp_path, affine=sheared)
     image = nib.load(path)
+    assert isinstance(image, nib.Nifti1Image)
     image.set_qform(None, code=0)
     image.set_sform(sheared, code=1)
     nib.save(image, path)

@@ -30,7 +30,7 @@ def test_the_test_set_is_the_latest_cases_and_the_rest_is_split_7_to_3(cohort):
     split = split_create(cohort=cohort, params=SplitParams(seed=1, test_fraction=0.2))
     members = {m.case_id: m.subset for m in split.memberships.all()}
     assert len(members) == 19  # the excluded case is not in the split
-    by_date = sorted(Case.objects.filter(pk__in=members), key=lambda c: c.exam_datetime)
+    by_date = list(Case.objects.filter(pk__in=members).order_by("exam_datetime"))
     test_ids = {c.pk for c in by_date[-4:]}
     assert {pk for pk, s in members.items() if s == "test"} == test_ids
     validation = [pk for pk, s in members.items() if s == "validation"]

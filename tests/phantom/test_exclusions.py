@@ -48,6 +48,6 @@ def test_osteophytes_are_bone_in_the_image_but_not_in_the_voi():
     for centre, radius in femur.osteophytes:
         # The tip of the spur, away from the femur's surface: bright bone, outside the label.
         tip = centre + (centre - femur.head_centre) / np.linalg.norm(centre - femur.head_centre) * radius * 0.6
-        index = tuple(int(round((tip[a] - grid.origin[a]) / grid.spacing[a])) for a in (2, 1, 0))
-        assert labels[index] == 0
+        tip_voxel = tuple(int(round((tip[a] - grid.origin[a]) / grid.spacing[a])) for a in (2, 1, 0))
+        assert labels[tip_voxel] == 0
     assert pixels.max() > 300

@@ -23,6 +23,6 @@ def test_neck_trabecular_hu_tracks_qct_bmd_but_not_perfectly():
         status.append(case.qct.bone_status)
     r = np.corrcoef(hu, bmd)[0, 1]
     assert 0.80 <= r <= 0.95, r
-    hu, status = np.array(hu), np.array(status)
-    means = [hu[status == s].mean() for s in ("normal", "osteopenia", "osteoporosis")]
+    neck_hu, bone_status = np.array(hu), np.array(status)
+    means = [neck_hu[bone_status == s].mean() for s in ("normal", "osteopenia", "osteoporosis")]
     assert means[0] > means[1] > means[2]

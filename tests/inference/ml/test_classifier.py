@@ -111,7 +111,7 @@ def test_probabilities_of_one_case_sum_to_one_over_the_three_classes():
     probabilities = model.probabilities(rows[0])
     assert list(probabilities) == list(CLASSES)
     assert sum(probabilities.values()) == pytest.approx(1.0)
-    assert model.predict(rows[:1])[0] == max(probabilities, key=probabilities.get)
+    assert model.predict(rows[:1])[0] == max(probabilities, key=lambda name: probabilities[name])
 
 
 def test_it_rejects_a_case_lacking_a_feature():

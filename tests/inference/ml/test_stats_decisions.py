@@ -93,6 +93,7 @@ def test_class_decisions_count_one_class_against_the_rest():
     # Rows = truth, columns = prediction. For osteopenia (index 1): TP 30, FN 4 + 6, FP 5 + 2, TN the rest.
     matrix = np.array([[40, 5, 0], [4, 30, 6], [1, 2, 12]])
     decision = stats.class_decision(matrix, 1)
+    assert decision.sensitivity and decision.specificity and decision.accuracy  # every class is present
     assert (decision.sensitivity.count, decision.sensitivity.total) == (30, 40)
     assert (decision.specificity.count, decision.specificity.total) == (40 + 0 + 1 + 12, 60)
     assert (decision.accuracy.count, decision.accuracy.total) == (30 + 53, 100)
@@ -104,5 +105,5 @@ def test_class_decisions_leave_sensitivity_undefined_when_the_class_is_absent():
     matrix = np.array([[10, 2, 0], [3, 9, 0], [0, 0, 0]])
     decision = stats.class_decision(matrix, 2)
     assert decision.sensitivity is None
-    assert decision.specificity.estimate == 1.0
+    assert decision.specificity is not None and decision.specificity.estimate == 1.0
     assert decision.as_dict()["sensitivity"] is None

@@ -74,7 +74,7 @@ def test_it_reproduces_pROCs_roc_test_of_wfns_against_s100b():
 def test_swapping_the_two_scorings_flips_the_sign_but_not_the_p_value():
     forward = stats.delong_test(positive=ASAH_POOR_OUTCOME, scores_a=ASAH_WFNS, scores_b=ASAH_S100B)
     backward = stats.delong_test(positive=ASAH_POOR_OUTCOME, scores_a=ASAH_S100B, scores_b=ASAH_WFNS)
-    assert backward.z == pytest.approx(-forward.z)
+    assert forward.z is not None and backward.z == pytest.approx(-forward.z)
     assert backward.p_value == pytest.approx(forward.p_value)
 
 
