@@ -34,9 +34,26 @@ def job_start(*, kind: str, owner: Any = None, params: dict | None = None) -> Jo
 
 
 def _enqueue(job_id: int, queue: str, time_limit: int) -> None:
+    """Sends the job's task. If the broker is down the job stays queued: every worker re-sends the queued
+    jobs when it starts (job_requeue_waiting), and a duplicate message is harmless because the claim is
+    a conditional UPDATE."""
     from .tasks import run_job
 
-    run_job.apply_async(args=[job_id], queue=queue, time_limit=time_limit + 60, soft_time_limit=time_limit)
+    try:
+        run_job.apply_async(args=[job_id], queue=queue, time_limit=time_limit + 60, soft_time_limit=time_limit,
+                            retry=False)
+    except Exception as exc:  # noqa: BLE001 - any broker failure leaves the job safely queued
+        log.warning("job %s stays queued: the broker is unreachable (%s); a starting worker will send it", job_id, exc)
+
+
+def job_requeue_waiting() -> list[int]:
+    """Re-sends every queued job (run when a worker starts): a message lost with a restarted broker, or
+    never sent while it was down, must not leave a job queued for ever."""
+    waiting = list(Job.objects.filter(status=Status.QUEUED, cancel_requested=False).values_list("pk", "kind"))
+    for job_id, kind in waiting:
+        spec = job_kind(kind)
+        _enqueue(job_id, spec.queue, spec.time_limit)
+    return [job_id for job_id, _ in waiting]
 
 
 def worker_identity() -> str:

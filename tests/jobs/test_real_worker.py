@@ -82,3 +82,21 @@ def test_the_owner_cancels_a_running_job(celery_worker_factory, pi, api_client):
     assert api_client.post(f"/api/jobs/{job.pk}/cancel/").status_code == 200
     wait_for(lambda: Job.objects.get(pk=job.pk).is_finished)
     assert Job.objects.get(pk=job.pk).status == Job.Status.CANCELLED
+
+
+def test_a_job_started_while_the_broker_is_down_runs_when_a_worker_starts(celery_worker_factory, pi, tmp_path):
+    from osteoscreen.celery_app import app
+
+    working_url = app.conf.broker_url
+    app.conf.broker_url = f"redis+socket://{tmp_path / 'no-broker.sock'}"
+    app._after_fork()
+    try:
+        job = job_start(kind="jobs.selftest", owner=pi, params={"steps": 2, "step_seconds": 0.05})
+    finally:
+        app.conf.broker_url = working_url
+        app._after_fork()
+    assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED
+
+    celery_worker_factory()  # it re-sends the queued jobs when it starts
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished)
+    assert Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED
