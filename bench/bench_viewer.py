@@ -14,7 +14,7 @@ The server is the platform itself: a temporary SQLite database and MEDIA_ROOT, t
 generator (platform/phantom, cached under /tmp) and imported through cases.services.case_import, a reader
 with an assignment created through annotations.services, served by gunicorn as `run_platform` does.
 
-    .venv/bin/python bench/bench_viewer.py                       # 200 and 300 slices, 3 page loads each
+    .venv/bin/python bench/bench_viewer.py                       # 200 and 300 slices, 1 warm-up + 3 loads each
     .venv/bin/python bench/bench_viewer.py --slices 200 --runs 5 --screenshot /tmp/viewer.png
     .venv/bin/python bench/bench_viewer.py --server dev          # frontend/dev/devserver.py instead
 
@@ -260,7 +260,9 @@ def summarise(slices: int, loads: list[dict], server: str) -> None:
         print(median_line(label, col(name)))
     for name, label in SAVE_PHASES:
         print(median_line(label, col(name)))
-    print(median_line("  bytes sent", [v / 1024 if v else v for v in col("lastSaveBytes")], "KiB"))
+    sent = [v / 1024 for v in col("lastSaveBytes") if v is not None]
+    if sent:
+        print(f"  {'  bytes sent':26s} {statistics.median(sent):8.1f} KiB  [{', '.join(f'{v:.1f}' for v in sent)}]")
     moves = [m for load in loads for m in load["strokes"]]
     if moves:
         def stat(key):
@@ -302,7 +304,10 @@ def server_save_steps(slices: int, repeats: int = 3) -> None:
         crop_gz = gzip.compress(np.ascontiguousarray(labels[box.slices()]).tobytes(), 1)
         steps["box upload: check"] = lambda: labelmaps.labelmap_from_upload(
             content=crop_gz, filename="l.box.gz", grid=grid, box=box)
-    steps["voxel counts"] = lambda: labelmaps.label_voxel_counts(labels)
+    if hasattr(labelmaps, "LabelBox"):
+        steps["voxel counts (in the box)"] = lambda: labelmaps.label_voxel_counts(labels, box=box)
+    else:
+        steps["voxel counts"] = lambda: labelmaps.label_voxel_counts(labels)
     if hasattr(labelmaps, "encode_labelmap"):
         steps["encode NIfTI + viewer copy"] = lambda: labelmaps.encode_labelmap(labels, grid=grid)
     else:
@@ -323,6 +328,8 @@ def main() -> None:
     parser.add_argument("--slices", type=int, nargs="+", default=[200, 300])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stroke-steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="page loads per case before the measured ones (a server that has served before)")
     parser.add_argument("--server", choices=["django", "dev"], default="django")
     parser.add_argument("--screenshot", default=None, help="PNG of the viewer after the last save")
     parser.add_argument("--query", default="", help="appended to the page URL, e.g. '?labelmapImageMapper'")
@@ -335,13 +342,15 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for slices in args.slices:
                 loads = []
-                for _ in range(args.runs):
+                for run in range(args.warmup + args.runs):
                     # A fresh context per load: nothing cached from the previous one, as for a new reader.
                     context = browser.new_context(viewport={"width": 1400, "height": 850})
                     context.add_cookies(server.cookies())
-                    loads.append(one_load(context, server.page_url(slices) + args.query,
-                                          stroke_steps=args.stroke_steps, screenshot=args.screenshot))
+                    load = one_load(context, server.page_url(slices) + args.query,
+                                    stroke_steps=args.stroke_steps, screenshot=args.screenshot)
                     context.close()
+                    if run >= args.warmup:
+                        loads.append(load)
                 summarise(slices, loads, args.server)
                 if args.server == "django":
                     server_save_steps(slices)
