@@ -234,8 +234,13 @@ def label_volumes_cm3(counts: dict[str, int], *, grid: Grid) -> dict[str, float]
 
 
 def labelmap_nifti_bytes(labels: np.ndarray, *, grid: Grid) -> bytes:
-    """The labelmap as a gzip-compressed NIfTI uint8 image with the case's geometry."""
-    return encode_labelmap(labels, grid=grid).nifti_gz
+    """The labelmap as a gzip-compressed NIfTI uint8 image with the case's geometry (any integer or bool
+    array of labels is taken, as long as its values fit uint8)."""
+    if labels.dtype != np.uint8:
+        if labels.size and (labels.min() < 0 or labels.max() > np.iinfo(np.uint8).max):
+            raise ValueError("Labels must fit uint8 (0-255) to be written as a NIfTI labelmap.")
+        labels = labels.astype(np.uint8)
+    return encode_labelmap(np.ascontiguousarray(labels), grid=grid).nifti_gz
 
 
 @dataclass(frozen=True)
