@@ -57,7 +57,7 @@ lint: venv
 	$(PY) -m ruff check .
 
 typecheck: venv
-	$(PY) -m mypy platform annotations inference
+	$(PY) -m mypy platform annotations inference tests
 
 clean:
 	rm -rf var frontend/dist
