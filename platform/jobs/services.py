@@ -57,8 +57,19 @@ def job_requeue_waiting() -> list[int]:
 
 
 def worker_identity() -> str:
-    """host:pid of the Celery main process (a task runs in a child of it)."""
-    return f"{socket.gethostname()}:{os.getppid()}"
+    """host:main-pid:child-pid: the Celery main process and the pool child that runs the task."""
+    return f"{socket.gethostname()}:{os.getppid()}:{os.getpid()}"
+
+
+def _previous_runner_is_dead(job: Job) -> bool:
+    """Whether the process that last ran `job` is gone. On this host the pid says; on another host only a
+    silent heartbeat does. A live runner means the message is a duplicate (a broker visibility timeout
+    shorter than the job), not an orphan, and the job must not run twice."""
+    host, _, pids = job.worker.partition(":")
+    child = pids.rpartition(":")[2]
+    if host == socket.gethostname() and child.isdigit():
+        return not _process_alive(int(child))
+    return job.heartbeat_at is None or timezone.now() - job.heartbeat_at > STALE_AFTER
 
 
 def job_claim(*, job_id: int) -> Job | None:
@@ -77,8 +88,11 @@ def _reclaim_orphan(job_id: int, worker: str) -> Job | None:
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.status != Status.RUNNING:
         return None
-    # The broker only redelivers a task whose worker died (acks_late + reject_on_worker_lost), so a
-    # running job that comes back is an orphan: retry it while attempts remain, else fail it.
+    # A redelivered running job is an orphan when its runner died (acks_late + reject_on_worker_lost):
+    # retry it while attempts remain, else fail it. If its runner lives, this delivery is a duplicate.
+    if not _previous_runner_is_dead(job):
+        log.warning("job %s is still running on %s; ignoring a duplicate delivery", job.pk, job.worker)
+        return None
     if job.attempts >= job_kind(job.kind).max_attempts:
         job_finish(job=job, status=Status.FAILED, error="the worker running this job died; no attempts left")
         return None
@@ -152,8 +166,8 @@ def job_recover_orphans_of_host(*, hostname: str | None = None) -> list[int]:
     hostname = hostname or socket.gethostname()
     recovered = []
     for job in Job.objects.filter(status=Status.RUNNING, worker__startswith=f"{hostname}:"):
-        pid = int(job.worker.rsplit(":", 1)[1] or 0)
-        if pid and _process_alive(pid):
+        main_pid = job.worker.split(":")[1]
+        if main_pid.isdigit() and _process_alive(int(main_pid)):
             continue
         if job.attempts >= job_kind(job.kind).max_attempts:
             job_finish(job=job, status=Status.FAILED, error="the worker running this job died; no attempts left")

@@ -151,7 +151,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # With acks_late, Redis redelivers an unacknowledged task after the visibility timeout; a training
 # job may run for hours, so the timeout must outlast the longest job (the job table, not the broker,
 # decides whether a redelivered task still has work to do).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=12 * 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=48 * 3600)}
 
 # The study's site rule for bone status (ISCD/ACR thresholds applied to QCT T-scores): the lowest
 # T-score among these sites decides. Sites: femoral_neck, trochanter, intertrochanter, total_hip.
