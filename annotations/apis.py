@@ -164,8 +164,8 @@ class AssignmentSubmitApi(AnnotationApi):
 
 
 class RevisionOutputSerializer(serializers.ModelSerializer):
-    based_on = serializers.PrimaryKeyRelatedField(read_only=True)
-    restored_from = serializers.PrimaryKeyRelatedField(read_only=True)
+    based_on: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+    restored_from: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
     created_by = serializers.CharField(source="created_by.username")
 
     class Meta:
@@ -301,6 +301,7 @@ class VolumeRawApi(AnnotationApi):
         assignment = _assignment_with_masks(request, pk)
         path = selectors.case_raw_volume_path(assignment.case)
         wanted = _byte_range(request.headers.get("Range", ""), size=path.stat().st_size)
+        response: HttpResponse | FileResponse
         if wanted is not None:
             start, end = wanted
             with path.open("rb") as file:

@@ -76,10 +76,13 @@ class Grid:
 
     @classmethod
     def of(cls, *, size, spacing, origin, direction) -> Grid:
+        nx, ny, nz = (int(n) for n in size)
+        sx, sy, sz = (float(s) for s in spacing)
+        ox, oy, oz = (float(o) for o in origin)
         return cls(
-            size_xyz=tuple(int(n) for n in size),
-            spacing_xyz=tuple(float(s) for s in spacing),
-            origin_xyz=tuple(float(o) for o in origin),
+            size_xyz=(nx, ny, nz),
+            spacing_xyz=(sx, sy, sz),
+            origin_xyz=(ox, oy, oz),
             direction=tuple(float(d) for d in direction),
         )
 
@@ -262,7 +265,7 @@ def encode_labelmap(labels: np.ndarray, *, grid: Grid, box: LabelBox | None = No
         raise ValueError(f"encode_labelmap needs C-ordered uint8 labels of shape {grid.shape_zyx}.")
     box = box if box is not None else LabelBox.around(labels)
     body = _DeflateStitcher.body_segments(labels, box=box)
-    flat = memoryview(labels).cast("B")
+    flat = _bytes_of(labels)
     header = _nifti_header(grid)
     raw_crc = zlib.crc32(flat)
     nifti_crc = zlib.crc32(flat, zlib.crc32(header))
@@ -348,7 +351,7 @@ class _DeflateStitcher:
         row_bytes = nx
         segments = _DeflateStitcher.zeros((z0 * ny + y0) * row_bytes)
         between = (ny - h) * row_bytes
-        flat = memoryview(labels).cast("B")
+        flat = _bytes_of(labels)
         for z in range(z0, z0 + d):
             start = (z * ny + y0) * row_bytes
             segments.append(_DeflateStitcher.segment(flat[start : start + h * row_bytes]))
@@ -367,10 +370,15 @@ def labelmap_from_nifti_path(path: str, *, grid: Grid | None = None) -> np.ndarr
     return sitk.GetArrayFromImage(image).astype(np.uint8, copy=False)
 
 
+def _bytes_of(labels: np.ndarray) -> memoryview:
+    """The array's bytes without a copy (C order)."""
+    return memoryview(np.ascontiguousarray(labels).data).cast("B")
+
+
 def raw_gzip_bytes(labels: np.ndarray) -> bytes:
     """Raw uint8 labels (x fastest), gzip level 1: the viewer's wire format; fast and, for masks, small."""
     compressor = zlib.compressobj(1, zlib.DEFLATED, _GZIP_WBITS)
-    return compressor.compress(memoryview(np.ascontiguousarray(labels)).cast("B")) + compressor.flush()
+    return compressor.compress(_bytes_of(labels)) + compressor.flush()
 
 
 def bounded_gunzip(content: bytes, *, limit: int) -> bytes:

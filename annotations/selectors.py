@@ -243,7 +243,7 @@ def cohort_progress(cohort: Cohort) -> list[dict]:
         )
         .order_by("reader__username", "study_role")
     )
-    return list(rows)
+    return [dict(row) for row in rows]
 
 
 def reader_progress(assignments) -> dict[str, int]:

@@ -343,7 +343,11 @@ def _check_base(*, assignment: Assignment, base_revision_id: int | None) -> None
         return
     if current is None:
         raise StaleRevision("There is no revision yet; save with an empty base revision.")
-    base = VOIRevision.objects.filter(pk=base_revision_id, assignment=assignment).first()
+    base = (
+        VOIRevision.objects.filter(pk=base_revision_id, assignment=assignment).first()
+        if base_revision_id is not None
+        else None
+    )
     named = f"revision {base.number}" if base else f"an unknown revision ({base_revision_id})"
     raise StaleRevision(
         f"Your revision is based on {named} but revision {current.number} was saved since "
@@ -425,6 +429,8 @@ def _review_record(
         raise AssignmentLocked(
             "This VOI is not waiting for your review (not submitted, your own, or still blinded)."
         )
+    if assignment.current_revision_id is None:
+        raise AssignmentLocked("This assignment has no saved VOI to review.")
     review = Review.objects.create(
         assignment=assignment,
         revision_id=assignment.current_revision_id,

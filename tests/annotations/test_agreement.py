@@ -138,7 +138,7 @@ def test_a_mask_touching_the_edge_of_the_volume_still_has_a_closed_surface():
 
     # The cube's face at x = 9 moved in by one voxel: the largest surface distance is 1 mm.
     assert result.hd95_mm == pytest.approx(1.0)
-    assert 0.0 < result.assd_mm < 1.0
+    assert result.assd_mm is not None and 0.0 < result.assd_mm < 1.0
 
 
 def test_it_rejects_vois_of_different_shapes():

@@ -141,7 +141,7 @@ def test_the_stored_nifti_is_what_nibabel_expects_of_a_mask():
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "m.nii.gz")
         Path(path).write_bytes(encode_labelmap(labels, grid=GRID).nifti_gz)
-        image = nib.load(path)
+        image = nib.Nifti1Image.from_filename(path)
         data = np.asarray(image.dataobj)
         assert labelmap_from_nifti_path(path, grid=GRID).shape == GRID.shape_zyx
 
