@@ -33,8 +33,14 @@ def jobs_await(ctx: JobContext, job_ids: Iterable[int], *, percent_from: float, 
     try:
         while True:
             jobs = Job.objects.in_bulk(pending)
-            done = sum(job.is_finished or _is_stale(job) for job in jobs.values())
-            ctx.progress(percent_from + (percent_to - percent_from) * done / total, f"{what}: {done}/{total} done")
+            finished = {pk for pk, job in jobs.items() if job.is_finished or _is_stale(job)}
+            done = len(finished)
+            # The bar follows the children's own progress, not only their count, so a single long child
+            # (a training) moves it too.
+            fraction = sum(1.0 if pk in finished else job.progress / 100 for pk, job in jobs.items()) / total
+            running = [job for pk, job in jobs.items() if pk not in finished and job.message]
+            detail = f" (#{running[0].pk}: {running[0].message})" if len(pending) == 1 and running else ""
+            ctx.progress(percent_from + (percent_to - percent_from) * fraction, f"{what}: {done}/{total} done{detail}")
             queued = [job.pk for job in jobs.values() if job.status == Job.Status.QUEUED]
             if queued:
                 job_run(job_id=queued[0])  # does nothing if another worker claimed it meanwhile

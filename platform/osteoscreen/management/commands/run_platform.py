@@ -30,7 +30,10 @@ class Command(BaseCommand):
             extra["CELERY_BROKER_URL"] = url
             self.stdout.write(f"embedded broker: {url}")
         env = child_environment(**extra)
-        processes.append(("worker", subprocess.Popen(worker_command(), cwd=ROOT, env=env)))
+        # One worker per queue, as in production: a long training on `gpu` never holds up imports,
+        # feature extraction or agreement on `cpu`.
+        processes.append(("cpu worker", subprocess.Popen(worker_command("cpu", hostname="cpu@%h"), cwd=ROOT, env=env)))
+        processes.append(("gpu worker", subprocess.Popen(worker_command("gpu", hostname="gpu@%h"), cwd=ROOT, env=env)))
         web = [sys.executable, "-m", "gunicorn", "osteoscreen.wsgi:application", "--bind", options["bind"],
                "--workers", str(options["web_workers"]), "--threads", "4", "--timeout", "600",
                "--access-logfile", "-"]
