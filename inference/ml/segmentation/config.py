@@ -59,16 +59,18 @@ class StageConfig:
             size = getattr(self, name)
             if size is not None and (len(size) != 3 or any(s <= 0 or s % multiple for s in size)):
                 raise ValueError(f"{name} must be 3 positive multiples of {multiple}, got {size}")
-
-    @property
-    def inference_window(self) -> tuple[int, int, int]:
-        return tuple(self.window_size or self.patch_size)
         if self.epochs < 1 or self.batch_size < 1 or self.patches_per_case < 1:
             raise ValueError("epochs, batch_size and patches_per_case must be positive")
         if not 0.0 <= self.foreground_fraction <= 1.0 or not 0.0 <= self.sliding_overlap < 1.0:
             raise ValueError("foreground_fraction must lie in [0, 1] and sliding_overlap in [0, 1)")
         if self.loss not in ("focal", "dice_focal"):
             raise ValueError(f"loss must be 'focal' or 'dice_focal', got {self.loss!r}")
+
+    @property
+    def inference_window(self) -> tuple[int, int, int]:
+        # Unpacking keeps the old tuple() conversion of a list (a hand-built config) and states the length.
+        depth, height, width = self.window_size or self.patch_size
+        return depth, height, width
 
 
 @dataclass(frozen=True)
@@ -91,12 +93,15 @@ class SegmentationConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> SegmentationConfig:
-        stages = {k: StageConfig(**{**data[k], "patch_size": tuple(data[k]["patch_size"]),
-                                    "window_size": data[k].get("window_size") and tuple(data[k]["window_size"])})
-                  for k in ("coarse", "fine")}
-        rest = {k: v for k, v in data.items() if k not in stages}
+        rest = {k: v for k, v in data.items() if k not in ("coarse", "fine")}
         rest["hu_window"] = tuple(rest.get("hu_window", HU_WINDOW))
-        return cls(**rest, **stages)
+        return cls(**rest, coarse=_stage_from_dict(data["coarse"]), fine=_stage_from_dict(data["fine"]))
+
+
+def _stage_from_dict(data: dict) -> StageConfig:
+    """A stage from as_dict()'s output, where JSON or torch.load may have turned the sizes into lists."""
+    window = data.get("window_size")
+    return StageConfig(**{**data, "patch_size": tuple(data["patch_size"]), "window_size": window and tuple(window)})
 
 
 # Small and fast: trains on 2 CPU cores in minutes (bench/train_segmentation_demo.py measures it). It departs
