@@ -14,6 +14,17 @@ from osteoscreen.embedded import ROOT, child_environment, start_embedded_broker,
 WORKER_START_TIMEOUT_S = 60
 
 
+def wait_for(predicate, timeout=90.0, every=0.2):
+    """Polls until `predicate()` is truthy (and returns it), or fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory):
     url = os.environ.get("CELERY_BROKER_URL")

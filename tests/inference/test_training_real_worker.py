@@ -4,7 +4,6 @@ the task, the retried job finds its work folder and continues from the last fini
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,11 @@ from jobs.models import Job
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
 from model_helpers import TINY_STAGE, hip_cohort  # noqa: E402
+from worker_fixtures import wait_for
 
 pytest_plugins = ["worker_fixtures"]
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
 
-
-def wait_for(predicate, timeout=150.0, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
 
 
 def worker_settings_read_media_root_from_the_environment() -> bool:
@@ -51,11 +42,11 @@ def test_a_killed_training_worker_resumes_from_its_checkpoint(celery_worker_fact
     cohort, _ = hip_cohort(tmp_path, n=3)
     worker = celery_worker_factory()
     job = segmentation_training_start(owner=pi, cohort=cohort, epochs=4, stage_overrides=TINY_STAGE)
-    wait_for(lambda: len(Job.objects.get(pk=job.pk).data.get("loss_curve", [])) >= 2)
+    wait_for(lambda: len(Job.objects.get(pk=job.pk).data.get("loss_curve", [])) >= 2, timeout=150)
     for pid in worker.children():
         os.kill(pid, signal.SIGKILL)
 
-    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished)
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=150)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.error
     assert job.attempts == 2 and "resuming" in job.log_tail

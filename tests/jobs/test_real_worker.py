@@ -2,25 +2,17 @@
 
 import os
 import signal
-import time
 
 import pytest
 
 from jobs.models import Job
 from jobs.services import job_start
 
+from worker_fixtures import wait_for
+
 pytest_plugins = ["worker_fixtures"]
 pytestmark = [pytest.mark.services, pytest.mark.timeout(240)]
 
-
-def wait_for(predicate, timeout=90.0, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
 
 
 def test_a_worker_runs_a_job_to_the_end_reporting_progress(celery_worker_factory, pi):
