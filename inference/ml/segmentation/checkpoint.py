@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -64,6 +64,9 @@ class Checkpoint:
     history: list = field(default_factory=list)
     code_version: str = field(default_factory=code_version)
     labels: dict = field(default_factory=lambda: dict(LABELS))
+    # The built network, kept by cascade.predict so repeated calls skip rebuilding it. Not a constructor
+    # argument, not compared, never saved: the state dict above is what a file holds.
+    _network: torch.nn.Module | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -80,7 +83,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
     """Write atomically: a crash mid-write leaves the previous file intact, never half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = asdict(checkpoint) | {"format_version": FORMAT_VERSION}
+    payload = _payload(checkpoint)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(handle)
     try:
@@ -90,6 +93,15 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> Path:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return path
+
+
+def _payload(checkpoint: Checkpoint) -> dict:
+    """The saved dict: every constructor field, copied by asdict, and the format version."""
+    # replace() rebuilds through __init__, which leaves the init=False network cache at None, so asdict
+    # never deep-copies a network; the None is then dropped, as load_checkpoint could not pass it back.
+    payload = asdict(replace(checkpoint))
+    del payload["_network"]
+    return payload | {"format_version": FORMAT_VERSION}
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -111,10 +123,17 @@ def _checkpoint_from_payload(payload, path: Path) -> Checkpoint:
     if payload.get("architecture") not in ARCHITECTURES or payload.get("stage") not in STAGES:
         raise CheckpointError(f"{path} names an unknown architecture or stage")
     try:
-        checkpoint = Checkpoint(**payload)
+        return Checkpoint(**_with_saved_types(payload))
     except TypeError as error:
         raise CheckpointError(f"{path} lacks fields of a segmentation checkpoint: {error}") from error
-    checkpoint.patch_size = tuple(checkpoint.patch_size)
-    checkpoint.hu_window = tuple(checkpoint.hu_window)
-    checkpoint.labels = {int(k): v for k, v in checkpoint.labels.items()}
-    return checkpoint
+
+
+def _with_saved_types(payload: dict) -> dict:
+    """The payload with the tuples and integer label keys that saving may have turned into lists and strings."""
+    restored = dict(payload)
+    for name in ("patch_size", "hu_window"):
+        if name in restored:
+            restored[name] = tuple(restored[name])
+    if "labels" in restored:
+        restored["labels"] = {int(k): v for k, v in restored["labels"].items()}
+    return restored
