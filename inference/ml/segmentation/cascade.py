@@ -69,7 +69,8 @@ def locate_femurs(image: sitk.Image, coarse: Checkpoint, report: Progress | None
 def outline_femur(image: sitk.Image, fine: Checkpoint, coarse_grid: sitk.Image, side_mask: np.ndarray):
     """The fine femur probability on the original grid around one coarse component.
 
-    Returns (probability array, region slices of the original array) or None when the box misses the image.
+    Returns (probability array, region slices of the original array) or None when the box misses the image;
+    ValueError when side_mask is empty.
     """
     low, high = _box_around(side_mask, coarse_grid, fine.margin_mm)
     found = grids.region_covering(image, low, high)
@@ -121,16 +122,18 @@ def predict(checkpoint: Checkpoint, volume: np.ndarray) -> np.ndarray:
 
 def _network(checkpoint: Checkpoint) -> torch.nn.Module:
     # Building from the state dict costs milliseconds; caching on the checkpoint keeps repeated calls cheap.
-    network = getattr(checkpoint, "_network", None)
-    if network is None:
-        network = checkpoint.build_network().to(compute_device())
-        checkpoint._network = network
-    return network
+    if checkpoint._network is None:
+        checkpoint._network = checkpoint.build_network().to(compute_device())
+    return checkpoint._network
 
 
 def _box_around(mask: np.ndarray, grid: sitk.Image, margin_mm: float) -> tuple[np.ndarray, np.ndarray]:
     """LPS box of a mask on an axis-aligned grid, grown by the margin and by half a coarse voxel."""
-    first, last = bounding_box(mask)
+    box = bounding_box(mask)
+    if box is None:
+        # segment_image only outlines sides the coarse stage found; a direct caller may not have checked.
+        raise ValueError("the coarse mask of this side is empty: there is no femur to outline")
+    first, last = box
     spacing, origin = np.array(grid.GetSpacing()), np.array(grid.GetOrigin())
     grow = margin_mm + spacing / 2
     return origin + first[::-1] * spacing - grow, origin + last[::-1] * spacing + grow
