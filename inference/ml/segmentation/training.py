@@ -72,14 +72,14 @@ def train_segmentation(config: SegmentationConfig, train_cases: Sequence[Case], 
     loop = _Loop(config, out_dir, on_progress or (lambda *a: None), should_stop or (lambda: False), resume)
     with _deterministic():
         try:
-            for name in STAGE_ORDER:
-                setattr(result, f"{name}_checkpoint", loop.run_stage(name, train_cases, val_cases))
+            # The stages run in STAGE_ORDER; each path is kept as soon as its stage ends, for a stopped run too.
+            result.coarse_checkpoint = coarse_path = loop.run_stage("coarse", train_cases, val_cases)
+            result.fine_checkpoint = fine_path = loop.run_stage("fine", train_cases, val_cases)
         except StopRequested:
             result.epochs_done, result.seconds = loop.epochs_done, time.perf_counter() - started
             return result
     result.completed, result.epochs_done = True, total
-    result.per_case, result.validation = validate_cascade(result.coarse_checkpoint, result.fine_checkpoint,
-                                                          val_cases)
+    result.per_case, result.validation = validate_cascade(coarse_path, fine_path, val_cases)
     result.seconds = time.perf_counter() - started
     return result
 
