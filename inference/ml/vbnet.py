@@ -28,7 +28,8 @@ def _norm(kind: str, channels: int) -> nn.Module:
     return nn.GroupNorm(min(GROUP_NORM_GROUPS, channels), channels)
 
 
-def _conv_unit(c_in: int, c_out: int, norm: str, *, kernel: int = 3, stride: int = 1, relu: bool = True):
+def _conv_unit(c_in: int, c_out: int, norm: str, *, kernel: int = 3, stride: int = 1,
+               relu: bool = True) -> nn.Sequential:
     """Conv3d -> normalisation -> ReLU (the last unit of a residual stage leaves the ReLU out)."""
     padding = kernel // 2 if stride == 1 else 0
     layers: list[nn.Module] = [

@@ -1,8 +1,9 @@
 import pytest
 import torch
+from torch import nn
 
 from inference.ml.losses import segmentation_loss
-from inference.ml.vbnet import VBNet
+from inference.ml.vbnet import DownBlock, UpBlock, VBNet
 
 torch.set_num_threads(1)
 
@@ -20,9 +21,13 @@ def test_it_returns_one_logit_per_class_and_voxel(depth, shape, classes):
 
 def test_the_default_network_is_the_published_design_with_width_16_and_depth_4():
     network = VBNet()
-    assert network.input_unit[0].out_channels == 16
-    assert network.down_blocks[-1].down[0].out_channels == 256
-    assert len(network.down_blocks[0].stage.body) == 1 and len(network.up_blocks[0].stage.body) == 3
+    # ModuleList and Sequential hand out plain Modules; checking each block's class lets the test read them.
+    first_down, last_down, deepest_up = network.down_blocks[0], network.down_blocks[-1], network.up_blocks[0]
+    assert isinstance(first_down, DownBlock) and isinstance(last_down, DownBlock) and isinstance(deepest_up, UpBlock)
+    input_conv, last_down_conv = network.input_unit[0], last_down.down[0]
+    assert isinstance(input_conv, nn.Conv3d) and isinstance(last_down_conv, nn.Conv3d)
+    assert input_conv.out_channels == 16 and last_down_conv.out_channels == 256
+    assert len(first_down.stage.body) == 1 and len(deepest_up.stage.body) == 3
 
 
 @pytest.mark.parametrize(
