@@ -14,6 +14,7 @@ from inference.ml.segmentation import (
     CheckpointError,
     SegmentationConfig,
     StageConfig,
+    TrainingResult,
     configuration,
     data,
     grids,
@@ -23,11 +24,12 @@ from inference.ml.segmentation import (
     summarise,
     train_segmentation,
 )
+from inference.ml.segmentation.cascade import outline_femur
 from inference.ml.segmentation.checkpoint import save_checkpoint
 from inference.ml.segmentation.synthetic import synthetic_hip
 
 torch.set_num_threads(1)
-SMALL_GRID = {"size": (40, 34, 32), "spacing": (9.0, 9.0, 10.0)}
+SMALL_SIZE, SMALL_SPACING = (40, 34, 32), (9.0, 9.0, 10.0)
 
 
 def tiny_config(seed: int = 0, epochs: int = 2) -> SegmentationConfig:
@@ -42,7 +44,7 @@ def cases(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cases")
     pairs = []
     for seed in range(3):
-        image, mask = synthetic_hip(**SMALL_GRID, seed=seed)
+        image, mask = synthetic_hip(size=SMALL_SIZE, spacing=SMALL_SPACING, seed=seed)
         pairs.append((folder / f"ct{seed}.nii.gz", folder / f"mask{seed}.nii.gz"))
         sitk.WriteImage(image, str(pairs[-1][0]))
         sitk.WriteImage(mask, str(pairs[-1][1]))
@@ -53,6 +55,12 @@ def cases(tmp_path_factory):
 def trained(cases, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     return train_segmentation(tiny_config(), cases[:2], cases[2:], out), out
+
+
+def fine_weights(result: TrainingResult) -> dict:
+    """The fine stage's weights of a finished run."""
+    assert result.fine_checkpoint is not None, "the run wrote no fine checkpoint"
+    return load_checkpoint(result.fine_checkpoint).state_dict
 
 
 def test_training_writes_both_checkpoints_with_what_inference_needs(trained):
@@ -78,10 +86,9 @@ def test_a_checkpoint_round_trip_rebuilds_an_identical_network(trained, tmp_path
 def test_the_same_seed_gives_the_same_weights_and_another_seed_does_not(cases, trained, tmp_path):
     again = train_segmentation(tiny_config(seed=0, epochs=2), cases[:2], [], tmp_path / "same")
     other = train_segmentation(tiny_config(seed=1, epochs=2), cases[:2], [], tmp_path / "other")
-    reference = load_checkpoint(trained[0].fine_checkpoint).state_dict
-    assert all(torch.equal(v, load_checkpoint(again.fine_checkpoint).state_dict[k]) for k, v in reference.items())
-    assert not torch.equal(reference["input_unit.0.weight"],
-                           load_checkpoint(other.fine_checkpoint).state_dict["input_unit.0.weight"])
+    reference = fine_weights(trained[0])
+    assert all(torch.equal(v, fine_weights(again)[k]) for k, v in reference.items())
+    assert not torch.equal(reference["input_unit.0.weight"], fine_weights(other)["input_unit.0.weight"])
 
 
 def test_a_stopped_training_resumes_from_its_last_epoch_and_ends_with_the_same_weights(cases, trained, tmp_path):
@@ -98,8 +105,8 @@ def test_a_stopped_training_resumes_from_its_last_epoch_and_ends_with_the_same_w
     resumed = train_segmentation(tiny_config(), cases[:2], [], tmp_path,
                                  on_progress=lambda epoch, total, metrics: epochs_seen.append(epoch))
     assert resumed.completed and epochs_seen == [2, 3, 4]
-    reference = load_checkpoint(trained[0].fine_checkpoint).state_dict
-    assert all(torch.equal(v, load_checkpoint(resumed.fine_checkpoint).state_dict[k]) for k, v in reference.items())
+    reference = fine_weights(trained[0])
+    assert all(torch.equal(v, fine_weights(resumed)[k]) for k, v in reference.items())
 
 
 def test_progress_reports_loss_and_validation_dice_for_every_epoch(cases, tmp_path):
@@ -156,6 +163,13 @@ def test_the_cascade_refuses_checkpoints_in_the_wrong_order(trained):
         segment_image(image, fine, coarse)
 
 
+def test_outlining_a_side_the_coarse_stage_did_not_find_is_refused(trained):
+    image, _ = synthetic_hip(size=(8, 8, 8), spacing=(30.0, 30.0, 30.0))
+    fine = load_checkpoint(trained[0].fine_checkpoint)
+    with pytest.raises(ValueError, match="coarse mask of this side is empty"):
+        outline_femur(image, fine, image, np.zeros((8, 8, 8), dtype=bool))
+
+
 def test_a_flipped_scan_direction_gives_the_networks_the_same_lps_volume():
     plain, _ = synthetic_hip(size=(30, 24, 20), spacing=(10.0, 10.0, 12.0), origin=(0, 0, 0), noise_hu=0)
     flipped, _ = synthetic_hip(size=(30, 24, 20), spacing=(10.0, 10.0, 12.0), origin=(290, 230, 0),
@@ -203,6 +217,10 @@ def test_configurations_are_named_and_bad_stage_settings_raise():
         configuration("huge")
     with pytest.raises(ValueError, match="multiples"):
         StageConfig(spacing_mm=1.0, patch_size=(20, 16, 16), base_width=4, depth=3, epochs=1)
+    with pytest.raises(ValueError, match="must be positive"):
+        StageConfig(spacing_mm=1.0, patch_size=(16, 16, 16), base_width=4, depth=3, epochs=0)
+    with pytest.raises(ValueError, match="loss must be"):
+        StageConfig(spacing_mm=1.0, patch_size=(16, 16, 16), base_width=4, depth=3, epochs=1, loss="hinge")
     assert SegmentationConfig.from_dict(configuration("demo").as_dict()) == configuration("demo")
 
 
