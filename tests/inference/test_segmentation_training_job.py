@@ -41,7 +41,8 @@ def start(cohort, owner, epochs=1):
 def test_training_creates_a_trained_version_with_checkpoints_and_their_sha256(cohort, pi, client):
     job = start(cohort, pi)
     version = ModelVersion.objects.get(job=job)
-    assert version.status == Status.TRAINING and version.split.locked
+    assert version.status == Status.TRAINING
+    assert version.split is not None and version.split.locked
     job_run(job_id=job.pk)
     job.refresh_from_db()
     version.refresh_from_db()
@@ -81,7 +82,7 @@ class WorkerKilled(BaseException):
     """Stands for the process dying: no handler of ours sees it (it is not an Exception)."""
 
 
-def test_a_killed_training_resumes_from_its_last_checkpoint(cohort, pi):
+def test_a_killed_training_resumes_from_its_last_checkpoint(cohort, pi, monkeypatch):
     job = start(cohort, pi, epochs=2)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
     handler = job_kind("segmentation.train").handler
@@ -92,15 +93,20 @@ def test_a_killed_training_resumes_from_its_last_checkpoint(cohort, pi):
         publish(key, value)
         raise WorkerKilled()
 
-    first.publish = die_after_the_first_epoch
+    monkeypatch.setattr(first, "publish", die_after_the_first_epoch)
     with pytest.raises(WorkerKilled):
         handler(first)
     assert ModelVersion.objects.get(job=job).status == Status.TRAINING
 
     second = JobContext(Job.objects.get(pk=job.pk))
     reported = []
-    second.publish = lambda key, value: (reported.append(value[-1]["epoch"]) if key == "loss_curve" else None,
-                                         JobContext.publish(second, key, value))
+
+    def record_the_epochs(key, value):
+        if key == "loss_curve":
+            reported.append(value[-1]["epoch"])
+        JobContext.publish(second, key, value)
+
+    monkeypatch.setattr(second, "publish", record_the_epochs)
     handler(second)
     assert reported[0] == 2, "the second attempt started again instead of continuing"
     assert "resuming" in Job.objects.get(pk=job.pk).log_tail
