@@ -20,6 +20,7 @@ from accounts.audit import audit_log
 from accounts.roles import Role, grant_role, has_role
 from cases.models import Case, Cohort, Split, SplitMembership
 from cases.selectors import current_split
+from osteoscreen.errors import DomainError
 
 from . import agreement as agreement_metrics
 from .labelmaps import (
@@ -42,14 +43,8 @@ MAX_EDIT_COUNT = 10_000_000
 MAX_SECONDS_SPENT = 7 * 24 * 3600.0
 
 
-class AnnotationError(Exception):
+class AnnotationError(DomainError):
     """A request the study's rules refuse; `status_code` is the HTTP answer."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class StaleRevision(AnnotationError):

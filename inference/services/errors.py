@@ -1,14 +1,10 @@
 """Errors a user can cause in the models app, each with the HTTP status its API answers with."""
 
+from osteoscreen.errors import DomainError
 
-class ModelsError(Exception):
+
+class ModelsError(DomainError):
     """A refused request; nothing was written."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidRequest(ModelsError):
