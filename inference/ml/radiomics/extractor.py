@@ -43,6 +43,9 @@ from threadpoolctl import threadpool_limits
 from inference.ml.radiomics.params import RadiomicsSettings, load_settings
 
 logger = logging.getLogger(__name__)
+# pyradiomics logs a warning per GLCM computation ("GLCM is symmetrical ...") and the chatter of its
+# image-type loops at INFO; a screening run would print hundreds of lines. Its errors still show.
+logging.getLogger("radiomics").setLevel(logging.ERROR)
 
 # Label values of the VOI volumes (the platform's contract): 1 = patient's LEFT proximal femur (+x in
 # LPS), 2 = RIGHT.
