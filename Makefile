@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
+DEMO_BIND ?= 127.0.0.1:8000
 PIP := $(PY) -m pip
 STAMP := .venv/.installed
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt docker/install-pyradiomics.sh 2>/dev/null | sha256sum | cut -c1-16)
@@ -48,7 +49,7 @@ migrate: venv
 demo: venv frontend migrate
 	$(PY) manage.py create_demo_users
 	$(PY) manage.py load_demo
-	$(PY) manage.py run_platform
+	$(PY) manage.py run_platform --bind $(DEMO_BIND)
 
 test: venv frontend browser
 	$(PY) -m pytest $(PYTEST_ARGS)
