@@ -220,12 +220,13 @@ def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None) ->
         error = page.evaluate("window.__viewerError || null")
         if error:
             raise RuntimeError(error)
-        page.evaluate("window.__viewerStrokes.length = 0")
+        page.evaluate("window.__viewerStrokes.length = 0; if (window.__viewerEchoes) window.__viewerEchoes.length = 0")
         brush_stroke(page, steps=stroke_steps)
         page.wait_for_function("document.getElementById('ov-status').dataset.state === 'unsaved'", timeout=10000)
         page.wait_for_function("!window.__viewer.editor.armed", timeout=10000)
         strokes = [m if isinstance(m, dict) else {"frameMs": m}
                    for m in page.evaluate("window.__viewerStrokes.slice()")]
+        echoes = page.evaluate("(window.__viewerEchoes || []).slice()")
         saves = page.evaluate("window.__viewerTimings.saveCount || 0")
         page.keyboard.press("Control+s")
         page.wait_for_function(f"(window.__viewerTimings.saveCount || 0) > {saves}", timeout=20000)
@@ -238,7 +239,7 @@ def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None) ->
         }""")
         if screenshot:
             page.screenshot(path=screenshot)
-        return {"timings": timings, "strokes": strokes}
+        return {"timings": timings, "strokes": strokes, "echoes": echoes}
     finally:
         page.close()
 
@@ -277,6 +278,15 @@ def summarise(slices: int, loads: list[dict], server: str) -> None:
               f"({over} over one frame, {FRAME_MS:.1f} ms)")
         print(f"         labelmap write {stat('writeMs')}; render {stat('renderMs')}; "
               f"viewports rendered per move: median {views:.0f}")
+    echoes = [e for load in loads for e in load.get("echoes", [])]
+    if echoes:
+        def echo_stat(key):
+            values = [e[key] for e in echoes]
+            return f"median {statistics.median(values):.1f}, max {max(values):.1f} ms"
+
+        over = sum(e["visibleMs"] > FRAME_MS for e in echoes)
+        print(f"  stroke visible (2-D echo): {len(echoes)} presses/moves; event to echo drawn {echo_stat('drawnMs')}; "
+              f"event to its frame done {echo_stat('visibleMs')} ({over} over one frame)")
 
 
 # --- the server's save steps, in this process ----------------------------------------------------------

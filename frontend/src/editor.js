@@ -25,6 +25,7 @@ export class Editor {
     this.sliceVoxels = meta.size[0] * meta.size[1];
     this.activeTool = null;
     this.activeSegment = 1;
+    this.opacity = 0.5;
     this.quiet = 0;
     this.strokeChanged = false;
     this.pendingSlices = new Set();
@@ -231,6 +232,8 @@ export class Editor {
   }
 
   setOpacity(alpha) {
+    // The stroke echo (strokeEcho.js) paints with the same opacity as the labelmap.
+    this.opacity = alpha;
     segmentation.config.style.setStyle(
       { type: ToolEnums.SegmentationRepresentations.Labelmap },
       { fillAlpha: alpha, fillAlphaInactive: alpha, outlineOpacity: 1, renderOutline: true },

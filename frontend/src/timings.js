@@ -5,8 +5,10 @@
 // The page's inline script may already have marked its preview of the first slice.
 const timings = window.__viewerTimings ?? {};
 const strokes = [];
+const echoes = [];
 window.__viewerTimings = timings;
 window.__viewerStrokes = strokes;
+window.__viewerEchoes = echoes;
 
 export function mark(name, extra) {
   if (name in timings) {
@@ -27,4 +29,10 @@ export function record(name, milliseconds) {
 // it, writeMs: the tool's labelmap write in the event, renderMs: the render of that frame, viewsRendered}.
 export function recordStrokeFrame(entry) {
   strokes.push(entry);
+}
+
+// One entry per pointer press or move the 2-D stroke echo (strokeEcho.js) drew: {drawnMs: pointer event to
+// the disc drawn on the overlay canvas, visibleMs: to the end of the frame that carries it to the screen}.
+export function recordStrokeEcho(entry) {
+  echoes.push(entry);
 }

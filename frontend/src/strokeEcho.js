@@ -1,0 +1,128 @@
+// An immediate 2-D echo of brush strokes. On software WebGL (a reading-room VM without a GPU) Cornerstone's
+// render of one viewport costs far more than a frame, so the labelmap it shows lags the pointer. While the
+// reader paints, we draw the brush footprint (the same circle the tool fills, in the segment's colour and
+// opacity) on a plain transparent <canvas> over the viewport, in the pointer event itself; it is cleared
+// once Cornerstone reports (IMAGE_RENDERED) a render of that viewport made after the labelmap write. The
+// echo is only pixels on screen: the labelmap, saving and undo never see it.
+
+import { Enums as CoreEnums, eventTarget } from '@cornerstonejs/core';
+import { Enums as ToolEnums } from '@cornerstonejs/tools';
+import { PRIMARY_TOOLS, SEGMENTS, VIEWS } from './scene.js';
+import { recordStrokeEcho } from './timings.js';
+
+// The fill strategies whose footprint in the viewed plane is a disc of radius brushSize (mm): the sphere
+// brush cuts the current slice in the same disc, and the threshold brush paints within it. The eraser shows
+// nothing beyond Cornerstone's own cursor.
+const ECHOED_STRATEGIES = new Set(['FILL_INSIDE_CIRCLE', 'FILL_INSIDE_SPHERE', 'THRESHOLD_INSIDE_CIRCLE']);
+
+class ViewportEcho {
+  constructor(viewport) {
+    this.viewport = viewport;
+    // A sibling of Cornerstone's element (which owns its own children and resize handling), laid exactly
+    // over it by the same absolute inset-0 box in the view's cell.
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'ov-stroke-echo';
+    viewport.element.after(this.canvas);
+    this.context = this.canvas.getContext('2d');
+    // Discs drawn since the last clear; `written` once the tool's labelmap write for them has happened, so
+    // a render that started before the write does not clear a disc it does not yet show.
+    this.discs = [];
+  }
+
+  // Canvas pixels track the element's CSS size times the device pixel ratio, as Cornerstone's canvas does.
+  fitToElement() {
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.round(this.viewport.element.clientWidth * ratio);
+    const height = Math.round(this.viewport.element.clientHeight * ratio);
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.discs.forEach((disc) => this.paint(disc));
+    }
+    return ratio;
+  }
+
+  // Cornerstone's own canvas coordinates (CSS pixels from the canvas corner) and its world transform, so
+  // the disc sits where the tool fills: centre under the pointer, radius = brushSize mm along the view's up.
+  addDisc(event, { radiusMm, color, opacity }) {
+    const rect = this.viewport.canvas.getBoundingClientRect();
+    const point = [event.clientX - rect.left, event.clientY - rect.top];
+    const centre = this.viewport.canvasToWorld(point);
+    const up = this.viewport.getCamera().viewUp;
+    const edge = this.viewport.worldToCanvas(centre.map((c, i) => c + up[i] * radiusMm));
+    const ratio = this.fitToElement();
+    const disc = {
+      x: point[0] * ratio, y: point[1] * ratio, r: Math.hypot(edge[0] - point[0], edge[1] - point[1]) * ratio,
+      color, written: false,
+    };
+    // One opacity for the whole echo (on the element, not per disc), so overlapping discs look like one
+    // painted region, as the labelmap does, instead of darkening where they overlap.
+    this.canvas.style.opacity = String(opacity);
+    this.discs.push(disc);
+    this.paint(disc);
+  }
+
+  paint(disc) {
+    this.context.fillStyle = `rgb(${disc.color[0]}, ${disc.color[1]}, ${disc.color[2]})`;
+    this.context.beginPath();
+    this.context.arc(disc.x, disc.y, disc.r, 0, 2 * Math.PI);
+    this.context.fill();
+  }
+
+  markWritten() {
+    this.discs.forEach((disc) => { disc.written = true; });
+  }
+
+  // The real render shows every disc whose write came before it; keep only the rest.
+  renderedCaughtUp() {
+    if (!this.discs.some((disc) => disc.written)) return;
+    this.discs = this.discs.filter((disc) => !disc.written);
+    this.context.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.discs.forEach((disc) => this.paint(disc));
+  }
+}
+
+function isStrokeEvent(e) {
+  return (e.buttons & 1) === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey;
+}
+
+export function echoBrushStrokes({ engine, editor, toolGroup }) {
+  const echoes = VIEWS.map((view) => new ViewportEcho(engine.getViewport(view.id)));
+  const brushOptions = () => {
+    const strategy = PRIMARY_TOOLS[editor.activeTool]?.strategy;
+    if (!ECHOED_STRATEGIES.has(strategy)) return null;
+    const segment = SEGMENTS.find((s) => s.index === editor.activeSegment);
+    const radiusMm = toolGroup.getToolConfiguration(editor.activeTool, 'brushSize');
+    return segment && radiusMm ? { radiusMm, color: segment.color, opacity: editor.opacity } : null;
+  };
+  for (const echo of echoes) {
+    const element = echo.viewport.element;
+    // Capture phase: our listener runs before Cornerstone's tools handle the same press or move, so the
+    // disc is on its canvas before the labelmap write and the WebGL render are even started.
+    const onPointer = (e) => {
+      if (!isStrokeEvent(e) || editor.readOnly) return;
+      const options = brushOptions();
+      if (!options) return;
+      echo.addDisc(e, options);
+      const drawn = performance.now();
+      // The frame that carries the disc to the screen has finished its update once a task posted from
+      // its requestAnimationFrame runs; that is "visible", not merely "drawn".
+      requestAnimationFrame(() => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => recordStrokeEcho({
+          drawnMs: drawn - e.timeStamp, visibleMs: performance.now() - e.timeStamp,
+        });
+        channel.port2.postMessage(null);
+      });
+    };
+    element.addEventListener('pointerdown', onPointer, { capture: true });
+    element.addEventListener('pointermove', onPointer, { capture: true });
+    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, () => echo.renderedCaughtUp());
+  }
+  eventTarget.addEventListener(ToolEnums.Events.SEGMENTATION_DATA_MODIFIED, () => {
+    echoes.forEach((echo) => echo.markWritten());
+  });
+  // A move that wrote nothing (the threshold brush over soft tissue) sends no "modified"; the render that
+  // follows the release still shows the truth, so after a release every disc may be cleared by it.
+  window.addEventListener('pointerup', () => echoes.forEach((echo) => echo.markWritten()), { capture: true });
+}
