@@ -200,8 +200,9 @@ class DevServer:
 # --- the page ------------------------------------------------------------------------------------------
 
 
-def brush_stroke(page, *, steps: int) -> None:
-    """A stroke across the left femur region of the axial view, one pointer move per frame."""
+def brush_stroke(page, *, steps: int, screenshot: str | None = None) -> None:
+    """A stroke across the left femur region of the axial view, one pointer move per frame; with
+    `screenshot`, a PNG halfway through (the stroke's 2-D echo, before the release renders the labelmap)."""
     box = page.locator("#ov-vp-axial").bounding_box()
     x0, y = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.5
     page.mouse.move(x0, y)
@@ -209,6 +210,8 @@ def brush_stroke(page, *, steps: int) -> None:
     for i in range(1, steps + 1):
         page.mouse.move(x0 + i * 3, y + (i % 5))
         page.evaluate("() => new Promise(requestAnimationFrame)")
+        if screenshot and i == steps // 2:
+            page.screenshot(path=screenshot)
     page.mouse.up()
 
 
@@ -221,7 +224,8 @@ def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None) ->
         if error:
             raise RuntimeError(error)
         page.evaluate("window.__viewerStrokes.length = 0; if (window.__viewerEchoes) window.__viewerEchoes.length = 0")
-        brush_stroke(page, steps=stroke_steps)
+        mid_stroke = str(Path(screenshot).with_suffix("")) + "-mid-stroke.png" if screenshot else None
+        brush_stroke(page, steps=stroke_steps, screenshot=mid_stroke)
         page.wait_for_function("document.getElementById('ov-status').dataset.state === 'unsaved'", timeout=10000)
         page.wait_for_function("!window.__viewer.editor.armed", timeout=10000)
         strokes = [m if isinstance(m, dict) else {"frameMs": m}
@@ -274,19 +278,26 @@ def summarise(slices: int, loads: list[dict], server: str) -> None:
 
         over = sum(m["frameMs"] > FRAME_MS for m in moves)
         views = statistics.median(m.get("viewsRendered", 0) for m in moves)
-        print(f"  brush: {len(moves)} pointer moves shown; event to frame {stat('frameMs')} "
+        # With the echo, the painted view's WebGL render waits for the pointer to rest or the release, so
+        # a stroke usually has one WebGL frame, and its "event" is the stroke's first move.
+        print(f"  event to WebGL frame: {len(moves)} labelmap frames during strokes; {stat('frameMs')} "
               f"({over} over one frame, {FRAME_MS:.1f} ms)")
         print(f"         labelmap write {stat('writeMs')}; render {stat('renderMs')}; "
-              f"viewports rendered per move: median {views:.0f}")
+              f"viewports rendered per frame: median {views:.0f}")
     echoes = [e for load in loads for e in load.get("echoes", [])]
     if echoes:
         def echo_stat(key):
-            values = [e[key] for e in echoes]
-            return f"median {statistics.median(values):.1f}, max {max(values):.1f} ms"
+            values = [e[key] for e in echoes if e.get(key) is not None]
+            return f"median {statistics.median(values):.1f}, max {max(values):.1f} ms" if values else "n/a"
 
         over = sum(e["visibleMs"] > FRAME_MS for e in echoes)
-        print(f"  stroke visible (2-D echo): {len(echoes)} presses/moves; event to echo drawn {echo_stat('drawnMs')}; "
-              f"event to its frame done {echo_stat('visibleMs')} ({over} over one frame)")
+        late = sum(e["visibleMs"] - e.get("dispatchedMs", 0) > FRAME_MS for e in echoes)
+        in_frame = [e["visibleMs"] - e["dispatchedMs"] for e in echoes if "dispatchedMs" in e]
+        print(f"  EVENT TO STROKE VISIBLE (2-D echo), {len(echoes)} presses/moves: {echo_stat('visibleMs')} "
+              f"({over} over one frame)")
+        print(f"         event to dispatch {echo_stat('dispatchedMs')}; to echo drawn {echo_stat('drawnMs')}; "
+              f"dispatch to frame done median {statistics.median(in_frame) if in_frame else float('nan'):.1f} ms "
+              f"({late} over one frame)")
 
 
 # --- the server's save steps, in this process ----------------------------------------------------------
@@ -341,7 +352,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1,
                         help="page loads per case before the measured ones (a server that has served before)")
     parser.add_argument("--server", choices=["django", "dev"], default="django")
-    parser.add_argument("--screenshot", default=None, help="PNG of the viewer after the last save")
+    parser.add_argument("--screenshot", default=None,
+                        help="PNG of the viewer after the last save (and NAME-mid-stroke.png halfway through the stroke)")
     parser.add_argument("--query", default="", help="appended to the page URL, e.g. '?labelmapImageMapper'")
     args = parser.parse_args()
     if not (ROOT / "frontend" / "dist" / "viewer" / "viewer.js").exists():

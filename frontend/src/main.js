@@ -14,7 +14,7 @@ import { Saver } from './saver.js';
 import { SegmentCounter } from './labelEdits.js';
 import { Editor } from './editor.js';
 import { Controls } from './controls.js';
-import { echoBrushStrokes } from './strokeEcho.js';
+import { echoBrushStrokes, echoesActiveTool } from './strokeEcho.js';
 import {
   initCornerstone, createCtVolume, createLabelmapVolume, createViewports, invalidateSlices,
   addFemurSegmentation, createToolGroup, renderOnlyWhileStroking, VIEWS, SEGMENTS, CT_VOLUME_ID, cache,
@@ -211,7 +211,7 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   controls.attach({ api, editor, saver, counter });
   watchStrokeLatency(engine);
   echoBrushStrokes({ engine, editor, toolGroup });
-  renderOnlyWhileStroking(engine);
+  renderOnlyWhileStroking(engine, { deferStroke: () => echoesActiveTool(editor) });
   editor.selectTool(config.readOnly ? null : 'Brush');
   controls.refreshCounts();
   await controls.loadRevisions();

@@ -254,11 +254,27 @@ export function createToolGroup() {
 // ends. On software GL one viewport render costs far more than a frame, so three per pointer move tripled
 // the brush lag. Cornerstone asks its segmentation renderer for every viewport showing the segmentation;
 // this narrows that list while a primary-button press is down in one of our views.
-export function renderOnlyWhileStroking(engine) {
+//
+// When `deferStroke()` says the stroke is echoed on a 2-D canvas (strokeEcho.js), even the painted view
+// waits: its render runs once the pointer rests for STROKE_REST_MS, or on release. The echo is drawn in the
+// pointer event, but a canvas reaches the screen only when the main thread finishes the frame, and a
+// WebGL render in that frame (hundreds of ms on software GL) would hold the echo back with it.
+const STROKE_REST_MS = 150;
+
+export function renderOnlyWhileStroking(engine, { deferStroke = () => false } = {}) {
   let strokeViewport = null;
+  let restTimer = null;
   const schedule = segmentationRenderingEngine._setViewportsToBeRenderedNextFrame.bind(segmentationRenderingEngine);
   segmentationRenderingEngine._setViewportsToBeRenderedNextFrame = (viewportIds) => {
-    schedule(strokeViewport ? viewportIds.filter((id) => id === strokeViewport) : viewportIds);
+    if (!strokeViewport) {
+      schedule(viewportIds);
+    } else if (deferStroke()) {
+      const painted = strokeViewport;
+      clearTimeout(restTimer);
+      restTimer = setTimeout(() => schedule([painted]), STROKE_REST_MS);
+    } else {
+      schedule(viewportIds.filter((id) => id === strokeViewport));
+    }
   };
   for (const view of VIEWS) {
     engine.getViewport(view.id).element.addEventListener('pointerdown', (e) => {
@@ -270,6 +286,7 @@ export function renderOnlyWhileStroking(engine) {
   window.addEventListener('pointerup', () => {
     if (strokeViewport) {
       strokeViewport = null;
+      clearTimeout(restTimer);
       segmentationRenderingEngine.renderSegmentation(SEGMENTATION_ID);
     }
   }, { capture: true });

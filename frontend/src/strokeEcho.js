@@ -86,11 +86,16 @@ function isStrokeEvent(e) {
   return (e.buttons & 1) === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey;
 }
 
+// Whether strokes of the reader's current tool are echoed (scene.renderOnlyWhileStroking defers their
+// WebGL render while the pointer moves).
+export function echoesActiveTool(editor) {
+  return !editor.readOnly && ECHOED_STRATEGIES.has(PRIMARY_TOOLS[editor.activeTool]?.strategy);
+}
+
 export function echoBrushStrokes({ engine, editor, toolGroup }) {
   const echoes = VIEWS.map((view) => new ViewportEcho(engine.getViewport(view.id)));
   const brushOptions = () => {
-    const strategy = PRIMARY_TOOLS[editor.activeTool]?.strategy;
-    if (!ECHOED_STRATEGIES.has(strategy)) return null;
+    if (!echoesActiveTool(editor)) return null;
     const segment = SEGMENTS.find((s) => s.index === editor.activeSegment);
     const radiusMm = toolGroup.getToolConfiguration(editor.activeTool, 'brushSize');
     return segment && radiusMm ? { radiusMm, color: segment.color, opacity: editor.opacity } : null;
@@ -100,9 +105,12 @@ export function echoBrushStrokes({ engine, editor, toolGroup }) {
     // Capture phase: our listener runs before Cornerstone's tools handle the same press or move, so the
     // disc is on its canvas before the labelmap write and the WebGL render are even started.
     const onPointer = (e) => {
-      if (!isStrokeEvent(e) || editor.readOnly) return;
+      if (!isStrokeEvent(e)) return;
       const options = brushOptions();
       if (!options) return;
+      // Chrome hands mouse moves to the page at the start of a frame, so part of event-to-visible is
+      // the browser's wait before dispatch; dispatchedMs tells that part apart from ours.
+      const dispatched = performance.now();
       echo.addDisc(e, options);
       const drawn = performance.now();
       // The frame that carries the disc to the screen has finished its update once a task posted from
@@ -110,7 +118,8 @@ export function echoBrushStrokes({ engine, editor, toolGroup }) {
       requestAnimationFrame(() => {
         const channel = new MessageChannel();
         channel.port1.onmessage = () => recordStrokeEcho({
-          drawnMs: drawn - e.timeStamp, visibleMs: performance.now() - e.timeStamp,
+          dispatchedMs: dispatched - e.timeStamp, drawnMs: drawn - e.timeStamp,
+          visibleMs: performance.now() - e.timeStamp,
         });
         channel.port2.postMessage(null);
       });

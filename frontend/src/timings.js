@@ -31,8 +31,9 @@ export function recordStrokeFrame(entry) {
   strokes.push(entry);
 }
 
-// One entry per pointer press or move the 2-D stroke echo (strokeEcho.js) drew: {drawnMs: pointer event to
-// the disc drawn on the overlay canvas, visibleMs: to the end of the frame that carries it to the screen}.
+// One entry per pointer press or move the 2-D stroke echo (strokeEcho.js) drew, ms from the pointer event:
+// {dispatchedMs: to our handler, drawnMs: to the disc drawn on the overlay canvas, visibleMs: to the end of
+// the frame that carries it to the screen}.
 export function recordStrokeEcho(entry) {
   echoes.push(entry);
 }
