@@ -111,7 +111,7 @@ async function loadStartingLabelmap(api, config, labels, prefetch) {
 }
 
 // Brush latency, per pointer move of a stroke: from the event to the labelmap write (the tool's work,
-// signalled by Cornerstone's "segmentation data modified"), and to the frame that shows it; with the
+// signalled by Cornerstone's "segmentation data modified"), and to the WebGL frame that shows it; with the
 // render's own time (from the frame's start) and how many viewports that frame re-rendered.
 function watchStrokeLatency(engine) {
   let pending = null;
@@ -120,7 +120,7 @@ function watchStrokeLatency(engine) {
     const element = engine.getViewport(view.id).element;
     element.addEventListener('pointermove', (e) => {
       if (e.buttons === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey && pending === null) {
-        pending = { event: e.timeStamp, viewportId: view.id, written: null, frameStart: null };
+        pending = { event: e.timeStamp, viewportId: view.id, written: null };
       }
     }, { capture: true });
     element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, () => {
@@ -131,7 +131,10 @@ function watchStrokeLatency(engine) {
       recordStrokeFrame({
         frameMs: now - pending.event,
         writeMs: pending.written - pending.event,
-        renderMs: pending.frameStart == null ? null : now - pending.frameStart,
+        // Cornerstone renders segmentations in a requestAnimationFrame callback, where the document
+        // timeline's time is that frame's start; so this is the frame's work up to the rendered event, even
+        // when the render was deferred (scene.renderOnlyWhileStroking) past the write.
+        renderMs: now - document.timeline.currentTime,
         viewsRendered: renders.size,
       });
       pending = null;
@@ -141,7 +144,6 @@ function watchStrokeLatency(engine) {
   coreEventTarget.addEventListener(ToolEnums.Events.SEGMENTATION_DATA_MODIFIED, () => {
     if (pending && pending.written == null) {
       pending.written = performance.now();
-      requestAnimationFrame((frameStart) => { if (pending) pending.frameStart = frameStart; });
     }
   });
 }
