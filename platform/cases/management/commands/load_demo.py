@@ -95,4 +95,4 @@ class Command(BaseCommand):
             self.stdout.write("model pipeline not available in this build; skipping training")
             return
         job = demo_pipeline_start(owner=pi)
-        self.stdout.write(f"queued the model pipeline as job #{job.pk}: follow it on http://127.0.0.1:8000/jobs/{job.pk}/")
+        self.stdout.write(f"queued the model pipeline as job #{job.pk}: follow it on the jobs page, /jobs/{job.pk}/")
