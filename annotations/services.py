@@ -273,7 +273,7 @@ def _revision_append(
     restored_from: VOIRevision | None,
 ) -> VOIRevision:
     assignment = (
-        Assignment.objects.select_for_update().select_related("current_revision").get(pk=assignment_id)
+        Assignment.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=assignment_id)
     )
     _check_may_edit(user=user, assignment=assignment)
     _check_base(assignment=assignment, base_revision_id=base_revision_id)

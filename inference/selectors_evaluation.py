@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from django.db.models import FloatField, QuerySet
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -90,8 +90,11 @@ class EvaluationCases:
 
 def _json_number(path: str) -> Cast:
     """One number inside a JSON column, extracted by the database: decoding 10,000 small JSON documents in
-    Python would cost more than all the statistics together."""
-    return Cast(KT(path), FloatField())
+    Python would cost more than all the statistics together. The last part of `path` is the JSON key, the
+    rest the column, possibly across a relation ("segmentation__dice__overall"): KT() would read the
+    first part as the column and the relation's id as JSON, which PostgreSQL rejects."""
+    column, _, key = path.rpartition("__")
+    return Cast(KeyTextTransform(key, column), FloatField())
 
 
 def _whole_mask(values: dict | None, *, combine) -> float:
