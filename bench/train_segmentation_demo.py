@@ -81,6 +81,8 @@ def report(result, seconds: float) -> None:
     for label in (1, 2):
         dices = [case[label]["dice"] for case in result.per_case]
         print(f"  label {label}: Dice {np.mean(dices):.3f} +/- {np.std(dices, ddof=1):.3f}, min {np.min(dices):.3f}")
+    print("  per case (left, right): " + "; ".join(
+        f"{case[1]['dice']:.3f}, {case[2]['dice']:.3f}" for case in result.per_case))
 
 
 if __name__ == "__main__":

@@ -15,12 +15,17 @@ import numpy as np
 import SimpleITK as sitk
 import torch
 from monai.inferers import sliding_window_inference
+from scipy import ndimage
 
 from inference.ml.segmentation import grids
 from inference.ml.segmentation.checkpoint import Checkpoint
-from inference.ml.segmentation.postprocess import bounding_box, keep_largest_component
+from inference.ml.segmentation.postprocess import FULL_CONNECTIVITY, bounding_box, keep_largest_component
 
 SIDES = (1, 2)
+# Two femur components are taken for the two hips when the smaller holds at least this share of the larger.
+TWO_FEMURS_MIN_RATIO = 0.3
+# Soft tissue and bone, not air: what finds the body's midline.
+BODY_HU = -300.0
 # The B-spline kernel without prefiltering smooths while it samples: the anti-aliasing a 0.7 -> 3 mm
 # reduction needs, at the cost of one pass over the output grid only.
 DOWNSAMPLING_INTERPOLATOR = sitk.sitkBSplineResampler
@@ -59,11 +64,42 @@ def locate_femurs(image: sitk.Image, coarse: Checkpoint, report: Progress | None
     volume = grids.resample(image, grid, DOWNSAMPLING_INTERPOLATOR, grids.AIR_HU)
     if report:
         report(10, "coarse: network on {}x{}x{} voxels".format(*grid.GetSize()))
-    probabilities = predict(coarse, grids.normalise_hu(sitk.GetArrayViewFromImage(volume), coarse.hu_window))
-    labels = probabilities.argmax(axis=0).astype(np.uint8)
+    array = sitk.GetArrayViewFromImage(volume)
+    probabilities = predict(coarse, grids.normalise_hu(array, coarse.hu_window))
+    return assign_sides(probabilities, array > BODY_HU), grid
+
+
+def assign_sides(probabilities: np.ndarray, body: np.ndarray) -> np.ndarray:
+    """Coarse labels (z, y, x) from the coarse softmax on an axis-aligned LPS grid: one component per side.
+
+    Which voxels are femur is the network's call (femur probability over background; a model with a class
+    per side has them summed). Which femur is which is the anatomy's, on a grid where the patient's left is
+    +x: two comparable femur components are ordered along x; otherwise (one hip in view, or both joined by a
+    false bridge) femur voxels are split at the body's midline (the x centre of `body`, a mask of the patient
+    on the same grid). A network that judged the side from 3 mm patches would have to read it from the local
+    shape of the hip alone; the place of a femur in the body cannot be mistaken.
+    """
+    femur = probabilities[0] < probabilities[1:].sum(axis=0)
+    components, count = ndimage.label(femur, structure=FULL_CONNECTIVITY)
+    sizes = np.bincount(components.ravel(), minlength=count + 1)[1:]
+    order = np.argsort(sizes)[::-1]
+    labels = np.zeros(femur.shape, dtype=np.uint8)
+    if count >= 2 and sizes[order[1]] >= TWO_FEMURS_MIN_RATIO * sizes[order[0]]:
+        first, second = (components == order[0] + 1), (components == order[1] + 1)
+        left, right = (first, second) if _mean_x(first) > _mean_x(second) else (second, first)
+        labels[left], labels[right] = 1, 2
+        return labels
+    midline = _mean_x(body) if body.any() else (femur.shape[2] - 1) / 2
+    on_left = np.arange(femur.shape[2]) > midline
+    labels[femur & on_left] = 1
+    labels[femur & ~on_left] = 2
     for side in SIDES:
         keep_largest_component(labels, side)
-    return labels, grid
+    return labels
+
+
+def _mean_x(mask: np.ndarray) -> float:
+    return float(np.nonzero(mask)[2].mean())
 
 
 def outline_femur(image: sitk.Image, fine: Checkpoint, coarse_grid: sitk.Image, side_mask: np.ndarray):

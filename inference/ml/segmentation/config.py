@@ -29,6 +29,7 @@ class StageConfig:
         margin_mm: margin added around the femur's bounding box when the fine stage crops (fine only).
         loss: "focal" or "dice_focal".
         scale_jitter, shift_hu: light augmentation (relative zoom range, intensity shift in HU).
+        mirror: probability that a training patch is mirrored left-right.
         validate_every: epochs between validation passes (the last epoch is always validated).
         sliding_overlap: overlap of neighbouring windows at inference (0 = tiled, 0.5 = half a window).
         window_size: sliding-window size at inference; the network is fully convolutional, so a window
@@ -49,6 +50,7 @@ class StageConfig:
     loss: str = "dice_focal"
     scale_jitter: float = 0.1
     shift_hu: float = 30.0
+    mirror: float = 0.5
     validate_every: int = 1
     sliding_overlap: float = 0.25
     window_size: tuple[int, int, int] | None = None
@@ -63,6 +65,8 @@ class StageConfig:
             raise ValueError("epochs, batch_size and patches_per_case must be positive")
         if not 0.0 <= self.foreground_fraction <= 1.0 or not 0.0 <= self.sliding_overlap < 1.0:
             raise ValueError("foreground_fraction must lie in [0, 1] and sliding_overlap in [0, 1)")
+        if not 0.0 <= self.mirror <= 1.0:
+            raise ValueError(f"mirror must lie in [0, 1], got {self.mirror}")
         if self.loss not in ("focal", "dice_focal"):
             raise ValueError(f"loss must be 'focal' or 'dice_focal', got {self.loss!r}")
 

@@ -59,11 +59,13 @@ def read_case(image_path: str | Path, mask_path: str | Path) -> tuple[sitk.Image
 
 
 def coarse_volume(image: sitk.Image, mask: sitk.Image, stage: StageConfig, window) -> Volume:
-    """The whole case on the coarse grid; each side's mask smoothed like the image, then thresholded."""
+    """The whole case on the coarse grid, labelled 1 for femur; each side's mask smoothed like the image,
+    then thresholded."""
     grid = grids.grid_over_image(image, stage.spacing_mm)
     volume = grids.resample(image, grid, DOWNSAMPLING_INTERPOLATOR, grids.AIR_HU)
     labels = _resampled_labels(mask, grid, DOWNSAMPLING_INTERPOLATOR, SIDES)
-    return Volume.build(grids.normalise_hu(sitk.GetArrayViewFromImage(volume), window), labels)
+    # Femur or not: the side is read from the femur's place at inference, so a mirrored patch stays true.
+    return Volume.build(grids.normalise_hu(sitk.GetArrayViewFromImage(volume), window), (labels > 0).astype(np.uint8))
 
 
 def fine_volumes(image: sitk.Image, mask: sitk.Image, stage: StageConfig, window,
@@ -115,7 +117,8 @@ class PatchSampler:
     """Draws augmented training batches (image, labels) from a list of Volumes.
 
     Augmentation is light and anatomy-preserving: an isotropic zoom of +/- scale_jitter about the patch
-    centre and a global intensity shift. No mirroring: left and right femurs must stay distinguishable.
+    centre, a global intensity shift, and (with probability stage.mirror) a left-right mirror: both stages
+    label femur or not, a mirrored left hip is a right hip, and each side learns from both.
     """
 
     def __init__(self, *, volumes: list[Volume], stage: StageConfig, window: tuple[float, float]):
@@ -154,6 +157,9 @@ class PatchSampler:
         labels = F.grid_sample(labels, grid, mode="nearest", align_corners=False)
         shift = torch.from_numpy(rng.uniform(-self.shift, self.shift, count)).float()
         images[:, 0] += shift[:, None, None, None]  # the CT channel only; a prior is not an intensity
+        mirrored = torch.from_numpy(rng.random(count) < self.stage.mirror)
+        images[mirrored] = images[mirrored].flip(-1)  # x, the patient's left-right axis
+        labels[mirrored] = labels[mirrored].flip(-1)
         return images, labels.long()
 
 

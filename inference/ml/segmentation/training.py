@@ -26,7 +26,8 @@ from inference.ml.vbnet import VBNet
 
 Case = tuple[str | Path, str | Path]
 Progress = Callable[[int, int, dict], None]
-STAGE_CLASSES = {"coarse": 3, "fine": 2}
+# Both stages say femur or not; the side comes from where a femur lies (cascade.assign_sides).
+STAGE_CLASSES = {"coarse": 2, "fine": 2}
 # The fine stage reads the CT and the coarse mask of its side (data.py).
 STAGE_INPUTS = {"coarse": 1, "fine": 2}
 STAGE_ORDER = ("coarse", "fine")

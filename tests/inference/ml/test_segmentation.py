@@ -24,7 +24,7 @@ from inference.ml.segmentation import (
     summarise,
     train_segmentation,
 )
-from inference.ml.segmentation.cascade import outline_femur
+from inference.ml.segmentation.cascade import assign_sides, outline_femur
 from inference.ml.segmentation.checkpoint import save_checkpoint
 from inference.ml.segmentation.synthetic import synthetic_hip
 
@@ -67,7 +67,8 @@ def test_training_writes_both_checkpoints_with_what_inference_needs(trained):
     result, _ = trained
     coarse, fine = load_checkpoint(result.coarse_checkpoint), load_checkpoint(result.fine_checkpoint)
     assert result.completed and result.epochs_done == 4
-    assert (coarse.stage, coarse.spacing_mm, coarse.architecture_args["out_channels"]) == ("coarse", 8.0, 3)
+    # Both stages label femur or not: the side is read from the femur's place (assign_sides).
+    assert (coarse.stage, coarse.spacing_mm, coarse.architecture_args["out_channels"]) == ("coarse", 8.0, 2)
     assert (fine.stage, fine.spacing_mm, fine.architecture_args["out_channels"]) == ("fine", 4.0, 2)
     assert coarse.seed == 0 and coarse.split_id == 7 and coarse.code_version.startswith("vbnet-cascade-")
     assert coarse.hu_window == tiny_config().hu_window and coarse.optimizer_state and coarse.epoch == 2
@@ -194,7 +195,7 @@ def test_patches_have_the_configured_shape_and_only_known_labels(cases):
                                 window=(-200.0, 1600.0))
     images, labels = sampler.batch(np.random.default_rng(0), 3)
     assert images.shape == labels.shape == (3, 1, 16, 16, 16)
-    assert set(labels.unique().tolist()) <= {0, 1, 2}
+    assert set(labels.unique().tolist()) <= {0, 1}
 
 
 def test_volume_difference_is_manual_minus_automatic_in_cm3():
@@ -231,3 +232,59 @@ def test_a_checkpoint_of_an_unknown_stage_is_refused(trained, tmp_path):
     with pytest.raises(CheckpointError, match="unknown architecture or stage"):
         load_checkpoint(tmp_path / "odd.pt")
     assert isinstance(checkpoint, Checkpoint)
+
+
+def _softmax_with_blobs(blobs: list[tuple[slice, slice, slice, int]], shape=(12, 16, 40)) -> np.ndarray:
+    """Coarse softmax (background, left, right) with each blob called `side` by the network."""
+    probabilities = np.zeros((3, *shape), dtype=np.float32)
+    probabilities[0] = 1.0
+    for z, y, x, side in blobs:
+        probabilities[:, z, y, x] = 0.0
+        probabilities[side, z, y, x] = 1.0
+    return probabilities
+
+
+def _body(shape=(12, 16, 40), x=slice(0, 40)) -> np.ndarray:
+    body = np.zeros(shape, dtype=bool)
+    body[:, :, x] = True
+    return body
+
+
+def test_two_femurs_take_their_side_from_their_place_along_lps_x_not_the_networks_label():
+    # Both blobs called "right" by the network, and a third, small one called "left" beside the first.
+    probabilities = _softmax_with_blobs([(slice(2, 8), slice(4, 10), slice(2, 10), 2),
+                                         (slice(2, 8), slice(4, 10), slice(28, 36), 2),
+                                         (slice(10, 11), slice(0, 2), slice(0, 2), 1)])
+    labels = assign_sides(probabilities, _body())
+    assert (labels[2:8, 4:10, 28:36] == 1).all() and (labels[2:8, 4:10, 2:10] == 2).all()  # +x is the left
+    assert not labels[10].any()  # the stray component is dropped
+
+
+def test_femurs_joined_by_a_false_bridge_are_split_at_the_bodys_midline():
+    # One component across the body; the body (not the grid) is centred at x = 24.5.
+    probabilities = _softmax_with_blobs([(slice(2, 8), slice(4, 10), slice(10, 40), 1)])
+    labels = assign_sides(probabilities, _body(x=slice(10, 40)))
+    assert (labels[2:8, 4:10, 25:40] == 1).all() and (labels[2:8, 4:10, 10:25] == 2).all()
+
+
+def test_a_single_hip_in_view_is_named_by_its_side_of_the_body():
+    probabilities = _softmax_with_blobs([(slice(2, 8), slice(4, 10), slice(2, 10), 1)])  # network says left
+    labels = assign_sides(probabilities[[0, 1]], _body())  # a femur-or-not model: two classes
+    assert (labels[2:8, 4:10, 2:10] == 2).all() and not (labels == 1).any()  # it lies at -x: the right
+
+
+def test_mirroring_flips_image_and_labels_together():
+    labels = np.zeros((16, 16, 16), dtype=np.uint8)
+    labels[4:12, 4:12, 0:5] = 1  # a femur at the low-x edge
+    volume = data.Volume.build(labels.astype(np.float32), labels)
+    stage = StageConfig(spacing_mm=1.0, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=1,
+                        foreground_fraction=0.0, scale_jitter=0.0, shift_hu=0.0, mirror=0.5)
+    sampler = data.PatchSampler(volumes=[volume], stage=stage, window=(0.0, 1.0))
+    sampler._source_patch = lambda rng: (volume.image, volume.labels)  # the whole volume as the patch
+    images, patch_labels = sampler.batch(np.random.default_rng(0), 16)
+    assert torch.equal(images[:, 0] > 0.5, patch_labels[:, 0] == 1)
+    at_low_x = patch_labels[:, 0, 8, 8, 1] == 1
+    assert at_low_x.any() and (~at_low_x).any()  # some patches mirrored, some not
+    assert (patch_labels[~at_low_x, 0, 8, 8, 14] == 1).all()
+    with pytest.raises(ValueError, match="mirror"):
+        StageConfig(spacing_mm=1.0, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=1, mirror=1.5)
