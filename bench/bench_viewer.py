@@ -298,6 +298,9 @@ def summarise(slices: int, loads: list[dict], server: str) -> None:
         print(f"         event to dispatch {echo_stat('dispatchedMs')}; to echo drawn {echo_stat('drawnMs')}; "
               f"dispatch to frame done median {statistics.median(in_frame) if in_frame else float('nan'):.1f} ms "
               f"({late} over one frame)")
+        for number, load in enumerate(loads, 1):
+            sequence = ", ".join(f"{e['visibleMs']:.0f}" for e in load.get("echoes", []))
+            print(f"         load {number}, event to visible per press/move in stroke order: {sequence}")
 
 
 # --- the server's save steps, in this process ----------------------------------------------------------

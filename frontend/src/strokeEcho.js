@@ -4,6 +4,12 @@
 // opacity) on a plain transparent <canvas> over the viewport, in the pointer event itself; it is cleared
 // once Cornerstone reports (IMAGE_RENDERED) a render of that viewport made after the labelmap write. The
 // echo is only pixels on screen: the labelmap, saving and undo never see it.
+//
+// The labelmap write itself (Cornerstone's handling of the drag, about a dozen ms on a 512 x 512 slice)
+// would still run inside the pointer event, in the frame that must carry the echo. So during an echoed
+// stroke the mouse moves (and the release that follows them) are held at the window and handed to
+// Cornerstone, in order and each once, in a task right after that frame: the disc is on screen first,
+// then the voxels are written. No move is dropped or reordered; a release waits for the moves before it.
 
 import { Enums as CoreEnums, eventTarget } from '@cornerstonejs/core';
 import { Enums as ToolEnums } from '@cornerstonejs/tools';
@@ -132,6 +138,71 @@ export function echoBrushStrokes({ engine, editor, toolGroup }) {
     echoes.forEach((echo) => echo.markWritten());
   });
   // A move that wrote nothing (the threshold brush over soft tissue) sends no "modified"; the render that
-  // follows the release still shows the truth, so after a release every disc may be cleared by it.
-  window.addEventListener('pointerup', () => echoes.forEach((echo) => echo.markWritten()), { capture: true });
+  // follows the release still shows the truth, so after a release (and the writes held before it) every
+  // disc may be cleared by it.
+  const writes = new DeferredStrokeWrites(() => echoes.forEach((echo) => echo.markWritten()));
+  for (const echo of echoes) {
+    echo.viewport.element.addEventListener('pointerdown', (e) => {
+      if (isStrokeEvent(e) && brushOptions()) writes.begin();
+    }, { capture: true });
+  }
+  window.addEventListener('pointerup', () => writes.end(), { capture: true });
+}
+
+const REPLAYED_INIT_KEYS = [
+  'bubbles', 'cancelable', 'composed', 'detail', 'screenX', 'screenY', 'clientX', 'clientY', 'ctrlKey',
+  'shiftKey', 'altKey', 'metaKey', 'button', 'buttons', 'relatedTarget', 'movementX', 'movementY',
+];
+
+// Holds the mouse events of a stroke and hands copies of them to their targets after the next frame.
+export class DeferredStrokeWrites {
+  constructor(onReleased) {
+    this.onReleased = onReleased;
+    this.stroking = false;
+    this.queued = [];
+    this.scheduled = false;
+    this.replayed = new WeakSet();
+    window.addEventListener('mousemove', (e) => this.hold(e, this.stroking), { capture: true });
+    // A release (or the next press) goes straight through unless moves are still held: then it waits
+    // behind them.
+    for (const type of ['mouseup', 'mousedown']) {
+      window.addEventListener(type, (e) => this.hold(e, this.queued.length > 0), { capture: true });
+    }
+  }
+
+  begin() {
+    this.stroking = true;
+  }
+
+  end() {
+    if (!this.stroking) return;
+    this.stroking = false;
+    if (this.queued.length === 0) this.onReleased();
+  }
+
+  hold(event, when) {
+    if (!when || this.replayed.has(event)) return;
+    event.stopImmediatePropagation();
+    const init = { view: window };
+    REPLAYED_INIT_KEYS.forEach((key) => { init[key] = event[key]; });
+    this.queued.push({ type: event.type, target: event.target, init });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // A task posted from requestAnimationFrame runs once that frame (with the echo) has been produced.
+    requestAnimationFrame(() => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => this.replay();
+      channel.port2.postMessage(null);
+    });
+  }
+
+  replay() {
+    this.scheduled = false;
+    for (const { type, target, init } of this.queued.splice(0)) {
+      const copy = new MouseEvent(type, init);
+      this.replayed.add(copy);
+      (target.isConnected ? target : document).dispatchEvent(copy);
+    }
+    if (!this.stroking) this.onReleased();
+  }
 }

@@ -273,6 +273,49 @@ def test_the_circle_brush_paints_only_the_shown_slice_and_the_sphere_brush_its_n
     assert sphere[:, 1].min() > 32, "the sphere was painted around its own click, below the circle"
 
 
+def test_a_stroke_shows_its_echo_first_and_writes_every_move_after_the_frame_even_when_released_at_once(page):
+    set_radius(page, 2)
+    z = shown_slice(page)
+    saves = page.evaluate("window.__viewerTimings.saveCount || 0")
+    # A zigzag whose corners lie off every straight line between the others: a dropped move leaves a corner
+    # unpainted. The whole stroke (press, moves, release) happens in one task, inside one frame.
+    path = [(10, 10), (20, 30), (30, 10), (40, 30), (50, 10), (54, 30)]
+    points = [screen_of(page, *p) for p in path]
+    during = page.evaluate(
+        """(points) => {
+            const element = window.__viewer.engine.getViewport('axial').element;
+            const target = element.querySelector('canvas');
+            const fire = (Type, type, [x, y], buttons) => target.dispatchEvent(new Type(type, {
+                bubbles: true, cancelable: true, composed: true, view: window, clientX: x, clientY: y,
+                button: 0, buttons, pointerId: 1, pointerType: 'mouse', isPrimary: true }));
+            const before = window.__viewer.labels.reduce((n, v) => n + (v !== 0), 0);
+            fire(PointerEvent, 'pointerdown', points[0], 1);
+            fire(MouseEvent, 'mousedown', points[0], 1);
+            for (const point of points.slice(1)) {
+                fire(PointerEvent, 'pointermove', point, 1);
+                fire(MouseEvent, 'mousemove', point, 1);
+            }
+            const last = points[points.length - 1];
+            fire(PointerEvent, 'pointerup', last, 0);
+            fire(MouseEvent, 'mouseup', last, 0);
+            const echo = element.nextElementSibling;
+            const pixels = echo.getContext('2d').getImageData(0, 0, echo.width, echo.height).data;
+            let drawn = 0;
+            for (let i = 3; i < pixels.length; i += 4) drawn += pixels[i] > 0;
+            return { before, after: window.__viewer.labels.reduce((n, v) => n + (v !== 0), 0), drawn };
+        }""",
+        points,
+    )
+    assert during["drawn"] > 0, "the echo was not drawn in the pointer events"
+    assert during["after"] == during["before"] == 0, "the labelmap was written inside the pointer events"
+    page.wait_for_function("!window.__viewer.editor.armed")
+    wait_for_labels(page, "L.some((v) => v === 1)")
+    painted = labels(page)[z] == 1
+    assert all(painted[j, i] for i, j in path), f"moves lost: {[p for p in path if not painted[p[1], p[0]]]}"
+    # The held writes still count as the reader's edit: unsaved, or already autosaved.
+    assert page.evaluate("window.__viewer.saver.dirty || (window.__viewerTimings.saveCount || 0) > " + str(saves))
+
+
 def test_the_eraser_removes_what_it_passes_over_and_nothing_else(page):
     drag(page, [(12, 16), (52, 16)])
     wait_for_labels(page, "L.some((v) => v === 1)")
