@@ -22,8 +22,8 @@ from inference.ml.segmentation.checkpoint import Checkpoint
 from inference.ml.segmentation.postprocess import FULL_CONNECTIVITY, bounding_box, keep_largest_component
 
 SIDES = (1, 2)
-# Two femur components are taken for the two hips when the smaller holds at least this share of the larger.
-TWO_FEMURS_MIN_RATIO = 0.3
+# A femur keeps at least this far from the body's midline (in coarse voxels; 3 voxels = 9 mm at 3 mm).
+MIDLINE_CLEARANCE_VOXELS = 3
 # Soft tissue and bone, not air: what finds the body's midline.
 BODY_HU = -300.0
 # The B-spline kernel without prefiltering smooths while it samples: the anti-aliasing a 0.7 -> 3 mm
@@ -73,33 +73,28 @@ def assign_sides(probabilities: np.ndarray, body: np.ndarray) -> np.ndarray:
     """Coarse labels (z, y, x) from the coarse softmax on an axis-aligned LPS grid: one component per side.
 
     Which voxels are femur is the network's call (femur probability over background; a model with a class
-    per side has them summed). Which femur is which is the anatomy's, on a grid where the patient's left is
-    +x: two comparable femur components are ordered along x; otherwise (one hip in view, or both joined by a
-    false bridge) femur voxels are split at the body's midline (the x centre of `body`, a mask of the patient
-    on the same grid). A network that judged the side from 3 mm patches would have to read it from the local
-    shape of the hip alone; the place of a femur in the body cannot be mistaken.
+    per side has them summed). Which femur is which, and which component is a femur at all, is anatomy's,
+    on a grid where the patient's left is +x: the femur voxels are cut at the body's midline (the x centre
+    of `body`, a mask of the patient on the same grid), and on each side the largest component that keeps
+    away from the midline is that side's femur. A femur never reaches the midline; what the network may
+    mistake for one there (a vertebral body, the sacrum, the symphysis, both hips joined by a false bridge
+    through the pelvis) does. Only when every component on a side reaches the midline is the largest kept.
     """
     femur = probabilities[0] < probabilities[1:].sum(axis=0)
-    components, count = ndimage.label(femur, structure=FULL_CONNECTIVITY)
-    sizes = np.bincount(components.ravel(), minlength=count + 1)[1:]
-    order = np.argsort(sizes)[::-1]
+    midline = float(np.nonzero(body)[2].mean()) if body.any() else (femur.shape[2] - 1) / 2
+    x = np.arange(femur.shape[2])
+    near_midline = np.abs(x - midline) <= MIDLINE_CLEARANCE_VOXELS
     labels = np.zeros(femur.shape, dtype=np.uint8)
-    if count >= 2 and sizes[order[1]] >= TWO_FEMURS_MIN_RATIO * sizes[order[0]]:
-        first, second = (components == order[0] + 1), (components == order[1] + 1)
-        left, right = (first, second) if _mean_x(first) > _mean_x(second) else (second, first)
-        labels[left], labels[right] = 1, 2
-        return labels
-    midline = _mean_x(body) if body.any() else (femur.shape[2] - 1) / 2
-    on_left = np.arange(femur.shape[2]) > midline
-    labels[femur & on_left] = 1
-    labels[femur & ~on_left] = 2
-    for side in SIDES:
-        keep_largest_component(labels, side)
+    for side, half in ((1, x > midline), (2, x <= midline)):
+        components, count = ndimage.label(femur & half, structure=FULL_CONNECTIVITY)
+        if count == 0:
+            continue
+        sizes = np.bincount(components.ravel(), minlength=count + 1)
+        sizes[0] = 0
+        away = sizes.copy()
+        away[np.unique(components[:, :, near_midline])] = 0
+        labels[components == (away.argmax() if away.any() else sizes.argmax())] = side
     return labels
-
-
-def _mean_x(mask: np.ndarray) -> float:
-    return float(np.nonzero(mask)[2].mean())
 
 
 def outline_femur(image: sitk.Image, fine: Checkpoint, coarse_grid: sitk.Image, side_mask: np.ndarray):

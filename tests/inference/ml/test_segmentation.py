@@ -260,6 +260,16 @@ def test_two_femurs_take_their_side_from_their_place_along_lps_x_not_the_network
     assert not labels[10].any()  # the stray component is dropped
 
 
+def test_a_larger_false_femur_on_the_midline_is_never_taken_for_a_hip():
+    # A vertebral body called femur (bigger than either hip, straddling the midline), and the two hips.
+    probabilities = _softmax_with_blobs([(slice(0, 12), slice(2, 14), slice(15, 25), 1),
+                                         (slice(4, 8), slice(4, 8), slice(2, 7), 2),
+                                         (slice(4, 8), slice(4, 8), slice(33, 38), 2)])
+    labels = assign_sides(probabilities, _body())
+    assert not labels[:, :, 15:25].any()
+    assert (labels[4:8, 4:8, 33:38] == 1).all() and (labels[4:8, 4:8, 2:7] == 2).all()
+
+
 def test_femurs_joined_by_a_false_bridge_are_split_at_the_bodys_midline():
     # One component across the body; the body (not the grid) is centred at x = 24.5.
     probabilities = _softmax_with_blobs([(slice(2, 8), slice(4, 10), slice(10, 40), 1)])
