@@ -316,6 +316,23 @@ def test_a_stroke_shows_its_echo_first_and_writes_every_move_after_the_frame_eve
     assert page.evaluate("window.__viewer.saver.dirty || (window.__viewerTimings.saveCount || 0) > " + str(saves))
 
 
+def test_the_live_voxel_count_and_volume_follow_the_labelmap(page):
+    shown = """(segment) => {
+        const count = window.__viewer.labels.reduce((n, v) => n + (v === segment), 0);
+        const text = document.getElementById(`ov-count-${segment}`).textContent.replace(/[^0-9]/g, '');
+        return count > 0 && Number(text) === count;
+    }"""
+    drag(page, [(12, 16), (52, 16)])
+    page.wait_for_function(shown, arg=1)
+    # A whole labelmap replaced (as a restored revision is): every slice recounted.
+    array = np.zeros(SIZE[::-1], np.uint8)
+    array[5:30, 10:20, 10:20] = 2
+    set_labels(page, array)
+    page.wait_for_function(shown, arg=2)
+    volume = float(page.locator("#ov-volume-2").text_content())
+    assert volume == pytest.approx(25 * 10 * 10 * np.prod(SPACING) / 1000, abs=0.01)
+
+
 def test_the_eraser_removes_what_it_passes_over_and_nothing_else(page):
     drag(page, [(12, 16), (52, 16)])
     wait_for_labels(page, "L.some((v) => v === 1)")
