@@ -24,6 +24,9 @@ from inference.ml.segmentation.postprocess import FULL_CONNECTIVITY, bounding_bo
 SIDES = (1, 2)
 # A femur keeps at least this far from the body's midline (in coarse voxels; 3 voxels = 9 mm at 3 mm).
 MIDLINE_CLEARANCE_VOXELS = 3
+# The largest volume run as one window (a 1 mm femur crop, a whole CT at 3 mm: 160^3 voxels); its
+# activations stay under about 1.5 GB for the demo network on the CPU.
+WHOLE_VOLUME_WINDOW_VOXELS = 160**3
 # Soft tissue and bone, not air: what finds the body's midline.
 BODY_HU = -300.0
 # The B-spline kernel without prefiltering smooths while it samples: the anti-aliasing a 0.7 -> 3 mm
@@ -145,10 +148,22 @@ def predict(checkpoint: Checkpoint, volume: np.ndarray) -> np.ndarray:
     inputs = inputs[None, None] if inputs.dim() == 3 else inputs[None]
     with torch.inference_mode():
         logits = sliding_window_inference(
-            inputs, roi_size=checkpoint.patch_size, sw_batch_size=1, predictor=network,
+            inputs, roi_size=inference_window(checkpoint, inputs.shape[2:]), sw_batch_size=1, predictor=network,
             overlap=checkpoint.sliding_overlap, mode="gaussian",
             sw_device=next(network.parameters()).device, device=torch.device("cpu"))
     return torch.softmax(logits[0], dim=0).numpy()
+
+
+def inference_window(checkpoint: Checkpoint, shape) -> tuple[int, ...]:
+    """One window over the whole volume (each side rounded up to what the network's depth needs) when it
+    holds at most WHOLE_VOLUME_WINDOW_VOXELS, else the checkpoint's window.
+
+    The network is fully convolutional: one pass over a femur crop computes each voxel once, where
+    overlapping windows compute the overlap two to eight times and blend seams.
+    """
+    multiple = 2 ** int(checkpoint.architecture_args.get("depth", 0))
+    whole = tuple(-(-int(size) // multiple) * multiple for size in shape)
+    return whole if np.prod(whole) <= WHOLE_VOLUME_WINDOW_VOXELS else tuple(checkpoint.patch_size)
 
 
 def _network(checkpoint: Checkpoint) -> torch.nn.Module:

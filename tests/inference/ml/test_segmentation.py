@@ -24,7 +24,12 @@ from inference.ml.segmentation import (
     summarise,
     train_segmentation,
 )
-from inference.ml.segmentation.cascade import assign_sides, outline_femur
+from inference.ml.segmentation.cascade import (
+    WHOLE_VOLUME_WINDOW_VOXELS,
+    assign_sides,
+    inference_window,
+    outline_femur,
+)
 from inference.ml.segmentation.checkpoint import save_checkpoint
 from inference.ml.segmentation.synthetic import synthetic_hip
 
@@ -298,3 +303,10 @@ def test_mirroring_flips_image_and_labels_together():
     assert (patch_labels[~at_low_x, 0, 8, 8, 14] == 1).all()
     with pytest.raises(ValueError, match="mirror"):
         StageConfig(spacing_mm=1.0, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=1, mirror=1.5)
+
+
+def test_a_crop_runs_as_one_window_rounded_up_for_the_depth_and_a_big_volume_in_the_trained_windows(trained):
+    coarse = load_checkpoint(trained[1] / "coarse.pt")  # depth 2: sides rounded up to multiples of 4
+    assert inference_window(coarse, (37, 50, 41)) == (40, 52, 44)
+    side = round(WHOLE_VOLUME_WINDOW_VOXELS ** (1 / 3)) + 8
+    assert inference_window(coarse, (side, side, side)) == tuple(coarse.patch_size)
