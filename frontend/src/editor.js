@@ -2,10 +2,12 @@
 // (interpolation, island removal, replacing the labelmap with a saved revision) with undo/redo, and
 // turning Cornerstone's "labelmap changed" events into dirty state and an edit count.
 
-import { eventTarget, utilities as coreUtils } from '@cornerstonejs/core';
+import { cache, eventTarget, utilities as coreUtils } from '@cornerstonejs/core';
 import { Enums as ToolEnums, segmentation, utilities as toolUtils } from '@cornerstonejs/tools';
 import { interpolateBetweenSlices, removeIslands, LabelChange } from './labelEdits.js';
-import { PRIMARY_TOOLS, SEGMENTATION_ID, SEGMENTS, TOOL_GROUP_ID, VIEWS, labelmapSpecifier } from './scene.js';
+import {
+  LABELMAP_VOLUME_ID, PRIMARY_TOOLS, SEGMENTATION_ID, SEGMENTS, TOOL_GROUP_ID, VIEWS, labelmapSpecifier,
+} from './scene.js';
 
 const { DefaultHistoryMemo } = coreUtils.HistoryMemo;
 const { MouseBindings } = ToolEnums;
@@ -34,6 +36,7 @@ export class Editor {
     this.recountAllPending = false;
     this.recountTimer = null;
     this.recountQueue = new Set();
+    this.brushSlices = new Set();
     this.listeners = new Set();
     this.armed = false;
     this.disarmTimer = null;
@@ -54,11 +57,37 @@ export class Editor {
         }
       }, { capture: true });
     }
+    for (const view of VIEWS) {
+      const viewport = this.engine.getViewport(view.id);
+      const track = (e) => {
+        if (this.armed && (e.buttons & 1) === 1) this.noteBrushAt(viewport, e);
+      };
+      viewport.element.addEventListener('pointerdown', track, { capture: true });
+      viewport.element.addEventListener('pointermove', track, { capture: true });
+    }
     window.addEventListener('pointerup', () => {
       if (this.armed) {
         this.disarmTimer = setTimeout(() => this.endStroke(), STROKE_COMMIT_GRACE_MS);
       }
     }, { capture: true });
+  }
+
+  // The labelmap slices a brush at this pointer position can reach: a disc or ball of radius brushSize
+  // around the point, in whichever view, lies within that many mm of it along the slice axis. Used when
+  // Cornerstone reports a brush write without its slices.
+  noteBrushAt(viewport, e) {
+    const radiusMm = this.activeTool && this.toolGroup.getToolConfiguration(this.activeTool, 'brushSize');
+    const volume = cache.getVolume(LABELMAP_VOLUME_ID);
+    if (!radiusMm || !volume?.imageData) return;
+    const rect = viewport.canvas.getBoundingClientRect();
+    const world = viewport.canvasToWorld([e.clientX - rect.left, e.clientY - rect.top]);
+    const index = [0, 0, 0];
+    volume.imageData.worldToIndex(world, index);
+    const reach = radiusMm / this.meta.spacing[2] + 1;
+    const last = this.meta.size[2] - 1;
+    for (let z = Math.max(0, Math.floor(index[2] - reach)); z <= Math.min(last, Math.ceil(index[2] + reach)); z++) {
+      this.brushSlices.add(z);
+    }
   }
 
   onChange(listener) {
@@ -100,11 +129,18 @@ export class Editor {
 
   onDataModified(evt) {
     const slices = evt.detail?.modifiedSlicesToUse;
+    // Cornerstone's brush reports every slice its voxel manager has marked since the labelmap was made
+    // (all of them, once a saved revision was loaded), and never unmarks them: each move would then
+    // recount, and re-upload to the GPU, the whole volume. This event has taken its list; start afresh.
+    cache.getVolume(LABELMAP_VOLUME_ID)?.voxelManager?.resetModifiedSlices?.();
     if (slices?.length) {
       slices.forEach((z) => this.pendingSlices.add(z));
+    } else if (this.brushSlices.size) {
+      this.brushSlices.forEach((z) => this.pendingSlices.add(z));
     } else {
       this.recountAllPending = true;
     }
+    this.brushSlices.clear();
     this.scheduleRecount();
     if (this.quiet === 0 && this.armed) {
       this.strokeChanged = true;

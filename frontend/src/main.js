@@ -17,7 +17,7 @@ import { Controls } from './controls.js';
 import { echoBrushStrokes, echoesActiveTool } from './strokeEcho.js';
 import {
   initCornerstone, createCtVolume, createLabelmapVolume, createViewports, invalidateSlices,
-  addFemurSegmentation, createToolGroup, renderOnlyWhileStroking, VIEWS, SEGMENTS, CT_VOLUME_ID, cache,
+  addFemurSegmentation, createToolGroup, renderOnlyWhileStroking, VIEWS, SEGMENTS, CT_VOLUME_ID, LABELMAP_VOLUME_ID, cache,
 } from './scene.js';
 
 mark('scriptStart');
@@ -220,7 +220,9 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   saver.publish();
   document.getElementById('ov-root').dataset.state = 'ready';
   mark('ready');
-  window.__viewer = { editor, saver, controls, engine, labels, meta, counter };
+  window.__viewer = {
+    editor, saver, controls, engine, labels, meta, counter, labelmapVolume: () => cache.getVolume(LABELMAP_VOLUME_ID),
+  };
 }
 
 boot().catch((error) => {

@@ -523,6 +523,42 @@ def test_a_save_after_another_tab_saved_shows_the_conflict_and_overwrites_nothin
         other.close()
 
 
+def test_the_live_count_stays_exact_and_cheap_when_cornerstone_reports_a_brush_write_without_its_slices(page):
+    # Seen on a 512 x 512 x 300 labelmap loaded from a saved revision: each brush write came with an
+    # empty slice list. Made to happen here by hiding the voxel manager's record of modified slices.
+    array = np.zeros(SIZE[::-1], np.uint8)
+    array[5:30, 40:50, 40:50] = 2
+    set_labels(page, array)
+    page.wait_for_function("document.getElementById('ov-count-2').textContent.replace(/[^0-9]/g, '') === '2500'")
+    page.evaluate("""() => {
+        const manager = window.__viewer.labelmapVolume().voxelManager;
+        window.__restoreSlices = manager.getArrayOfModifiedSlices;
+        manager.getArrayOfModifiedSlices = () => [];
+        const counter = window.__viewer.editor.counter;
+        window.__recounted = [];
+        window.__restoreCount = counter.recountSlices;
+        counter.recountSlices = (slices) => {
+            window.__recounted.push([...slices].length);
+            return window.__restoreCount.call(counter, slices);
+        };
+    }""")
+    try:
+        set_radius(page, 4)
+        drag(page, [(10, 10), (30, 10)])
+        page.wait_for_function("""() => {
+            const count = window.__viewer.labels.reduce((n, v) => n + (v === 1), 0);
+            return count > 0 && Number(document.getElementById('ov-count-1').textContent.replace(/[^0-9]/g, '')) === count;
+        }""")
+        recounted = page.evaluate("window.__recounted")
+    finally:
+        page.evaluate("""() => {
+            window.__viewer.labelmapVolume().voxelManager.getArrayOfModifiedSlices = window.__restoreSlices;
+            window.__viewer.editor.counter.recountSlices = window.__restoreCount;
+        }""")
+    assert page.locator("#ov-count-2").text_content().replace(",", "") == "2500"
+    assert 0 < sum(recounted) < SIZE[2] / 2, f"slices recounted: {recounted}; the volume has {SIZE[2]}"
+
+
 def test_submit_saves_the_last_edits_and_locks_the_viewer(page):
     click(page, 20, 30)
     wait_for_labels(page, "L.some((v) => v === 1)")
