@@ -33,6 +33,10 @@ class ViewportEcho {
     // Discs drawn since the last clear; `written` once the tool's labelmap write for them has happened, so
     // a render that started before the write does not clear a disc it does not yet show.
     this.discs = [];
+    // Sized now and on every resize, not in the first press: allocating the canvas' pixels there made the
+    // press the slowest event of a stroke.
+    this.fitToElement();
+    new ResizeObserver(() => this.fitToElement()).observe(viewport.element);
   }
 
   // Canvas pixels track the element's CSS size times the device pixel ratio, as Cornerstone's canvas does.
