@@ -288,14 +288,14 @@ def test_a_single_hip_in_view_is_named_by_its_side_of_the_body():
     assert (labels[2:8, 4:10, 2:10] == 2).all() and not (labels == 1).any()  # it lies at -x: the right
 
 
-def test_mirroring_flips_image_and_labels_together():
+def test_mirroring_flips_image_and_labels_together(monkeypatch):
     labels = np.zeros((16, 16, 16), dtype=np.uint8)
     labels[4:12, 4:12, 0:5] = 1  # a femur at the low-x edge
     volume = data.Volume.build(labels.astype(np.float32), labels)
     stage = StageConfig(spacing_mm=1.0, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=1,
                         foreground_fraction=0.0, scale_jitter=0.0, shift_hu=0.0, mirror=0.5)
     sampler = data.PatchSampler(volumes=[volume], stage=stage, window=(0.0, 1.0))
-    sampler._source_patch = lambda rng: (volume.image, volume.labels)  # the whole volume as the patch
+    monkeypatch.setattr(sampler, "_source_patch", lambda rng: (volume.image, volume.labels))  # the whole volume
     images, patch_labels = sampler.batch(np.random.default_rng(0), 16)
     assert torch.equal(images[:, 0] > 0.5, patch_labels[:, 0] == 1)
     at_low_x = patch_labels[:, 0, 8, 8, 1] == 1
