@@ -62,6 +62,11 @@ class Checkpoint:
     config: dict = field(default_factory=dict)
     optimizer_state: dict | None = None
     history: list = field(default_factory=list)
+    # The weights of the best validated epoch so far (training.py rolls back to them when the last
+    # validation is clearly worse); None once the stage is complete or when nothing was validated.
+    best_state_dict: dict | None = None
+    best_val_dice: float | None = None
+    best_epoch: int = 0
     code_version: str = field(default_factory=code_version)
     labels: dict = field(default_factory=lambda: dict(LABELS))
     # The built network, kept by cascade.predict so repeated calls skip rebuilding it. Not a constructor

@@ -31,6 +31,8 @@ STAGE_CLASSES = {"coarse": 2, "fine": 2}
 # The fine stage reads the CT and the coarse mask of its side (data.py).
 STAGE_INPUTS = {"coarse": 1, "fine": 2}
 STAGE_ORDER = ("coarse", "fine")
+# A stage ends on its best validated weights instead of its last when the last validation is this much worse.
+ROLLBACK_DICE_DROP = 0.01
 
 
 @dataclass
@@ -124,6 +126,9 @@ class _Loop:
             checkpoint.epoch, checkpoint.history = epoch, [*checkpoint.history, metrics]
             checkpoint.state_dict = network.state_dict()
             checkpoint.optimizer_state = optimiser.state_dict()
+            keep_best(checkpoint, metrics.get("val_dice"))
+            if epoch == stage.epochs:
+                metrics.update(settle_final_weights(checkpoint))
             save_checkpoint(checkpoint, path)
             self.epochs_done = offset + epoch
             self.on_progress(self.epochs_done, self.config.coarse.epochs + self.config.fine.epochs, metrics)
@@ -179,6 +184,27 @@ class _Loop:
                 volumes.extend(data.fine_volumes(image, mask, stage, self.config.hu_window,
                                                     self.config.coarse.spacing_mm))
         return volumes
+
+
+def keep_best(checkpoint: Checkpoint, val_dice: float | None) -> None:
+    """Remember the weights of the best validated epoch of the stage (a copy, on the CPU)."""
+    if val_dice is None or (checkpoint.best_val_dice is not None and val_dice <= checkpoint.best_val_dice):
+        return
+    checkpoint.best_val_dice, checkpoint.best_epoch = float(val_dice), checkpoint.epoch
+    checkpoint.best_state_dict = {k: v.detach().to("cpu", copy=True) for k, v in checkpoint.state_dict.items()}
+
+
+def settle_final_weights(checkpoint: Checkpoint) -> dict:
+    """At the end of a stage: the last epoch's weights, unless its validation fell clearly below the best
+    one's (a late divergence, seen with the demo's high learning rate: Dice 0.98 at fine epoch 20, 0.69 at
+    30); then the best epoch's. Returns what was chosen, for the history."""
+    last = checkpoint.history[-1].get("val_dice") if checkpoint.history else None
+    chosen = checkpoint.epoch
+    if (checkpoint.best_state_dict is not None and last is not None
+            and checkpoint.best_val_dice - last > ROLLBACK_DICE_DROP):
+        checkpoint.state_dict, chosen = checkpoint.best_state_dict, checkpoint.best_epoch
+    checkpoint.best_state_dict = None  # the finished stage keeps one set of weights
+    return {"weights_of_epoch": chosen}
 
 
 def _architecture_args(name: str, stage: StageConfig) -> dict:

@@ -32,6 +32,7 @@ from inference.ml.segmentation.cascade import (
 )
 from inference.ml.segmentation.checkpoint import save_checkpoint
 from inference.ml.segmentation.synthetic import synthetic_hip
+from inference.ml.segmentation.training import keep_best, settle_final_weights
 
 torch.set_num_threads(1)
 SMALL_SIZE, SMALL_SPACING = (40, 34, 32), (9.0, 9.0, 10.0)
@@ -310,3 +311,35 @@ def test_a_crop_runs_as_one_window_rounded_up_for_the_depth_and_a_big_volume_in_
     assert inference_window(coarse, (37, 50, 41)) == (40, 52, 44)
     side = round(WHOLE_VOLUME_WINDOW_VOXELS ** (1 / 3)) + 8
     assert inference_window(coarse, (side, side, side)) == tuple(coarse.patch_size)
+
+
+def _bare_checkpoint(weight: float) -> Checkpoint:
+    return Checkpoint(stage="fine", architecture="VBNet", architecture_args={}, spacing_mm=1.0,
+                      patch_size=(16, 16, 16), hu_window=(-200.0, 1600.0), margin_mm=8.0, sliding_overlap=0.25,
+                      state_dict={"w": torch.tensor([weight])}, epochs_total=3)
+
+
+def _epoch(checkpoint: Checkpoint, epoch: int, weight: float, val_dice: float | None) -> dict:
+    checkpoint.epoch, checkpoint.state_dict = epoch, {"w": torch.tensor([weight])}
+    metrics = {"stage": "fine", "stage_epoch": epoch, "loss": 0.1} | ({"val_dice": val_dice} if val_dice else {})
+    checkpoint.history = [*checkpoint.history, metrics]
+    keep_best(checkpoint, val_dice)
+    return metrics
+
+
+def test_a_stage_whose_last_validation_collapsed_ends_on_its_best_validated_weights():
+    checkpoint = _bare_checkpoint(0.0)
+    _epoch(checkpoint, 1, 1.0, 0.97)
+    _epoch(checkpoint, 2, 2.0, 0.98)
+    _epoch(checkpoint, 3, 3.0, 0.69)
+    assert settle_final_weights(checkpoint) == {"weights_of_epoch": 2}
+    assert checkpoint.state_dict["w"].item() == 2.0 and checkpoint.best_state_dict is None
+
+
+def test_a_stage_ends_on_its_last_weights_when_their_validation_is_about_as_good():
+    checkpoint = _bare_checkpoint(0.0)
+    _epoch(checkpoint, 1, 1.0, 0.985)
+    _epoch(checkpoint, 2, 2.0, None)
+    _epoch(checkpoint, 3, 3.0, 0.984)
+    assert settle_final_weights(checkpoint) == {"weights_of_epoch": 3}
+    assert checkpoint.state_dict["w"].item() == 3.0
