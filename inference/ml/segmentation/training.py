@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -120,7 +121,7 @@ class _Loop:
         steps = math.ceil(len(train_cases) * stage.patches_per_case / stage.batch_size)
         for epoch in range(checkpoint.epoch + 1, stage.epochs + 1):
             loss = self._epoch(network, optimiser, loss_function, sampler, steps, (name, epoch))
-            metrics = {"stage": name, "stage_epoch": epoch, "loss": loss}
+            metrics: dict[str, Any] = {"stage": name, "stage_epoch": epoch, "loss": loss}
             if validation and (epoch % stage.validate_every == 0 or epoch == stage.epochs):
                 metrics["val_dice"] = _stage_dice(network, checkpoint, validation)
             checkpoint.epoch, checkpoint.history = epoch, [*checkpoint.history, metrics]
