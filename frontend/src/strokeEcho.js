@@ -167,11 +167,11 @@ export class DeferredStrokeWrites {
     this.scheduled = false;
     this.replayed = new WeakSet();
     window.addEventListener('mousemove', (e) => this.hold(e, this.stroking), { capture: true });
-    // A release (or the next press) goes straight through unless moves are still held: then it waits
-    // behind them.
-    for (const type of ['mouseup', 'mousedown']) {
-      window.addEventListener(type, (e) => this.hold(e, this.queued.length > 0), { capture: true });
-    }
+    // The press of an echoed stroke is held too (Cornerstone's press handling, hit tests of the crosshairs
+    // and the like, would otherwise run in the frame of the first disc). A release, or a press that is not
+    // an echoed stroke's, goes straight through unless events are still held: then it waits behind them.
+    window.addEventListener('mousedown', (e) => this.hold(e, this.stroking || this.queued.length > 0), { capture: true });
+    window.addEventListener('mouseup', (e) => this.hold(e, this.queued.length > 0), { capture: true });
   }
 
   begin() {
