@@ -49,20 +49,17 @@ export class Editor {
   // one edit, however many frames the stroke took; some tools commit just after the release.
   watchPointer() {
     for (const view of VIEWS) {
-      const element = this.engine.getViewport(view.id).element;
-      element.addEventListener('pointerdown', (e) => {
-        if (e.button === 0 && !e.shiftKey && !e.ctrlKey && !e.altKey && this.activeTool) {
-          clearTimeout(this.disarmTimer);
-          this.armed = true;
-        }
-      }, { capture: true });
-    }
-    for (const view of VIEWS) {
       const viewport = this.engine.getViewport(view.id);
       const track = (e) => {
         if (this.armed && (e.buttons & 1) === 1) this.noteBrushAt(viewport, e);
       };
-      viewport.element.addEventListener('pointerdown', track, { capture: true });
+      viewport.element.addEventListener('pointerdown', (e) => {
+        if (e.button === 0 && !e.shiftKey && !e.ctrlKey && !e.altKey && this.activeTool) {
+          clearTimeout(this.disarmTimer);
+          this.armed = true;
+        }
+        track(e);
+      }, { capture: true });
       viewport.element.addEventListener('pointermove', track, { capture: true });
     }
     window.addEventListener('pointerup', () => {
@@ -195,9 +192,9 @@ export class Editor {
     this.recountTimer = null;
     if (this.recountAllPending) {
       this.counter.recountAll();
-      this.recountQueue.clear();
+    } else {
+      this.counter.recountSlices([...this.pendingSlices, ...this.recountQueue]);
     }
-    this.counter.recountSlices([...this.pendingSlices, ...this.recountQueue]);
     this.pendingSlices.clear();
     this.recountQueue.clear();
     this.recountAllPending = false;

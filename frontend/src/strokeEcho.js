@@ -7,9 +7,9 @@
 //
 // The labelmap write itself (Cornerstone's handling of the drag, about a dozen ms on a 512 x 512 slice)
 // would still run inside the pointer event, in the frame that must carry the echo. So during an echoed
-// stroke the mouse moves (and the release that follows them) are held at the window and handed to
-// Cornerstone, in order and each once, in a task right after that frame: the disc is on screen first,
-// then the voxels are written. No move is dropped or reordered; a release waits for the moves before it.
+// stroke the mouse press and moves (and the release that follows them) are held at the window and handed
+// to Cornerstone, in order and each once, in a task right after that frame: the disc is on screen first,
+// then the voxels are written. No event is dropped or reordered; a release waits for the moves before it.
 
 import { Enums as CoreEnums, eventTarget } from '@cornerstonejs/core';
 import { Enums as ToolEnums } from '@cornerstonejs/tools';
@@ -92,6 +92,16 @@ class ViewportEcho {
   }
 }
 
+// Runs callback in a task posted from the next requestAnimationFrame: once that frame (with whatever was
+// drawn before it) has been produced.
+function afterNextFrame(callback) {
+  requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = callback;
+    channel.port2.postMessage(null);
+  });
+}
+
 function isStrokeEvent(e) {
   return (e.buttons & 1) === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey;
 }
@@ -125,14 +135,10 @@ export function echoBrushStrokes({ engine, editor, toolGroup }) {
       const drawn = performance.now();
       // The frame that carries the disc to the screen has finished its update once a task posted from
       // its requestAnimationFrame runs; that is "visible", not merely "drawn".
-      requestAnimationFrame(() => {
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => recordStrokeEcho({
-          dispatchedMs: dispatched - e.timeStamp, drawnMs: drawn - e.timeStamp,
-          visibleMs: performance.now() - e.timeStamp,
-        });
-        channel.port2.postMessage(null);
-      });
+      afterNextFrame(() => recordStrokeEcho({
+        dispatchedMs: dispatched - e.timeStamp, drawnMs: drawn - e.timeStamp,
+        visibleMs: performance.now() - e.timeStamp,
+      }));
     };
     element.addEventListener('pointerdown', onPointer, { capture: true });
     element.addEventListener('pointermove', onPointer, { capture: true });
@@ -192,12 +198,7 @@ export class DeferredStrokeWrites {
     this.queued.push({ type: event.type, target: event.target, init });
     if (this.scheduled) return;
     this.scheduled = true;
-    // A task posted from requestAnimationFrame runs once that frame (with the echo) has been produced.
-    requestAnimationFrame(() => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => this.replay();
-      channel.port2.postMessage(null);
-    });
+    afterNextFrame(() => this.replay());
   }
 
   replay() {
