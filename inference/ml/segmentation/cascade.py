@@ -128,13 +128,23 @@ def compute_device() -> torch.device:
 
 def _fine_input(crop, fine: Checkpoint, side_mask: np.ndarray, coarse_grid, fine_grid) -> np.ndarray:
     """The crop, normalised, plus (for a two-input fine model) the coarse mask of its side on the crop."""
-    image = grids.normalise_hu(sitk.GetArrayViewFromImage(crop), fine.hu_window)
     if fine.architecture_args.get("in_channels", 1) == 1:
-        return image
-    coarse_mask = sitk.GetImageFromArray(side_mask.astype(np.float32))
+        return grids.normalise_hu(sitk.GetArrayViewFromImage(crop), fine.hu_window)
+    coarse_mask = sitk.GetImageFromArray(side_mask.astype(np.uint8))
     coarse_mask.CopyInformation(coarse_grid)
-    prior = sitk.GetArrayFromImage(grids.resample(coarse_mask, fine_grid, sitk.sitkLinear, 0.0))
-    return np.stack([image, prior])
+    return fine_input(crop, coarse_prior(coarse_mask, fine_grid), fine.hu_window)
+
+
+def coarse_prior(side_mask: sitk.Image, fine_grid: sitk.Image) -> np.ndarray:
+    """A coarse-grid mask of one femur, linearly resampled onto the fine grid (values 0-1). Training
+    (data.fine_volumes) and inference build the fine model's second channel with this one function."""
+    prior = grids.resample(sitk.Cast(side_mask, sitk.sitkFloat32), fine_grid, sitk.sitkLinear, 0.0)
+    return sitk.GetArrayFromImage(prior)
+
+
+def fine_input(crop: sitk.Image, prior: np.ndarray, window) -> np.ndarray:
+    """The fine network's two channels: the normalised crop and the coarse prior."""
+    return np.stack([grids.normalise_hu(sitk.GetArrayViewFromImage(crop), window), prior])
 
 
 def predict(checkpoint: Checkpoint, volume: np.ndarray) -> np.ndarray:

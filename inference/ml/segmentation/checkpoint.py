@@ -42,8 +42,9 @@ def code_version() -> str:
 class Checkpoint:
     """One trained stage of the cascade.
 
-    stage: "coarse" (3 classes: background, left, right, on the whole CT) or "fine" (2 classes: background,
-    proximal femur, on a crop around one femur; the side comes from the coarse stage).
+    stage: "coarse" (femur or not on the whole CT; older checkpoints have 3 classes, background, left and
+    right, whose femur classes inference sums) or "fine" (femur or not on a crop around one femur). The side
+    comes from where a femur lies (cascade.assign_sides).
     """
 
     stage: str

@@ -18,7 +18,13 @@ import torch
 import torch.nn.functional as F
 
 from inference.ml.segmentation import grids
-from inference.ml.segmentation.cascade import CROP_INTERPOLATOR, DOWNSAMPLING_INTERPOLATOR, SIDES
+from inference.ml.segmentation.cascade import (
+    CROP_INTERPOLATOR,
+    DOWNSAMPLING_INTERPOLATOR,
+    SIDES,
+    coarse_prior,
+    fine_input,
+)
 from inference.ml.segmentation.config import StageConfig
 from inference.ml.segmentation.postprocess import bounding_box
 
@@ -91,17 +97,6 @@ def fine_volumes(image: sitk.Image, mask: sitk.Image, stage: StageConfig, window
         prior = coarse_prior(coarse_labels == side, grid)
         crops.append(Volume.build(fine_input(volume, prior, window), labels))
     return crops
-
-
-def coarse_prior(side_mask: sitk.Image, fine_grid: sitk.Image) -> np.ndarray:
-    """A coarse-grid mask of one femur, linearly resampled onto the fine grid (values 0-1)."""
-    prior = grids.resample(sitk.Cast(side_mask, sitk.sitkFloat32), fine_grid, sitk.sitkLinear, 0.0)
-    return sitk.GetArrayFromImage(prior)
-
-
-def fine_input(crop: sitk.Image, prior: np.ndarray, window) -> np.ndarray:
-    """The fine network's two channels: the normalised crop and the coarse prior."""
-    return np.stack([grids.normalise_hu(sitk.GetArrayViewFromImage(crop), window), prior])
 
 
 def _resampled_labels(mask: sitk.Image, grid: sitk.Image, interpolator: int, labels) -> np.ndarray:
