@@ -92,14 +92,17 @@ class ViewportEcho {
   }
 }
 
-// Runs callback in a task posted from the next requestAnimationFrame: once that frame (with whatever was
-// drawn before it) has been produced.
+// Runs callback in a new task (a message, not a timer: no 4 ms clamp), after whatever is queued.
+function nextTask(callback) {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = callback;
+  channel.port2.postMessage(null);
+}
+
+// Runs callback(frameTime) in a task posted from the next requestAnimationFrame: once that frame (with
+// whatever was drawn before it) has been produced. frameTime is the frame's own start time.
 function afterNextFrame(callback) {
-  requestAnimationFrame(() => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = callback;
-    channel.port2.postMessage(null);
-  });
+  requestAnimationFrame((frameTime) => nextTask(() => callback(frameTime)));
 }
 
 function isStrokeEvent(e) {
@@ -135,9 +138,11 @@ export function echoBrushStrokes({ engine, editor, toolGroup }) {
       const drawn = performance.now();
       // The frame that carries the disc to the screen has finished its update once a task posted from
       // its requestAnimationFrame runs; that is "visible", not merely "drawn".
-      afterNextFrame(() => recordStrokeEcho({
+      // eventAt and frameAt (the start of the frame that shows the disc) let the bench tell whether a frame
+      // began between the event and that one, i.e. whether the disc missed the first frame it could be in.
+      afterNextFrame((frameAt) => recordStrokeEcho({
         dispatchedMs: dispatched - e.timeStamp, drawnMs: drawn - e.timeStamp,
-        visibleMs: performance.now() - e.timeStamp,
+        visibleMs: performance.now() - e.timeStamp, eventAt: e.timeStamp, frameAt,
       }));
     };
     element.addEventListener('pointerdown', onPointer, { capture: true });
@@ -201,13 +206,21 @@ export class DeferredStrokeWrites {
     afterNextFrame(() => this.replay());
   }
 
+  // One held event per task: Cornerstone's handling of a press or move takes 5-15 ms on a 512 x 512 slice,
+  // and between two of them the browser may start the next frame (and hand the page the next move) instead
+  // of waiting for the whole queue.
   replay() {
-    this.scheduled = false;
-    for (const { type, target, init } of this.queued.splice(0)) {
-      const copy = new MouseEvent(type, init);
+    const next = this.queued.shift();
+    if (next) {
+      const copy = new MouseEvent(next.type, next.init);
       this.replayed.add(copy);
-      (target.isConnected ? target : document).dispatchEvent(copy);
+      (next.target.isConnected ? next.target : document).dispatchEvent(copy);
     }
+    if (this.queued.length > 0) {
+      nextTask(() => this.replay());
+      return;
+    }
+    this.scheduled = false;
     if (!this.stroking) this.onReleased();
   }
 }

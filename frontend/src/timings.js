@@ -33,7 +33,7 @@ export function recordStrokeFrame(entry) {
 
 // One entry per pointer press or move the 2-D stroke echo (strokeEcho.js) drew, ms from the pointer event:
 // {dispatchedMs: to our handler, drawnMs: to the disc drawn on the overlay canvas, visibleMs: to the end of
-// the frame that carries it to the screen}.
+// the frame that carries it to the screen; eventAt: the event's time, frameAt: that frame's start time}.
 export function recordStrokeEcho(entry) {
   echoes.push(entry);
 }
