@@ -3,9 +3,16 @@
 For each case size (512 x 512 x N, default N = 200 and 300) it measures, per page load:
   - the page-load phases: HTML received, bundle running, Cornerstone ready, viewports ready, first slice's
     bytes here, FIRST SLICE DRAWN (target <= 1000 ms after navigation start), whole CT drawn, ready to paint;
-  - a brush stroke in the axial view: per pointer move, the labelmap write (the tool's work in the event)
-    and the time until the frame that shows it (target: one frame, 16.7 ms at 60 Hz), and how many
-    viewports were re-rendered per move;
+  - a brush stroke in the axial view (target: no stroke takes longer than a frame to show). For each press
+    and move, the time from the event to the end of the frame that carries its disc (the 2-D echo,
+    strokeEcho.js), split into the browser's wait before our handler and our part; and, against a log of
+    every frame the page began, whether the disc was ON SCREEN AT THE NEXT REFRESH: in the first frame that
+    began after the event, that frame done within one frame of its start (a busy main thread delays a
+    frame or skips it; either shows). And the frames' cadence during the stroke, and the WebGL labelmap
+    frame after it;
+  - the same strokes on a bare page first (CONTROL: a canvas and a pointer handler, nothing else), so the
+    part of event-to-visible that is the browser's own (its wait for the next frame, its press handling)
+    is measured on this machine, in the same run, with the same input;
   - a SAVE ROUND TRIP as the page sees it (target <= 300 ms): encode the labelmap, POST, 201; with the
     server's own time (Server-Timing) and the bytes sent.
 It also times the server's save steps in this process on a femur-sized labelmap of each case.
@@ -17,12 +24,15 @@ with an assignment created through annotations.services, served by gunicorn as `
     .venv/bin/python bench/bench_viewer.py                       # 200 and 300 slices, 1 warm-up + 3 loads each
     .venv/bin/python bench/bench_viewer.py --slices 200 --runs 5 --screenshot /tmp/viewer.png
     .venv/bin/python bench/bench_viewer.py --server dev          # frontend/dev/devserver.py instead
+    .venv/bin/python bench/bench_viewer.py --no-control          # without the bare-page strokes
 
 Needs the built viewer (cd frontend && npm ci && npm run build) and /usr/bin/chromium.
 """
 
 import argparse
+import itertools
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -40,6 +50,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 FRAME_MS = 1000 / 60
+APPROACH_MOVES = 5
 PHANTOM_SEED = 4
 PHANTOM_CACHE = Path(tempfile.gettempdir()) / "osteoscreen-bench-viewer"
 PAGE_PHASES = [
@@ -200,22 +211,102 @@ class DevServer:
 # --- the page ------------------------------------------------------------------------------------------
 
 
-def brush_stroke(page, *, steps: int, screenshot: str | None = None) -> None:
-    """A stroke across the left femur region of the axial view, one pointer move per frame; with
-    `screenshot`, a PNG halfway through (the stroke's 2-D echo, before the release renders the labelmap)."""
+# Started before a stroke: the start time of every frame the page begins (requestAnimationFrame's argument),
+# so each press or move can be placed between frames: shown in the first frame that began after it, or later.
+FRAME_LOG_START = """() => {
+    window.__benchFrames = [];
+    window.__benchFramesOn = true;
+    const tick = (t) => { window.__benchFrames.push(t); if (window.__benchFramesOn) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+}"""
+FRAME_LOG_STOP = "() => { window.__benchFramesOn = false; return window.__benchFrames.slice(); }"
+
+# The control: the same stroke on a bare page (one canvas, a pointer handler that draws a disc and records
+# it the way strokeEcho.js does). Whatever it shows over a frame is the browser's own input-to-frame time
+# on this machine, not the viewer's.
+BARE_PAGE_URL = "http://bare-page.invalid/"
+BARE_PAGE = """<!doctype html><html><body style="margin:0;background:#222">
+<div id="ov-vp-axial" style="position:absolute;left:20px;top:60px;width:600px;height:600px;background:#000">
+<canvas id="echo" width="600" height="600" style="position:absolute;inset:0;opacity:0.5"></canvas></div>
+<script>
+window.__viewerEchoes = [];
+const context = document.getElementById('echo').getContext('2d');
+function afterNextFrame(callback) {
+  requestAnimationFrame((frameTime) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => callback(frameTime);
+    channel.port2.postMessage(null);
+  });
+}
+function onPointer(e) {
+  if ((e.buttons & 1) !== 1) return;
+  const dispatched = performance.now();
+  context.fillStyle = 'rgb(230, 90, 60)';
+  context.beginPath();
+  context.arc(e.offsetX, e.offsetY, 16, 0, 2 * Math.PI);
+  context.fill();
+  const drawn = performance.now();
+  afterNextFrame((frameAt) => window.__viewerEchoes.push({
+    dispatchedMs: dispatched - e.timeStamp, drawnMs: drawn - e.timeStamp,
+    visibleMs: performance.now() - e.timeStamp, eventAt: e.timeStamp, frameAt,
+  }));
+}
+const element = document.getElementById('ov-vp-axial');
+element.addEventListener('pointerdown', onPointer);
+element.addEventListener('pointermove', onPointer);
+</script></body></html>"""
+
+
+def bare_page_load(context, *, stroke_steps: int, seed: int) -> dict:
+    page = context.new_page()
+    try:
+        page.route(BARE_PAGE_URL, lambda route: route.fulfill(body=BARE_PAGE, content_type="text/html"))
+        page.goto(BARE_PAGE_URL)
+        page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.evaluate(FRAME_LOG_START)
+        brush_stroke(page, steps=stroke_steps, seed=seed)
+        page.wait_for_timeout(100)
+        frames = page.evaluate(FRAME_LOG_STOP)
+        return {"echoes": page.evaluate("window.__viewerEchoes.slice()"), "frames": frames}
+    finally:
+        page.close()
+
+
+def brush_stroke(page, *, steps: int, screenshot: str | None = None, seed: int = 0) -> None:
+    """A stroke across the left femur region of the axial view, one pointer move per step, each step after
+    the page's next frame; with `screenshot`, a PNG halfway through (the stroke's 2-D echo, before the
+    release renders the labelmap). The pointer comes to the start point as a hand brings it, over a few
+    moves, and rests a frame before the press (a press in the same millisecond as the pointer's arrival
+    measures the hover's handling, not the stroke).
+
+    A mouse reports on its own clock, not the screen's: each press and move of the stroke is sent a random
+    0-16.7 ms after the page's last frame began (seeded, so the viewer and the bare-page control get the same
+    delays). Sent always at the same point of the frame, every event would wait for the next frame alike and
+    hide that part of the browser's input-to-frame time."""
+    rng = random.Random(seed)
+    next_frame = "() => new Promise(requestAnimationFrame)"
+
+    def random_phase():
+        page.evaluate(next_frame)
+        time.sleep(rng.uniform(0, FRAME_MS / 1000))
+
     box = page.locator("#ov-vp-axial").bounding_box()
     x0, y = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.5
-    page.mouse.move(x0, y)
+    for i in range(APPROACH_MOVES, -1, -1):
+        page.mouse.move(x0 - 4 * i, y - 2 * i)
+        page.evaluate(next_frame)
+    random_phase()
     page.mouse.down()
     for i in range(1, steps + 1):
+        random_phase()
         page.mouse.move(x0 + i * 3, y + (i % 5))
-        page.evaluate("() => new Promise(requestAnimationFrame)")
         if screenshot and i == steps // 2:
             page.screenshot(path=screenshot)
+    page.evaluate(next_frame)
     page.mouse.up()
 
 
-def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None) -> dict:
+def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None, seed: int) -> dict:
     page = context.new_page()
     try:
         page.goto(url)
@@ -225,12 +316,14 @@ def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None) ->
             raise RuntimeError(error)
         page.evaluate("window.__viewerStrokes.length = 0; if (window.__viewerEchoes) window.__viewerEchoes.length = 0")
         mid_stroke = str(Path(screenshot).with_suffix("")) + "-mid-stroke.png" if screenshot else None
-        brush_stroke(page, steps=stroke_steps, screenshot=mid_stroke)
+        page.evaluate(FRAME_LOG_START)
+        brush_stroke(page, steps=stroke_steps, screenshot=mid_stroke, seed=seed)
         page.wait_for_function("document.getElementById('ov-status').dataset.state === 'unsaved'", timeout=10000)
         page.wait_for_function("!window.__viewer.editor.armed", timeout=10000)
         strokes = [m if isinstance(m, dict) else {"frameMs": m}
                    for m in page.evaluate("window.__viewerStrokes.slice()")]
         echoes = page.evaluate("(window.__viewerEchoes || []).slice()")
+        frames = page.evaluate(FRAME_LOG_STOP)
         saves = page.evaluate("window.__viewerTimings.saveCount || 0")
         page.keyboard.press("Control+s")
         page.wait_for_function(f"(window.__viewerTimings.saveCount || 0) > {saves}", timeout=20000)
@@ -243,7 +336,7 @@ def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None) ->
         }""")
         if screenshot:
             page.screenshot(path=screenshot)
-        return {"timings": timings, "strokes": strokes, "echoes": echoes}
+        return {"timings": timings, "strokes": strokes, "echoes": echoes, "frames": frames}
     finally:
         page.close()
 
@@ -284,23 +377,61 @@ def summarise(slices: int, loads: list[dict], server: str) -> None:
               f"({over} over one frame, {FRAME_MS:.1f} ms)")
         print(f"         labelmap write {stat('writeMs')}; render {stat('renderMs')}; "
               f"viewports rendered per frame: median {views:.0f}")
-    echoes = [e for load in loads for e in load.get("echoes", [])]
-    if echoes:
-        def echo_stat(key):
-            values = [e[key] for e in echoes if e.get(key) is not None]
-            return f"median {statistics.median(values):.1f}, max {max(values):.1f} ms" if values else "n/a"
+    echo_summary(loads)
 
-        over = sum(e["visibleMs"] > FRAME_MS for e in echoes)
-        late = sum(e["visibleMs"] - e.get("dispatchedMs", 0) > FRAME_MS for e in echoes)
-        in_frame = [e["visibleMs"] - e["dispatchedMs"] for e in echoes if "dispatchedMs" in e]
-        print(f"  EVENT TO STROKE VISIBLE (2-D echo), {len(echoes)} presses/moves: {echo_stat('visibleMs')} "
-              f"({over} over one frame)")
-        print(f"         event to dispatch {echo_stat('dispatchedMs')}; to echo drawn {echo_stat('drawnMs')}; "
-              f"dispatch to frame done median {statistics.median(in_frame) if in_frame else float('nan'):.1f} ms "
-              f"({late} over one frame)")
-        for number, load in enumerate(loads, 1):
-            sequence = ", ".join(f"{e['visibleMs']:.0f}" for e in load.get("echoes", []))
-            print(f"         load {number}, event to visible per press/move in stroke order: {sequence}")
+
+def frames_missed(echo: dict, frames: list[float]) -> int:
+    """How many frames began after the event and before the frame that showed its disc (0: the first one)."""
+    return sum(echo["eventAt"] < f < echo["frameAt"] for f in frames)
+
+
+def stroke_frame_intervals(load: dict) -> list[float]:
+    """Intervals between the frames that began from the stroke's first event to the frame showing its last."""
+    echoes = [e for e in load.get("echoes", []) if "frameAt" in e]
+    if not echoes:
+        return []
+    first, last = echoes[0]["eventAt"], echoes[-1]["frameAt"]
+    frames = [f for f in load.get("frames", []) if first <= f <= last]
+    return [b - a for a, b in itertools.pairwise(frames)]
+
+
+def echo_summary(loads: list[dict]) -> None:
+    """Event to stroke visible, in ms and in frames, over every press and move of the loads' strokes."""
+    echoes = [e for load in loads for e in load.get("echoes", [])]
+    if not echoes:
+        return
+
+    def echo_stat(key):
+        values = [e[key] for e in echoes if e.get(key) is not None]
+        return f"median {statistics.median(values):.1f}, max {max(values):.1f} ms" if values else "n/a"
+
+    over = sum(e["visibleMs"] > FRAME_MS for e in echoes)
+    late = sum(e["visibleMs"] - e.get("dispatchedMs", 0) > FRAME_MS for e in echoes)
+    in_frame = [e["visibleMs"] - e["dispatchedMs"] for e in echoes if "dispatchedMs" in e]
+    print(f"  EVENT TO STROKE VISIBLE (2-D echo), {len(echoes)} presses/moves: {echo_stat('visibleMs')} "
+          f"({over} over {FRAME_MS:.1f} ms)")
+    print(f"         event to dispatch {echo_stat('dispatchedMs')}; to echo drawn {echo_stat('drawnMs')}; "
+          f"dispatch to frame done median {statistics.median(in_frame) if in_frame else float('nan'):.1f} ms "
+          f"({late} over one frame)")
+    timed = [(e, load["frames"]) for load in loads for e in load.get("echoes", []) if "frameAt" in e and load.get("frames")]
+    if timed:
+        missed = [frames_missed(e, frames) for e, frames in timed]
+        # The frame's own time: from its start to the end of its update; over a frame, it was on screen a
+        # refresh later than it began, even if no other frame began in between (a busy main thread delays
+        # the frame instead of skipping it).
+        frame_work = [e["eventAt"] + e["visibleMs"] - e["frameAt"] for e, _ in timed]
+        on_time = sum(m == 0 and w <= FRAME_MS for m, w in zip(missed, frame_work, strict=True))
+        gaps = [gap for load in loads for gap in stroke_frame_intervals(load)]
+        long_gaps = sum(g > 1.5 * FRAME_MS for g in gaps)
+        print(f"  ON SCREEN AT THE NEXT REFRESH: {on_time} of {len(missed)} presses/moves (in the first frame that "
+              f"began after the event: {missed.count(0)}, a frame late: {missed.count(1)}, more: "
+              f"{sum(m > 1 for m in missed)}; that frame's start to its end median "
+              f"{statistics.median(frame_work):.1f}, max {max(frame_work):.1f} ms)")
+        print(f"         frame intervals during strokes median {statistics.median(gaps):.1f}, max {max(gaps):.1f} ms, "
+              f"{long_gaps} of {len(gaps)} over 1.5 frames")
+    for number, load in enumerate(loads, 1):
+        sequence = ", ".join(f"{e['visibleMs']:.0f}" for e in load.get("echoes", []))
+        print(f"         load {number}, event to visible per press/move in stroke order: {sequence}")
 
 
 # --- the server's save steps, in this process ----------------------------------------------------------
@@ -354,6 +485,8 @@ def main() -> None:
     parser.add_argument("--stroke-steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=1,
                         help="page loads per case before the measured ones (a server that has served before)")
+    parser.add_argument("--no-control", dest="control", action="store_false",
+                        help="skip the bare-page control stroke (the browser's own input-to-frame time)")
     parser.add_argument("--server", choices=["django", "dev"], default="django")
     parser.add_argument("--screenshot", default=None,
                         help="PNG of the viewer after the last save (and NAME-mid-stroke.png halfway through the stroke)")
@@ -365,6 +498,15 @@ def main() -> None:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            if args.control:
+                bare = []
+                for run in range(args.runs):
+                    context = browser.new_context(viewport={"width": 1400, "height": 850})
+                    bare.append(bare_page_load(context, stroke_steps=args.stroke_steps, seed=run))
+                    context.close()
+                print(f"\nCONTROL: the same strokes on a bare page (a canvas and a pointer handler, {args.runs} loads): "
+                      "the browser's own input-to-frame time here")
+                echo_summary(bare)
             for slices in args.slices:
                 loads = []
                 for run in range(args.warmup + args.runs):
@@ -372,7 +514,8 @@ def main() -> None:
                     context = browser.new_context(viewport={"width": 1400, "height": 850})
                     context.add_cookies(server.cookies())
                     load = one_load(context, server.page_url(slices) + args.query,
-                                    stroke_steps=args.stroke_steps, screenshot=args.screenshot)
+                                    stroke_steps=args.stroke_steps, screenshot=args.screenshot,
+                                    seed=max(0, run - args.warmup))
                     context.close()
                     if run >= args.warmup:
                         loads.append(load)
