@@ -303,3 +303,14 @@ def test_a_mask_without_an_overall_value_combines_its_labels(study):
     assert cases.dice[row] == pytest.approx(0.85)
     assert cases.volume_difference_cm3[row] == pytest.approx(0.20)
     assert cases.probabilities[row].sum() == pytest.approx(1.0)
+
+
+def test_the_heading_names_the_version_and_the_cohort_once_each(client, pi, study):
+    study["first"].name = f"radiomics RF on {study['cohort'].name}"
+    study["first"].save()
+    client.force_login(pi)
+    html = client.get(reverse("inference:dashboard") + _query(study)).content.decode()
+    heading = html[html.index("<h1>"):html.index("</h1>")]
+    assert str(study["first"]) in heading
+    assert heading.count(study["cohort"].name) == 1
+    assert f"Cases of cohort <strong>{study['cohort'].name}</strong>" in html
