@@ -8,7 +8,9 @@ For each case size (512 x 512 x N, default N = 200 and 300) it measures, per pag
     strokeEcho.js), split into the browser's wait before our handler and our part; and, against a log of
     every frame the page began, whether the disc was ON SCREEN AT THE NEXT REFRESH: in the first frame that
     began after the event, that frame done within one frame of its start (a busy main thread delays a
-    frame or skips it; either shows). And the frames' cadence during the stroke, and the WebGL labelmap
+    frame or skips it; either shows); and the page's own part of that: SHOWN IN THE FRAME THAT HANDED IT TO
+    THE PAGE (an event that reaches the browser just before a frame begins can miss that frame on its way
+    to the page, on a bare page too). And the frames' cadence during the stroke, and the WebGL labelmap
     frame after it;
   - the same strokes on a bare page first (CONTROL: a canvas and a pointer handler, nothing else), so the
     part of event-to-visible that is the browser's own (its wait for the next frame, its press handling)
@@ -380,9 +382,11 @@ def summarise(slices: int, loads: list[dict], server: str) -> None:
     echo_summary(loads)
 
 
-def frames_missed(echo: dict, frames: list[float]) -> int:
-    """How many frames began after the event and before the frame that showed its disc (0: the first one)."""
-    return sum(echo["eventAt"] < f < echo["frameAt"] for f in frames)
+def frames_missed(echo: dict, frames: list[float], *, since: str = "event") -> int:
+    """How many frames began after the event (or after the page got it: since="dispatch") and before the
+    frame that showed its disc (0: the first one)."""
+    start = echo["eventAt"] + (echo["dispatchedMs"] if since == "dispatch" else 0.0)
+    return sum(start < f < echo["frameAt"] for f in frames)
 
 
 def stroke_frame_intervals(load: dict) -> list[float]:
@@ -427,6 +431,12 @@ def echo_summary(loads: list[dict]) -> None:
               f"began after the event: {missed.count(0)}, a frame late: {missed.count(1)}, more: "
               f"{sum(m > 1 for m in missed)}; that frame's start to its end median "
               f"{statistics.median(frame_work):.1f}, max {max(frame_work):.1f} ms)")
+        # The page's own part: from the moment Chrome hands it the event. An event that reaches the browser a
+        # moment before a frame begins can miss that frame on its way to the page, a bare page too.
+        handed = [frames_missed(e, frames, since="dispatch") for e, frames in timed]
+        page_on_time = sum(m == 0 and w <= FRAME_MS for m, w in zip(handed, frame_work, strict=True))
+        print(f"  SHOWN IN THE FRAME THAT HANDED IT TO THE PAGE: {page_on_time} of {len(handed)} presses/moves "
+              "(in that frame or the next to begin, done within a frame of its start)")
         print(f"         frame intervals during strokes median {statistics.median(gaps):.1f}, max {max(gaps):.1f} ms, "
               f"{long_gaps} of {len(gaps)} over 1.5 frames")
     for number, load in enumerate(loads, 1):
