@@ -51,17 +51,23 @@ export class Editor {
     for (const view of VIEWS) {
       const viewport = this.engine.getViewport(view.id);
       const track = (e) => {
-        if (this.armed && (e.buttons & 1) === 1) this.noteBrushAt(viewport, e);
+        if ((e.buttons & 1) === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey) this.noteBrushAt(viewport, e);
       };
       viewport.element.addEventListener('pointerdown', (e) => {
         if (e.button === 0 && !e.shiftKey && !e.ctrlKey && !e.altKey && this.activeTool) {
           clearTimeout(this.disarmTimer);
           this.armed = true;
         }
-        track(e);
       }, { capture: true });
-      viewport.element.addEventListener('pointermove', track, { capture: true });
+      // The mouse events Cornerstone paints from, as it gets them: during an echoed stroke those are held
+      // and handed over frames later (strokeEcho.js, even after the release and the end of the edit), so
+      // the pointer events run ahead of the writes.
+      viewport.element.addEventListener('mousedown', track, { capture: true });
+      viewport.element.addEventListener('mousemove', track, { capture: true });
     }
+    // After Cornerstone has handled the release (its listener is on the document): what a stroke noted and
+    // did not write (the threshold brush over soft tissue) must not stand for a later change's slices.
+    window.addEventListener('mouseup', () => this.brushSlices.clear());
     window.addEventListener('pointerup', () => {
       if (this.armed) {
         this.disarmTimer = setTimeout(() => this.endStroke(), STROKE_COMMIT_GRACE_MS);
@@ -70,8 +76,9 @@ export class Editor {
   }
 
   // The labelmap slices a brush at this pointer position can reach: a disc or ball of radius brushSize
-  // around the point, in whichever view, lies within that many mm of it along the slice axis. Used when
-  // Cornerstone reports a brush write without its slices.
+  // around the point, in whichever view, lies within that many mm of it along the slice axis. Noted from
+  // the mouse event Cornerstone is about to paint from (its write reports "modified" in the same task),
+  // and used when Cornerstone reports that write without its slices.
   noteBrushAt(viewport, e) {
     const radiusMm = this.activeTool && this.toolGroup.getToolConfiguration(this.activeTool, 'brushSize');
     const volume = cache.getVolume(LABELMAP_VOLUME_ID);
