@@ -206,10 +206,9 @@ export class DeferredStrokeWrites {
     afterNextFrame(() => this.replay());
   }
 
-  // One held event per frame, in the task right after that frame: Cornerstone's handling of a press or move
-  // takes 5-15 ms on a 512 x 512 slice, which fits between two frames when it starts as one ends, but two in
-  // a row (a press and the first move) ran into the next frame and made it late. Chrome hands a page at
-  // most one mouse move per frame, so the queue does not grow during a stroke.
+  // One held event per task: Cornerstone's handling of a press or move takes 5-15 ms on a 512 x 512 slice,
+  // and between two of them the browser may start the next frame (and hand the page the next move) instead
+  // of waiting for the whole queue.
   replay() {
     const next = this.queued.shift();
     if (next) {
@@ -218,7 +217,7 @@ export class DeferredStrokeWrites {
       (next.target.isConnected ? next.target : document).dispatchEvent(copy);
     }
     if (this.queued.length > 0) {
-      afterNextFrame(() => this.replay());
+      nextTask(() => this.replay());
       return;
     }
     this.scheduled = false;
