@@ -6,7 +6,8 @@ import { cache, eventTarget, utilities as coreUtils } from '@cornerstonejs/core'
 import { Enums as ToolEnums, segmentation, utilities as toolUtils } from '@cornerstonejs/tools';
 import { interpolateBetweenSlices, removeIslands, LabelChange } from './labelEdits.js';
 import {
-  LABELMAP_VOLUME_ID, PRIMARY_TOOLS, SEGMENTATION_ID, SEGMENTS, TOOL_GROUP_ID, VIEWS, labelmapSpecifier,
+  LABELMAP_VOLUME_ID, PRIMARY_TOOLS, SEGMENTATION_ID, SEGMENTS, TOOL_GROUP_ID, VIEWS, isToolDrag, isToolPress,
+  labelmapSpecifier,
 } from './scene.js';
 
 const { DefaultHistoryMemo } = coreUtils.HistoryMemo;
@@ -51,10 +52,10 @@ export class Editor {
     for (const view of VIEWS) {
       const viewport = this.engine.getViewport(view.id);
       const track = (e) => {
-        if ((e.buttons & 1) === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey) this.noteBrushAt(viewport, e);
+        if (isToolDrag(e)) this.noteBrushAt(viewport, e);
       };
       viewport.element.addEventListener('pointerdown', (e) => {
-        if (e.button === 0 && !e.shiftKey && !e.ctrlKey && !e.altKey && this.activeTool) {
+        if (isToolPress(e) && this.activeTool) {
           clearTimeout(this.disarmTimer);
           this.armed = true;
         }

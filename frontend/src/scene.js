@@ -224,6 +224,20 @@ function addPrimaryTools(toolGroup) {
   }
 }
 
+// The primary button works the active tool unless a modifier turns it into another (createToolGroup: Ctrl
+// pans, Alt sets the window, Shift moves the crosshairs). A press of it, and a move with it held down:
+function withoutToolModifier(e) {
+  return !e.shiftKey && !e.ctrlKey && !e.altKey;
+}
+
+export function isToolPress(e) {
+  return e.button === 0 && withoutToolModifier(e);
+}
+
+export function isToolDrag(e) {
+  return (e.buttons & 1) === 1 && withoutToolModifier(e);
+}
+
 export function createToolGroup() {
   const tools = [BrushTool, RectangleScissorsTool, CircleScissorsTool, SphereScissorsTool, PaintFillTool,
     PanTool, ZoomTool, StackScrollTool, WindowLevelTool, CrosshairsTool];
@@ -278,7 +292,7 @@ export function renderOnlyWhileStroking(engine, { deferStroke = () => false } = 
   };
   for (const view of VIEWS) {
     engine.getViewport(view.id).element.addEventListener('pointerdown', (e) => {
-      if (e.button === 0 && !e.shiftKey && !e.ctrlKey && !e.altKey) {
+      if (isToolPress(e)) {
         strokeViewport = view.id;
       }
     }, { capture: true });

@@ -13,7 +13,7 @@
 
 import { Enums as CoreEnums, eventTarget } from '@cornerstonejs/core';
 import { Enums as ToolEnums } from '@cornerstonejs/tools';
-import { PRIMARY_TOOLS, SEGMENTS, VIEWS } from './scene.js';
+import { PRIMARY_TOOLS, SEGMENTS, VIEWS, isToolDrag } from './scene.js';
 import { recordStrokeEcho } from './timings.js';
 
 // The fill strategies whose footprint in the viewed plane is a disc of radius brushSize (mm): the sphere
@@ -105,10 +105,6 @@ function afterNextFrame(callback) {
   requestAnimationFrame((frameTime) => nextTask(() => callback(frameTime)));
 }
 
-function isStrokeEvent(e) {
-  return (e.buttons & 1) === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey;
-}
-
 // Whether strokes of the reader's current tool are echoed (scene.renderOnlyWhileStroking defers their
 // WebGL render while the pointer moves).
 export function echoesActiveTool(editor) {
@@ -128,7 +124,7 @@ export function echoBrushStrokes({ engine, editor, toolGroup }) {
     // Capture phase: our listener runs before Cornerstone's tools handle the same press or move, so the
     // disc is on its canvas before the labelmap write and the WebGL render are even started.
     const onPointer = (e) => {
-      if (!isStrokeEvent(e)) return;
+      if (!isToolDrag(e)) return;
       const options = brushOptions();
       if (!options) return;
       // Chrome hands mouse moves to the page at the start of a frame, so part of event-to-visible is
@@ -158,7 +154,7 @@ export function echoBrushStrokes({ engine, editor, toolGroup }) {
   const writes = new DeferredStrokeWrites(() => echoes.forEach((echo) => echo.markWritten()));
   for (const echo of echoes) {
     echo.viewport.element.addEventListener('pointerdown', (e) => {
-      if (isStrokeEvent(e) && brushOptions()) writes.begin();
+      if (isToolDrag(e) && brushOptions()) writes.begin();
     }, { capture: true });
   }
   window.addEventListener('pointerup', () => writes.end(), { capture: true });
