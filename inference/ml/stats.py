@@ -32,6 +32,10 @@ NORMALITY_TESTS = ("kolmogorov-smirnov", "shapiro-wilk")
 # Above this many values the Kolmogorov-Smirnov p-value comes from the asymptotic distribution: it agrees
 # with the exact one to well under 0.01 there and costs a fraction of the time on a 10,000-case cohort.
 KS_EXACT_MAX_N = 1000
+# DeLong's variance of a difference at or below this is zero up to rounding (sums of squared placements).
+ZERO_VARIANCE = 1e-15
+# Two AUCs (means of placements in [0, 1]) this close are equal up to rounding.
+EQUAL_AUC_TOLERANCE = 1e-12
 
 
 def _z_for(confidence: float) -> float:
@@ -228,21 +232,32 @@ class DelongTest:
 def delong_test(
     *, positive: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray, confidence: float = CONFIDENCE_LEVEL
 ) -> DelongTest:
-    """Compare two scorings of the same cases, e.g. two model versions, by DeLong's paired test."""
+    """Compare two scorings of the same cases, e.g. two model versions, by DeLong's paired test.
+
+    ``as_dict()`` turns an infinite Z into None (JSON has no infinity); its p-value stays 0.
+    """
     z_level = _z_for(confidence)
     components = delong_components(positive=positive, scores=np.vstack([scores_a, scores_b]))
     (auc_a, auc_b), c = components.aucs, components.covariance
     difference = float(auc_a - auc_b)
     variance = float(c[0, 0] + c[1, 1] - 2.0 * c[0, 1])
-    if variance <= 1e-15:
-        # Identical rankings: nothing to tell the two apart, and no defined statistic.
-        return DelongTest(float(auc_a), float(auc_b), difference, difference, difference, None, 1.0)
+    if variance <= ZERO_VARIANCE:
+        return _delong_without_variance(float(auc_a), float(auc_b), difference)
     sd = math.sqrt(variance)
     z = difference / sd
     p_value = float(2.0 * scipy_stats.norm.sf(abs(z)))
     return DelongTest(
         float(auc_a), float(auc_b), difference, difference - z_level * sd, difference + z_level * sd, z, p_value
     )
+
+
+def _delong_without_variance(auc_a: float, auc_b: float, difference: float) -> DelongTest:
+    """The test when the difference has no variance, as R's pROC answers it: equal AUCs give Z = 0 and
+    p = 1 (nothing tells the scorings apart); different AUCs give Z = +-inf and p = 0, because a
+    difference measured without any spread is certain (e.g. a separable score against a constant one)."""
+    if abs(difference) <= EQUAL_AUC_TOLERANCE:
+        return DelongTest(auc_a, auc_b, difference, difference, difference, 0.0, 1.0)
+    return DelongTest(auc_a, auc_b, difference, difference, difference, math.copysign(math.inf, difference), 0.0)
 
 
 # --- Decisions at the predicted class --------------------------------------------------------------

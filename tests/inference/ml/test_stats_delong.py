@@ -116,7 +116,20 @@ def test_a_perfect_scoring_has_an_interval_clipped_at_one():
 def test_identical_scorings_are_not_significantly_different():
     result = stats.delong_test(positive=ASAH_POOR_OUTCOME, scores_a=ASAH_S100B, scores_b=ASAH_S100B * 3)
     assert result.difference == 0.0
-    assert result.p_value == 1.0 and result.z is None
+    assert result.p_value == 1.0 and result.z == 0.0
+
+
+def test_a_separable_score_against_a_constant_one_differs_with_certainty_as_in_proc():
+    """Both scorings have zero DeLong variance (every placement is 1 or 1/2), so the difference (0.5) has
+    none either. pROC answers Z = Inf, p = 0; the old code answered p = 1 for any zero variance."""
+    positive = np.array([0, 0, 0, 1, 1, 1], dtype=bool)
+    separable, constant = np.arange(6.0), np.full(6, 0.5)
+    result = stats.delong_test(positive=positive, scores_a=separable, scores_b=constant)
+    assert result.difference == 0.5
+    assert result.z == np.inf and result.p_value == 0.0
+    backward = stats.delong_test(positive=positive, scores_a=constant, scores_b=separable)
+    assert backward.z == -np.inf and backward.p_value == 0.0
+    assert backward.as_dict()["z"] is None and backward.as_dict()["p_value"] == 0.0
 
 
 def test_it_rejects_a_single_positive_case_for_a_variance():
