@@ -16,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.audit import audit_log, model_snapshot, snapshot_changes
 
@@ -339,13 +338,23 @@ class SplitParams:
                 "test_cutoff": self.test_cutoff.isoformat() if self.test_cutoff else None, "stratify": self.stratify}
 
 
+def undated_cases(cases: list[Case]) -> list[Case]:
+    """The cases without an examination date: nothing says whether they are among the latest."""
+    return [c for c in cases if c.exam_datetime is None]
+
+
 def split_assign(cases: list[Case], params: SplitParams) -> dict[int, str]:
-    """Case id -> subset. Deterministic for a seed and a set of cases, whatever their order."""
-    by_time = sorted(cases, key=lambda c: (c.exam_datetime or timezone.now(), c.pk))
+    """Case id -> subset. Deterministic for a seed and a set of cases, whatever their order.
+
+    The test set is chosen by date, so only dated cases can enter it: an undated case goes to
+    development (training or validation). The test fraction is still a share of all cases, taken from
+    the latest dated ones.
+    """
+    by_time = sorted((c for c in cases if c.exam_datetime is not None), key=lambda c: (c.exam_datetime, c.pk))
     if params.test_cutoff:
-        test = [c for c in by_time if c.exam_datetime and c.exam_datetime.date() >= params.test_cutoff]
+        test = [c for c in by_time if c.exam_datetime.date() >= params.test_cutoff]
     else:
-        n_test = round(len(by_time) * params.test_fraction)
+        n_test = min(round(len(cases) * params.test_fraction), len(by_time))
         test = by_time[len(by_time) - n_test:] if n_test else []
     test_ids = {c.pk for c in test}
     development = sorted((c for c in cases if c.pk not in test_ids), key=lambda c: c.pk)
@@ -376,13 +385,25 @@ def split_create(*, cohort: Cohort, params: SplitParams, actor: Any = None) -> S
     latest = Split.objects.select_for_update().filter(cohort=cohort).order_by("-version").first()
     Split.objects.filter(cohort=cohort, current=True).update(current=False)
     split = Split.objects.create(
-        cohort=cohort, version=(latest.version + 1) if latest else 1, seed=params.seed, params=params.as_json(),
+        cohort=cohort, version=(latest.version + 1) if latest else 1, seed=params.seed,
+        params={**params.as_json(), **_undated_note(cases)},
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     assignment = split_assign(cases, params)
     SplitMembership.objects.bulk_create(SplitMembership(split=split, case_id=pk, subset=s) for pk, s in assignment.items())
     audit_log(actor=actor, action="create", obj=split)
     return split
+
+
+def _undated_note(cases: list[Case]) -> dict:
+    """What the split's record says about undated cases, so a reader of the split sees why they are never
+    in its test set; nothing when every case has a date."""
+    undated = sorted(c.pk for c in undated_cases(cases))
+    if not undated:
+        return {}
+    return {"undated_kept_out_of_test": undated,
+            "note": f"{len(undated)} case(s) without an examination date were kept out of the date-based test set "
+                    "(split between training and validation)"}
 
 
 class SplitLocked(Exception):
