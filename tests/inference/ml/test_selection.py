@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from inference.ml.selection import LassoSelector, MRMRSelector, recursive_elimination
+from inference.ml.selection import LassoSelector, MRMRSelector, elimination_schedule, recursive_elimination
 
 
 def three_class_data(*, n=150, noise_features=8, seed=0):
@@ -64,3 +64,23 @@ def test_rfe_keeps_the_configured_count():
 def test_rfe_rejects_a_bad_step(step):
     with pytest.raises(ValueError, match="step"):
         recursive_elimination(n_features=3, step=step)
+
+
+def test_rfe_removes_a_fraction_of_the_features_still_left_each_round():
+    """Rank r + 1 marks the features dropped r rounds before the end, so the ranking tells the rounds.
+    scikit-learn's RFE (used before) removes int(0.2 x 40) = 8 features every round: 5 rounds."""
+    X, y = three_class_data(n=120, noise_features=37)
+    rfe = recursive_elimination(n_features=5, step=0.2).fit(X, y)
+    dropped_per_round = [int((rfe.ranking_ == rank).sum()) for rank in range(rfe.ranking_.max(), 1, -1)]
+    assert dropped_per_round == [8, 6, 5, 4, 3, 2, 2, 2, 1, 1, 1]
+    assert rfe.get_support().sum() == 5 and rfe.get_support()[1]
+
+
+def test_the_elimination_schedule_shrinks_with_the_features_left():
+    schedule = elimination_schedule(n_initial=2446, n_features=50, step=0.1)
+    left = 2446
+    for removed in schedule:
+        assert removed == min(max(1, int(0.1 * left)), left - 50)
+        left -= removed
+    assert left == 50 and len(schedule) == 38
+    assert elimination_schedule(n_initial=20, n_features=5, step=4) == [4, 4, 4, 3]
