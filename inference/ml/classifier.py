@@ -2,7 +2,7 @@
 
 Two models read a case and give the probability of normal / osteopenia / osteoporosis:
 
-- the radiomics model (the paper's): impute -> scale -> RFE (50) -> mRMR (20) -> LASSO (<= 15) -> random
+- the radiomics model (the paper's): impute -> scale -> RFE (50) -> mRMR (20) -> LASSO (15) -> random
   forest, one scikit-learn ``Pipeline`` fitted on the training split only;
 - the baseline: a multinomial logistic regression on one number, the mean trabecular HU of the VOI
   (``inference.ml.radiomics.trabecular``), so the study can show what radiomics adds over plain density.

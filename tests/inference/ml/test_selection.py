@@ -38,12 +38,12 @@ def test_mrmr_rejects_a_count_below_one():
         MRMRSelector(n_features=0).fit(X, y)
 
 
-def test_lasso_keeps_at_most_the_configured_count_with_coefficients_per_class():
+def test_lasso_keeps_the_configured_count_with_coefficients_per_class():
     X, y = three_class_data(noise_features=20)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     selector = LassoSelector(max_features=4, random_state=0).fit(X, y)
     kept = selector.get_support().sum()
-    assert 1 <= kept <= 4
+    assert kept == 4
     assert selector.coef_.shape == (3, kept)
     assert selector.get_support()[1]
 
@@ -84,3 +84,24 @@ def test_the_elimination_schedule_shrinks_with_the_features_left():
         left -= removed
     assert left == 50 and len(schedule) == 38
     assert elimination_schedule(n_initial=20, n_features=5, step=4) == [4, 4, 4, 3]
+
+
+@pytest.mark.parametrize("count", [4, 6, 9])
+def test_lasso_keeps_exactly_the_configured_count_when_the_path_reaches_it(count):
+    """On a coarse grid the number of non-zero features jumps (here from 3 straight past 9 between two
+    grid points); the old rule, the weakest penalty keeping at most the count, then kept 3."""
+    X, y = three_class_data(noise_features=20)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    selector = LassoSelector(max_features=count, C_grid=tuple(np.logspace(-3, 2, 11)), random_state=0).fit(X, y)
+    assert selector.get_support().sum() == count
+    assert selector.coef_.shape == (3, count)
+    assert np.all(np.abs(selector.coef_).max(axis=0) > 0)
+
+
+def test_lasso_keeps_fewer_only_when_no_penalty_on_the_path_reaches_the_count():
+    X, y = three_class_data(noise_features=2)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    selector = LassoSelector(max_features=5, C_grid=(1e-3, 1e-2), random_state=0).fit(X, y)
+    reachable = max(int(np.any(selector._lasso(C).fit(X, y).coef_ != 0, axis=0).sum()) for C in (1e-3, 1e-2))
+    assert reachable < 5
+    assert selector.get_support().sum() == max(reachable, 1)
