@@ -113,9 +113,9 @@ def table2_display(rows: list[dict]) -> list[dict]:
     } for row in rows]
 
 
-def table3_display(payload: dict) -> list[dict]:
+def table3_display(payload: dict, *, labels: dict[str, str]) -> list[dict]:
     return [{
-        "split": split["split"], "class": entry["class"], "n_positive": entry["n_positive"],
+        "split": labels[split["split"]], "class": entry["class"], "n_positive": entry["n_positive"],
         "auc": _estimate(entry["auc"], "auc"), "sensitivity": _estimate(entry["sensitivity"]),
         "specificity": _estimate(entry["specificity"]), "accuracy": _estimate(entry["accuracy"]),
     } for split in payload["splits"] for entry in split["classes"]]
@@ -127,15 +127,16 @@ def roc_figure(split_payload: dict, *, title: str, label_suffix: str = "") -> di
         for entry in split_payload["classes"]]}
 
 
-def figures(payload: dict, *, version: ModelVersion, flow: dict, features: list[dict]) -> list[dict]:
+def figures(payload: dict, *, version: ModelVersion, flow: dict, features: list[dict],
+            labels: dict[str, str]) -> list[dict]:
     """Every chart on the page: id (for json_script), kind (for dashboard.js), file name and data."""
     charts = [{"id": "figure-flow", "kind": "flow", "name": "figure1-study-flow", "data": flow}]
     for split in payload["splits"]:
-        name = split["split"]
+        name, label = split["split"], labels[split["split"]]
         charts.append({"id": f"figure-roc-{name}", "kind": "roc", "name": f"figure5-roc-{name}",
-                       "data": roc_figure(split, title=f"ROC, {name} cohort (n = {split['n']}), {version}")})
+                       "data": roc_figure(split, title=f"ROC, {label} cohort (n = {split['n']}), {version}")})
         charts.append({"id": f"figure-confusion-{name}", "kind": "confusion", "name": f"figure4-confusion-{name}",
-                       "data": {"title": f"Confusion matrix, {name} cohort", "classes": payload["classes"],
+                       "data": {"title": f"Confusion matrix, {label} cohort", "classes": payload["classes"],
                                 "matrix": split["confusion_matrix"]}})
     if features:
         charts.append({"id": "figure-features", "kind": "coefficients", "name": "figure3-selected-features",
@@ -150,16 +151,18 @@ def dashboard_context(selection: Selection) -> dict:
     payload = selectors.classification_payload(cases)
     flow = selectors.study_flow(cohort=selection.cohort, split=selection.split)
     features = selectors.selected_features(selection.version)
+    labels = selectors.subset_labels(selection.version)
     return {
         "selection": selection,
         "n_predicted": len(cases.case_ids),
         "flow": flow,
         "table1": table1_display(selectors.cohort_characteristics(cohort=selection.cohort, split=selection.split)),
         "table2": table2_display(selectors.segmentation_table(cases)),
-        "table3": table3_display(payload),
+        "table3": table3_display(payload, labels=labels),
+        "training_probabilities": selectors.training_probabilities(selection.version),
         "subsets": selectors.SUBSETS,
         "features": features,
-        "figures": figures(payload, version=selection.version, flow=flow, features=features),
+        "figures": figures(payload, version=selection.version, flow=flow, features=features, labels=labels),
         "lineage": selectors.lineage(version=selection.version, cohort=selection.cohort, split=selection.split,
                                      mask_source=selection.mask_source),
     }

@@ -222,6 +222,20 @@ def selected_features(version: ModelVersion) -> list[dict]:
     return []
 
 
+def training_probabilities(version: ModelVersion) -> str:
+    """Which probabilities the version's training-subset predictions hold: out-of-bag or apparent. The
+    training job records it; versions trained before it recorded nothing and hold apparent ones."""
+    return (version.metrics or {}).get("training_probabilities", evaluation.TRAINING_APPARENT)
+
+
+def subset_labels(version: ModelVersion) -> dict[str, str]:
+    """How Table 3 and the figures name each subset: the training row says whether it is out-of-bag or the
+    model's apparent (in-sample) performance, which is no estimate of how it does on new cases."""
+    out_of_bag = training_probabilities(version) == evaluation.TRAINING_OUT_OF_BAG
+    training = "training (out-of-bag)" if out_of_bag else "training (apparent, in-sample)"
+    return {**{s: s for s in SUBSETS}, "training": training}
+
+
 def statistics_code_version() -> str:
     """A fingerprint of the code that computes the statistics, so a report says what produced it."""
     digest = hashlib.sha256()
@@ -245,6 +259,7 @@ def lineage(*, version: ModelVersion, cohort: Cohort, split: Split | None, mask_
         "segmentation_version": None if segmentation is None else {
             "id": segmentation.pk, "number": segmentation.number, "lineage": segmentation.lineage},
         "mask_source": mask_source,
+        "training_probabilities": training_probabilities(version),
         "statistics_code": statistics_code_version(),
     }
 

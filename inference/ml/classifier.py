@@ -15,6 +15,7 @@ Counts, hyperparameters and seeds come from ``classifier_config.yaml``.
 from __future__ import annotations
 
 import platform as python_platform
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -168,6 +169,9 @@ def build_radiomics_pipeline(config: ClassifierConfig, *, n_features_in: int) ->
             n_estimators=forest.n_estimators, max_depth=forest.max_depth,
             min_samples_leaf=forest.min_samples_leaf, max_features=forest.max_features,
             class_weight=forest.class_weight, random_state=config.seed, n_jobs=1,
+            # The training cohort's honest probabilities (Table 3's training row) come from the trees
+            # that did not draw each case: the apparent ones of a forest are near 1.0 by construction.
+            oob_score=True,
         )),
     ])
 
@@ -205,6 +209,30 @@ class BoneStatusModel:
 
     def predict(self, rows: Sequence[Mapping[str, float]]) -> list[str]:
         return [self.classes[i] for i in np.argmax(self.predict_proba(rows), axis=1)]
+
+    def training_proba(self, rows: Sequence[Mapping[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities of the rows this model was fitted on (the same rows, in the same order) that do
+        not come from having seen them, and a mask of the rows that got such a probability.
+
+        For the radiomics model: the forest's out-of-bag probabilities (each case scored by the trees
+        whose bootstrap sample left it out). The selection steps before the forest did see every training
+        case, so these are still slightly optimistic, but far from the apparent AUC of 1.0. A case every
+        tree drew (vanishingly rare with hundreds of trees) keeps its apparent probability and False in
+        the mask. The baseline has no out-of-bag estimate: apparent probabilities, mask all False.
+        """
+        apparent = self.predict_proba(rows)
+        out_of_bag = self._out_of_bag_decision()
+        if out_of_bag is None:
+            return apparent, np.zeros(len(apparent), dtype=bool)
+        if out_of_bag.shape != apparent.shape:
+            raise ValueError(f"{len(rows)} rows given, but the model was fitted on {len(out_of_bag)}")
+        scored = out_of_bag.sum(axis=1) > 0
+        return np.where(scored[:, None], out_of_bag, apparent), scored
+
+    def _out_of_bag_decision(self) -> np.ndarray | None:
+        forest = self.pipeline.named_steps.get("forest")
+        decision = getattr(forest, "oob_decision_function_", None)
+        return None if decision is None else np.asarray(decision, dtype=float)
 
     def probabilities(self, row: Mapping[str, float]) -> dict[str, float]:
         """One case: ``{"normal": p, "osteopenia": p, "osteoporosis": p}``."""
@@ -282,7 +310,10 @@ def fit_radiomics_model(
         feature_names = list(rows[0].keys()) if rows else []
     names = tuple(feature_names)
     X, y = feature_matrix(rows, names), encode_labels(labels, config.classes)
-    pipeline = build_radiomics_pipeline(config, n_features_in=len(names)).fit(X, y)
+    with warnings.catch_warnings():
+        # A case no tree left out has no out-of-bag score; training_proba says so per case.
+        warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
+        pipeline = build_radiomics_pipeline(config, n_features_in=len(names)).fit(X, y)
     return BoneStatusModel(RADIOMICS_KIND, pipeline, names, config.classes, config, library_versions(),
                            settings_hash)
 
@@ -334,12 +365,16 @@ def case_feature_row(side_features: Mapping[str, Mapping[str, float]]) -> dict[s
 
 
 def class_aucs(model: BoneStatusModel, rows: Sequence[Mapping[str, float]], labels: Sequence[str]) -> dict:
-    """One-vs-rest ROC AUC per class (NaN for a class absent from ``labels``)."""
-    proba = model.predict_proba(rows)
+    """One-vs-rest ROC AUC per class of the model's probabilities (NaN for a class absent from ``labels``)."""
+    return probability_aucs(model.predict_proba(rows), labels, model.classes)
+
+
+def probability_aucs(proba: np.ndarray, labels: Sequence[str], classes: Sequence[str]) -> dict:
+    """One-vs-rest ROC AUC per class of given probabilities (NaN for a class absent from ``labels``)."""
     y = np.array(list(labels))
     return {
         name: float(roc_auc_score(y == name, proba[:, i])) if 0 < np.sum(y == name) < len(y) else float("nan")
-        for i, name in enumerate(model.classes)
+        for i, name in enumerate(classes)
     }
 
 

@@ -28,6 +28,10 @@ from inference.ml import stats
 BONE_CLASSES = ("normal", "osteopenia", "osteoporosis")
 # The frozen split's subsets, in the order the paper reports them.
 SPLITS = ("training", "validation", "test")
+# What a version's training-subset probabilities are: out-of-bag (a forest's trees that did not draw the
+# case) or apparent (in-sample, from a model that saw the case). Table 3's training row says which.
+TRAINING_OUT_OF_BAG = "out-of-bag"
+TRAINING_APPARENT = "apparent"
 # Points per drawn ROC curve: more than a 500-pixel chart can show, few enough to keep the payload small.
 DEFAULT_MAX_ROC_POINTS = 500
 

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings as django_settings
 from django.db import transaction
 
 from cases.bone_status import CLASSES
 from cases.models import Case, Cohort
 from inference import selectors
+from inference.ml.evaluation import TRAINING_APPARENT, TRAINING_OUT_OF_BAG
 from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext
@@ -210,9 +212,22 @@ def _fit(rows: list[_Row], *, config_data: dict, settings_hash: str) -> dict:
                                     feature_names=list(training[0].features) if training else None,
                                     settings_hash=settings_hash)
     baseline = fit_baseline_model([r.trabecular_hu for r in training], labels, config=config)
-    return {"radiomics": radiomics, "baseline": baseline, "metrics": {
-        "radiomics": _evaluation(radiomics, training, validation, baseline_input=False),
-        "baseline": _evaluation(baseline, training, validation, baseline_input=True)}}
+    out_of_bag, scored = radiomics.training_proba([r.features for r in training])
+    radiomics_training = {r.case.pk: p for r, p, ok in zip(training, out_of_bag, scored, strict=True) if ok}
+    return {"radiomics": radiomics, "baseline": baseline, "training_proba": radiomics_training, "metrics": {
+        "radiomics": {**_evaluation(radiomics, training, validation, baseline_input=False,
+                                    training_proba=radiomics_training),
+                      **_training_kind(radiomics_training, training)},
+        "baseline": {**_evaluation(baseline, training, validation, baseline_input=True),
+                     **_training_kind({}, training)}}}
+
+
+def _training_kind(training_proba: dict, training: list[_Row]) -> dict:
+    """Which probabilities the training cohort's predictions (Table 3's training row) hold: out-of-bag when
+    every training case has one, else apparent (in-sample), with the count of those without one."""
+    apparent = len(training) - len(training_proba)
+    kind = TRAINING_OUT_OF_BAG if training and apparent == 0 else TRAINING_APPARENT
+    return {"training_probabilities": kind, "n_training_apparent": apparent}
 
 
 def _model_input(model, rows: list[_Row], *, baseline_input: bool) -> list[dict]:
@@ -221,17 +236,19 @@ def _model_input(model, rows: list[_Row], *, baseline_input: bool) -> list[dict]
     return [{BASELINE_FEATURE: r.trabecular_hu} for r in rows] if baseline_input else [r.features for r in rows]
 
 
-def _evaluation(model, training, validation, *, baseline_input: bool) -> dict:
-    from inference.ml.classifier import class_aucs
+def _evaluation(model, training, validation, *, baseline_input: bool, training_proba: dict | None = None) -> dict:
+    """AUCs per class on the training (out-of-bag where training_proba has them) and validation subsets."""
+    from inference.ml.classifier import probability_aucs
 
-    def aucs(rows):
+    def aucs(rows, replaced: dict):
         if not rows:
             return {}
-        values = class_aucs(model, _model_input(model, rows, baseline_input=baseline_input),
-                            [r.case.bone_status for r in rows])
+        computed = model.predict_proba(_model_input(model, rows, baseline_input=baseline_input))
+        proba = np.array([replaced.get(r.case.pk, p) for r, p in zip(rows, computed, strict=True)])
+        values = probability_aucs(proba, [r.case.bone_status for r in rows], model.classes)
         return {k: (None if math.isnan(v) else round(v, 4)) for k, v in values.items()}
 
-    return {"training_auc": aucs(training), "validation_auc": aucs(validation),
+    return {"training_auc": aucs(training, training_proba or {}), "validation_auc": aucs(validation, {}),
             "n_training": len(training), "n_validation": len(validation)}
 
 
@@ -254,17 +271,23 @@ def _store(ctx, classifier, baseline, fitted, rows, left_out, *, source: str) ->
         "selection": radiomics.selected_features(), "left_out": left_out})
     model_version_mark_trained(version=baseline, files={"pipeline": base.save(work / "baseline.joblib")},
                                lineage=extra_lineage, metrics={**fitted["metrics"]["baseline"], "left_out": left_out})
-    predictions_store(version=classifier, model=radiomics, rows=rows, source=source, job=ctx.job, baseline_input=False)
+    predictions_store(version=classifier, model=radiomics, rows=rows, source=source, job=ctx.job, baseline_input=False,
+                      training_proba=fitted["training_proba"])
     predictions_store(version=baseline, model=base, rows=rows, source=source, job=ctx.job, baseline_input=True)
 
 
 @transaction.atomic
 def predictions_store(*, version: ModelVersion, model, rows: list[_Row], source: str, job: Job | None,
-                      baseline_input: bool) -> int:
-    """One Prediction per case (probabilities, predicted and true class, subset), replacing none."""
+                      baseline_input: bool, training_proba: dict | None = None) -> int:
+    """One Prediction per case (probabilities, predicted and true class, subset), replacing none.
+
+    training_proba (case id -> probabilities) replaces the model's own for the cases it was fitted on, so
+    the training cohort's predictions are out-of-bag rather than apparent.
+    """
     if not rows:
         return 0
-    probabilities = model.predict_proba(_model_input(model, rows, baseline_input=baseline_input))
+    computed = model.predict_proba(_model_input(model, rows, baseline_input=baseline_input))
+    probabilities = [(training_proba or {}).get(r.case.pk, p) for r, p in zip(rows, computed, strict=True)]
     Prediction.objects.bulk_create([
         Prediction(case=r.case, model_version=version, segmentation_id=r.segmentation_id, mask_source=source,
                    probabilities={name: round(float(p), 6) for name, p in zip(model.classes, probs, strict=True)},

@@ -97,3 +97,33 @@ def test_a_second_classifier_training_is_refused(db, tmp_path, pi):
     classifier_training_start(owner=pi, cohort=cohort)
     with pytest.raises(TrainingInProgress):
         classifier_training_start(owner=pi, cohort=cohort)
+
+
+def test_the_training_predictions_and_auc_are_the_forests_out_of_bag_ones(db, tmp_path, pi):
+    """Table 3's training row reads these predictions; before, they were the forest's apparent ones."""
+    import csv
+
+    import numpy as np
+
+    from inference.ml.classifier import BoneStatusModel, probability_aucs
+
+    cohort, _ = bone_cohort(tmp_path)
+    job = train(cohort, pi)
+    version = ModelVersion.objects.get(family="classifier", job=job)
+    model = BoneStatusModel.load(version.files.get(role="pipeline").file.path)
+    with open(version.files.get(role="features").file.path, newline="") as handle:
+        table = [row for row in csv.DictReader(handle) if row["subset"] == "training"]
+    rows = [{name: float(row[name]) for name in model.feature_names} for row in table]
+    out_of_bag, scored = model.training_proba(rows)
+    assert scored.all()
+    stored = {p.case_id: p for p in Prediction.objects.filter(model_version=version, subset="training")}
+    for row, expected in zip(table, out_of_bag, strict=True):
+        got = [stored[int(row["case_id"])].probabilities[c] for c in model.classes]
+        assert np.allclose(got, expected, atol=1e-6)
+    assert not np.allclose(model.predict_proba(rows), out_of_bag, atol=1e-3)  # apparent differs
+    truth = [stored[int(row["case_id"])].true_class for row in table]
+    expected_auc = probability_aucs(out_of_bag, truth, model.classes)
+    assert version.metrics["training_auc"] == {k: round(v, 4) for k, v in expected_auc.items()}
+    assert version.metrics["training_probabilities"] == "out-of-bag"
+    baseline = ModelVersion.objects.get(family="baseline", job=job)
+    assert baseline.metrics["training_probabilities"] == "apparent"

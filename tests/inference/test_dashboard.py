@@ -314,3 +314,16 @@ def test_the_heading_names_the_version_and_the_cohort_once_each(client, pi, stud
     assert str(study["first"]) in heading
     assert heading.count(study["cohort"].name) == 1
     assert f"Cases of cohort <strong>{study['cohort'].name}</strong>" in html
+
+
+def test_table3_names_the_training_row_out_of_bag_when_the_version_says_so(client, pi, study):
+    """Before, the training row was shown as plain "training" whatever its probabilities were."""
+    client.force_login(pi)
+    html = client.get(reverse("inference:dashboard") + _query(study)).content.decode()
+    assert "training (apparent, in-sample)" in html and "apparent (in-sample) performance" in html
+    study["first"].metrics = {**study["first"].metrics, "training_probabilities": "out-of-bag"}
+    study["first"].save()
+    for name in ("inference:dashboard", "inference:dashboard-report"):
+        html = client.get(reverse(name) + _query(study)).content.decode()
+        assert "<td>training (out-of-bag)</td>" in html
+        assert "The training row is out-of-bag" in html

@@ -19,6 +19,7 @@ from inference.ml.classifier import (
     fit_baseline_model,
     fit_radiomics_model,
     load_config,
+    probability_aucs,
 )
 
 CLASSES = ("normal", "osteopenia", "osteoporosis")
@@ -176,3 +177,26 @@ def test_a_config_is_frozen_and_round_trips_through_a_dict():
     assert ClassifierConfig.from_dict(config.as_dict()) == config
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.seed = 1
+
+
+def test_the_training_probabilities_are_out_of_bag_not_apparent():
+    """Table 3's training row: with shuffled labels a forest's apparent AUC is near 1 (it has seen every
+    case), while its out-of-bag AUC stays near chance. Before, only the apparent probabilities existed."""
+    rows, labels = planted_cohort(n=150)
+    shuffled = list(np.random.default_rng(4).permutation(labels))
+    model = fit_radiomics_model(rows, shuffled, config=small_config())
+    out_of_bag, scored = model.training_proba(rows)
+    forest = model.pipeline.named_steps["forest"]
+    assert scored.all()
+    assert np.array_equal(out_of_bag, forest.oob_decision_function_)
+    apparent = class_aucs(model, rows, shuffled)
+    honest = probability_aucs(out_of_bag, shuffled, model.classes)
+    assert min(apparent.values()) > 0.95
+    assert max(honest.values()) < 0.7
+
+
+def test_the_baseline_has_no_out_of_bag_probabilities():
+    rows, labels = planted_cohort(n=90)
+    model = fit_baseline_model([row["wavelet-LLH_glcm_F0"] for row in rows], labels, config=small_config())
+    _, scored = model.training_proba([{"mean_trabecular_hu": row["wavelet-LLH_glcm_F0"]} for row in rows])
+    assert not scored.any()
