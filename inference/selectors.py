@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 
 from cases.models import Case, Cohort, Split
 from cases.selectors import current_split
+from inference.errors import InvalidRequest, ModelFileCorrupt, NoActiveModel
+from inference.files import file_sha256
 from inference.models import ModelFile, ModelVersion, Prediction, SegmentationPrediction
-from inference.services.errors import InvalidRequest, ModelFileCorrupt, NoActiveModel
-from inference.services.files import file_sha256
 
 Family = ModelVersion.Family
 Status = ModelVersion.Status
