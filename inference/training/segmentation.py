@@ -19,6 +19,7 @@ import SimpleITK as sitk
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
+from annotations.models import VOIRevision
 from cases.models import Case, Cohort
 from cases.selectors import case_image, case_volume_path
 from inference import selectors
@@ -124,8 +125,6 @@ def segmentation_training_start(*, owner: Any, cohort: Cohort, config_name: str 
 
 
 def _case_pairs(rows: list[dict]) -> list[tuple[Path, Path]]:
-    from annotations.models import VOIRevision
-
     revisions = VOIRevision.objects.in_bulk([r["revision_id"] for r in rows])
     cases = Case.objects.in_bulk([r["case_id"] for r in rows])
     return [(case_volume_path(cases[r["case_id"]]), Path(revisions[r["revision_id"]].labelmap.path)) for r in rows]
