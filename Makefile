@@ -20,7 +20,7 @@ endif
 help:
 	@echo "make demo   - set up and start the platform with demo data on http://127.0.0.1:8000"
 	@echo "make test   - set up and run the test suite (CI=true: on PostgreSQL + Redis)"
-	@echo "make lint   - ruff; make typecheck - mypy"
+	@echo "make lint   - ruff and the import contracts (lint-imports); make typecheck - mypy"
 
 venv: $(STAMP)-$(REQ_HASH)
 $(STAMP)-$(REQ_HASH):
@@ -54,8 +54,10 @@ demo: venv frontend migrate
 test: venv frontend browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# lint-imports checks the allowed arrows between the parts (pyproject.toml, [tool.importlinter]).
 lint: venv
 	$(PY) -m ruff check .
+	PYTHONPATH=platform:. .venv/bin/lint-imports --no-logo
 
 typecheck: venv
 	$(PY) -m mypy platform annotations inference tests

@@ -2,8 +2,9 @@
 
 from jobs.registry import JobContext, job_handler
 
+from .kinds import AGREEMENT_JOB
 from .models import VOIRevision
-from .services import AGREEMENT_JOB, agreement_compute
+from .services import agreement_compute
 
 
 @job_handler(AGREEMENT_JOB, queue="cpu", time_limit=15 * 60)

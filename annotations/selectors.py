@@ -25,6 +25,7 @@ from cases.models import Case, Cohort
 from cases.selectors import case_image, case_volume_path
 
 from .labelmaps import Grid
+from .labelstore import START, label_path
 from .models import AgreementResult, Assignment, VOIRevision
 
 # The group accounts.services.user_create_with_role(senior=True) puts a senior reader in.
@@ -43,7 +44,8 @@ def is_senior_reader(user) -> bool:
 
 
 def case_ids_assigned_to(user) -> QuerySet:
-    """Ids of the cases a reader has an assignment for (cases.selectors uses it to scope case lists)."""
+    """Ids of the cases a reader has an assignment for (registered with cases.selectors, which scopes a
+    reader's case lists with it)."""
     return Assignment.objects.filter(reader=user).values_list("case_id", flat=True)
 
 
@@ -154,20 +156,9 @@ def _write_raw_volume(case: Case, raw_path: Path) -> None:
 
 
 def start_labelmap_path(case: Case) -> Path | None:
-    """The active segmentation model's prediction for the case, if there is one (else the reader starts
-    empty). Never a reader's VOI: a starting point must not unblind anyone."""
-    from inference.models import ModelVersion, SegmentationPrediction
-
-    prediction = (
-        SegmentationPrediction.objects.filter(
-            case=case,
-            model_version__family=ModelVersion.Family.SEGMENTATION,
-            model_version__status=ModelVersion.Status.ACTIVE,
-        )
-        .order_by("-created_at")
-        .first()
-    )
-    return Path(prediction.mask.path) if prediction and prediction.mask else None
+    """The viewer's starting labelmap for the case (the active segmentation model's prediction, which
+    inference registers in the label store), else None and the reader starts empty."""
+    return label_path(case, tag=START)
 
 
 @dataclass(frozen=True)

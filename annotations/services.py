@@ -20,9 +20,11 @@ from accounts.audit import audit_log
 from accounts.roles import Role, grant_role, has_role
 from cases.models import Case, Cohort, Split, SplitMembership
 from cases.selectors import current_split
+from jobs.services import job_start
 from osteoscreen.errors import DomainError
 
 from . import agreement as agreement_metrics
+from .kinds import AGREEMENT_JOB
 from .labelmaps import (
     RAW_SUFFIX,
     LabelBox,
@@ -36,7 +38,6 @@ from .labelmaps import (
 from .models import AgreementResult, Assignment, ReferenceVOI, Review, VOIRevision
 from .selectors import SENIOR_GROUP, case_grid, interobserver_partner, may_review
 
-AGREEMENT_JOB = "annotations.agreement"
 # The paper's interobserver study: 100 random training patients read by both readers.
 DEFAULT_INTEROBSERVER_COUNT = 100
 MAX_EDIT_COUNT = 10_000_000
@@ -453,8 +454,6 @@ def agreement_queue_if_ready(*, assignment: Assignment, user):
     if partner is None or partner.status not in (Assignment.Status.SUBMITTED, Assignment.Status.APPROVED):
         return None
     first, second = sorted((assignment, partner), key=lambda a: a.pk)
-    from jobs.services import job_start
-
     return job_start(
         kind=AGREEMENT_JOB,
         owner=user,

@@ -127,7 +127,7 @@ def _database_with(truth, probabilities, split):
 
 def server_path(truth, probabilities, split, repeats: int) -> None:
     version, cohort, split_row = _database_with(truth, probabilities, split)
-    from inference import selectors_evaluation as selectors
+    from inference.evaluation import selectors
 
     def everything() -> str:
         cases = selectors.evaluation_cases(version=version, cohort=cohort, mask_source="prediction", split=split_row)

@@ -35,8 +35,8 @@ import torch  # noqa: E402
 from inference.ml.classifier import ClassifierConfig, fit_baseline_model, fit_radiomics_model  # noqa: E402
 from inference.ml.radiomics import load_settings, shutdown_workers  # noqa: E402
 from inference.ml.segmentation import load_checkpoint  # noqa: E402
-from inference.services import features  # noqa: E402
-from inference.services.screening import screen_image  # noqa: E402
+from inference.predictions.screening import screen_image  # noqa: E402
+from inference.training import features  # noqa: E402
 
 BENCH_CASE = ROOT / "bench/out/segment_case"
 SIDES = ("left", "right")
@@ -56,7 +56,7 @@ def stand_in_models(image: sitk.Image, reference: sitk.Image, settings):
     """A radiomics model and a baseline fitted on made-up rows carrying the real feature names."""
     values = {side: features.side_features(image, reference, side=side, settings=settings, workers=2)
               for side in SIDES}
-    from inference.services.screening import _model_rows
+    from inference.predictions.screening import _model_rows
 
     row, hu = _model_rows(values, SIDES)
     rng = np.random.default_rng(0)

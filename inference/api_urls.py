@@ -1,6 +1,21 @@
-from django.urls import include, path
+"""The inference API, under /api/ (no namespace: names carry the api-models or api-dashboard prefix)."""
+
+from django.urls import path
+
+from inference.evaluation import apis as evaluation
+from inference.predictions import apis as predictions
+from inference.training import apis as training
 
 urlpatterns = [
-    path("", include("inference.model_api_urls")),
-    path("", include("inference.dashboard_api_urls")),
+    path("models/versions/", training.ModelVersionListApi.as_view(), name="api-models-versions"),
+    path("models/versions/<int:pk>/", training.ModelVersionDetailApi.as_view(), name="api-models-version"),
+    path("models/versions/<int:pk>/promote/", training.ModelVersionPromoteApi.as_view(), name="api-models-promote"),
+    path("models/versions/<int:pk>/retire/", training.ModelVersionRetireApi.as_view(), name="api-models-retire"),
+    path("models/segmentation/train/", training.SegmentationTrainApi.as_view(), name="api-models-segmentation-train"),
+    path("models/segmentation/segment-cohort/", training.SegmentCohortApi.as_view(), name="api-models-segment-cohort"),
+    path("models/classifier/train/", training.ClassifierTrainApi.as_view(), name="api-models-classifier-train"),
+    path("models/cases/<int:case_id>/predictions/", predictions.CasePredictionsApi.as_view(),
+         name="api-models-case-predictions"),
+    path("dashboard/", evaluation.DashboardApi.as_view(), name="api-dashboard"),
+    path("dashboard/compare/", evaluation.ComparisonApi.as_view(), name="api-dashboard-compare"),
 ]

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from django.db.models import QuerySet
 
+from annotations.models import ReferenceVOI
 from cases.models import Case, Cohort, Split
 from cases.selectors import current_split
+from inference.errors import InvalidRequest, ModelFileCorrupt, NoActiveModel
+from inference.files import file_sha256
 from inference.models import ModelFile, ModelVersion, Prediction, SegmentationPrediction
-from inference.services.errors import InvalidRequest, ModelFileCorrupt, NoActiveModel
-from inference.services.files import file_sha256
 
 Family = ModelVersion.Family
 Status = ModelVersion.Status
@@ -85,10 +86,17 @@ def _load_checkpoints(coarse_path: Path, fine_path: Path):
     return load_checkpoint(coarse_path), load_checkpoint(fine_path)
 
 
+def start_labelmap_path(case: Case) -> Path | None:
+    """The active segmentation model's newest prediction for the case: the viewer's starting labelmap
+    (registered in annotations' label store under its "start" tag by this app's ready())."""
+    prediction = (SegmentationPrediction.objects
+                  .filter(case=case, model_version__family=Family.SEGMENTATION, model_version__status=Status.ACTIVE)
+                  .order_by("-created_at").first())
+    return Path(prediction.mask.path) if prediction and prediction.mask else None
+
+
 def current_reference_voi(case: Case):
     """The case's current reference VOI (approved by a senior reader), or None."""
-    from annotations.models import ReferenceVOI
-
     return ReferenceVOI.objects.filter(case=case, is_current=True).select_related("revision").first()
 
 

@@ -17,6 +17,7 @@ from jobs.apis import JobOutputSerializer
 from jobs.services import job_start
 
 from . import services
+from .kinds import IMPORT_FILE_JOB
 from .models import Case, Cohort, Exclusion, Split
 from .selectors import cases_visible_to, cohort_flow
 from .validation import NIFTI_SUFFIXES, ImportRejected
@@ -123,7 +124,7 @@ class CaseImportApi(APIView):
         staged = services.staging_store(upload, suffix)
         params = {k: v for k, v in data.validated_data.items() if k != "file"}
         if upload.size > settings.IMPORT_BACKGROUND_BYTES:
-            job = job_start(kind="cases.import_file", owner=request.user,
+            job = job_start(kind=IMPORT_FILE_JOB, owner=request.user,
                             params={"path": str(staged), "filename": upload.name, **params})
             return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
         try:

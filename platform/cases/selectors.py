@@ -1,8 +1,9 @@
 """Reads of the cases app."""
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import SimpleITK as sitk
 from django.db.models import QuerySet
@@ -22,17 +23,26 @@ def case_image(case: Case) -> sitk.Image:
     return sitk.ReadImage(str(case_volume_path(case)))
 
 
+# Which cases a reader was given to read is the annotations app's knowledge (its assignments). Cases sits
+# below annotations and may not import it, so annotations registers the question here in its
+# AppConfig.ready(). Unregistered, a reader sees no case.
+_assigned_case_ids: Callable[[Any], Iterable[int]] | None = None
+
+
+def assigned_case_ids_register(source: Callable[[Any], Iterable[int]]) -> None:
+    global _assigned_case_ids
+    _assigned_case_ids = source
+
+
 def cases_visible_to(user) -> QuerySet[Case]:
     """Coordinators, PIs and admins see every case; a reader sees only cases assigned to them."""
     cases = Case.objects.select_related("patient", "qct").prefetch_related("exclusions")
     if has_role(user, Role.COORDINATOR, Role.PI, Role.ADMIN):
         return cases
     if has_role(user, Role.READER):
-        try:
-            from annotations.selectors import case_ids_assigned_to
-        except ImportError:  # the annotations app has not defined assignments yet
+        if _assigned_case_ids is None:
             return cases.none()
-        return cases.filter(pk__in=case_ids_assigned_to(user))
+        return cases.filter(pk__in=_assigned_case_ids(user))
     return cases.none()
 
 

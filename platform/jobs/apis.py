@@ -3,8 +3,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import Role, has_role
-
+from .access import cancels_any_job
 from .models import Job
 from .selectors import jobs_visible_to
 from .services import job_cancel
@@ -37,7 +36,7 @@ class JobDetailApi(generics.RetrieveAPIView):
 class JobCancelApi(APIView):
     def post(self, request, pk: int):
         job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
-        if job.owner_id != request.user.pk and not has_role(request.user, Role.ADMIN):
+        if job.owner_id != request.user.pk and not cancels_any_job(request.user):
             return Response({"detail": "Only the job's owner (or an admin) can cancel it."}, status=status.HTTP_403_FORBIDDEN)
         if job.is_finished:
             return Response({"detail": f"The job has already {job.status}."}, status=status.HTTP_409_CONFLICT)

@@ -152,8 +152,8 @@ def bone_cohort(tmp_path: Path, *, per_class: int = 6, shuffled: bool = False, n
 def trained_segmentation(cohort, owner, *, promote: bool = True):
     """A tiny segmentation version trained by the real job on the cohort (promoted by `owner`, a PI)."""
     from inference.models import ModelVersion
-    from inference.services.segmentation import segmentation_training_start
-    from inference.services.versions import model_version_promote
+    from inference.training.segmentation import segmentation_training_start
+    from inference.training.versions import model_version_promote
     from jobs.services import job_run
 
     job = segmentation_training_start(owner=owner, cohort=cohort, config_name="demo", epochs=1,

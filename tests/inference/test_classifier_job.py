@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from inference.errors import InvalidRequest, TrainingInProgress
 from inference.models import FeatureVector, ModelVersion, Prediction
-from inference.services.classifier import classifier_training_start
-from inference.services.errors import InvalidRequest, TrainingInProgress
+from inference.training.classifier import classifier_training_start
 from jobs.models import Job
 from jobs.services import job_run
 

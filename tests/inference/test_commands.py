@@ -9,8 +9,8 @@ import SimpleITK as sitk
 from django.core.management import CommandError, call_command
 
 from inference.models import ModelVersion
-from inference.services.classifier import classifier_training_start
-from inference.services.versions import model_version_promote
+from inference.training.classifier import classifier_training_start
+from inference.training.versions import model_version_promote
 from jobs.services import job_run
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file

@@ -291,7 +291,7 @@ def test_the_page_draws_interactive_charts_and_downloads_their_data(live_server,
 
 
 def test_a_mask_without_an_overall_value_combines_its_labels(study):
-    from inference import selectors_evaluation as selectors
+    from inference.evaluation import selectors
     from inference.models import SegmentationPrediction
 
     case = study["included"][0]

@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 from inference.models import ModelVersion, Prediction, SegmentationPrediction
-from inference.services import demo_pipeline_start
 from jobs.models import Job
 from jobs.services import job_run
+from osteoscreen.demo.pipeline import demo_pipeline_start
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
 from model_helpers import (  # noqa: E402,E501

@@ -10,7 +10,7 @@ import SimpleITK as sitk
 from django.core.files.base import ContentFile
 
 from inference.models import ModelVersion, Prediction, SegmentationPrediction
-from inference.services.versions import model_version_create, model_version_mark_trained
+from inference.training.versions import model_version_create, model_version_mark_trained
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
 from model_helpers import hip_cohort  # noqa: E402
@@ -91,7 +91,7 @@ def test_bad_start_requests_answer_400(api_client, pi, tmp_path):
 
 
 def test_the_training_page_shows_live_progress_and_the_chart(client, pi, tmp_path):
-    from inference.services.segmentation import segmentation_training_start
+    from inference.training.segmentation import segmentation_training_start
 
     cohort, _ = hip_cohort(tmp_path, n=3)
     job = segmentation_training_start(owner=pi, cohort=cohort, epochs=1)

@@ -5,9 +5,9 @@ import hashlib
 import pytest
 from django.db import IntegrityError, transaction
 
+from inference.errors import NotAllowed, TrainingInProgress, WrongStatus
 from inference.models import ModelVersion
-from inference.services.errors import NotAllowed, TrainingInProgress, WrongStatus
-from inference.services.versions import (
+from inference.training.versions import (
     model_version_create,
     model_version_fail,
     model_version_mark_trained,

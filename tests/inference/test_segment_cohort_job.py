@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import SimpleITK as sitk
 
+from inference.errors import NoActiveModel
 from inference.models import SegmentationPrediction
-from inference.services.errors import NoActiveModel
-from inference.services.segmentation import segment_cohort_start
+from inference.training.segmentation import segment_cohort_start
 from jobs.models import Job
 from jobs.services import job_run
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from inference.errors import InvalidRequest, TrainingInProgress
 from inference.models import ModelVersion
-from inference.services.errors import InvalidRequest, TrainingInProgress
-from inference.services.segmentation import segmentation_training_start
+from inference.training.segmentation import segmentation_training_start
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext, job_kind
 from jobs.services import job_run

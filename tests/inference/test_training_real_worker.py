@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from inference.models import ModelVersion
-from inference.services.segmentation import segmentation_training_start
+from inference.training.segmentation import segmentation_training_start
 from jobs.models import Job
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file

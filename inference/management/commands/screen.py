@@ -4,8 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inference.services.errors import ModelsError
-from inference.services.screening import read_ct, screen_ct
+from inference.errors import ModelsError
+from inference.predictions.screening import read_ct, screen_ct
 
 
 class Command(BaseCommand):

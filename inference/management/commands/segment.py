@@ -6,10 +6,10 @@ import SimpleITK as sitk
 from django.core.management.base import BaseCommand, CommandError
 
 from inference import selectors
+from inference.errors import ModelsError
 from inference.models import ModelVersion
-from inference.services.errors import ModelsError
-from inference.services.screening import read_ct
-from inference.services.segmentation import segment_ct
+from inference.predictions.screening import read_ct
+from inference.training.segmentation import segment_ct
 
 
 class Command(BaseCommand):

@@ -4,16 +4,15 @@ reader masks are saved as VOI revisions, submitted, and approved by the senior r
 import csv
 from pathlib import Path
 
-from cases.models import Cohort
-
-from .models import Assignment
-from .services import (
+from annotations.models import Assignment
+from annotations.services import (
     assignment_submit,
     assignments_create_for_cohort,
     review_approve,
     revision_save,
     senior_reader_grant,
 )
+from cases.models import Cohort
 
 
 def _manifest(folder: Path) -> dict[str, dict]:

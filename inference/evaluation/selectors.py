@@ -37,7 +37,7 @@ MASK_SOURCE_PREFERENCE = (FeatureVector.MaskSource.PREDICTION, FeatureVector.Mas
 # Table 1's variables: (label, how to read it from a case).
 CONTINUOUS_VARIABLES = (("age (years)", "age"), ("DLP (mGy·cm)", "dlp_mgycm"),
                         ("effective dose (mSv)", "effective_dose_msv"))
-STATS_SOURCES = ("ml/stats.py", "ml/evaluation.py", "selectors_evaluation.py")
+STATS_SOURCES = ("ml/stats.py", "ml/evaluation.py", "evaluation/selectors.py")
 
 
 def evaluable_versions() -> QuerySet[ModelVersion]:
@@ -239,7 +239,7 @@ def subset_labels(version: ModelVersion) -> dict[str, str]:
 def statistics_code_version() -> str:
     """A fingerprint of the code that computes the statistics, so a report says what produced it."""
     digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]
     for name in STATS_SOURCES:
         digest.update((here / name).read_bytes())
     return "stats-" + digest.hexdigest()[:12]

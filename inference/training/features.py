@@ -20,12 +20,10 @@ from django.db import IntegrityError, transaction
 from cases.models import Case
 from cases.selectors import case_image
 from inference import selectors
+from inference.errors import InvalidRequest
 from inference.models import FeatureVector, ModelVersion, SegmentationPrediction
 from jobs.registry import JobContext
 
-from .errors import InvalidRequest
-
-EXTRACT_JOB = "radiomics.extract_case"
 MaskSource = FeatureVector.MaskSource
 SIDES = ("left", "right")
 BASELINE_FEATURE = "mean_trabecular_hu"

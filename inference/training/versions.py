@@ -20,11 +20,10 @@ from accounts.audit import audit_log
 from accounts.roles import Role, has_role
 from cases.models import Split
 from cases.services import split_lock
+from inference.errors import InvalidRequest, NotAllowed, TrainingInProgress, WrongStatus
+from inference.files import file_sha256
 from inference.models import ModelFile, ModelVersion
 from jobs.models import Job
-
-from .errors import InvalidRequest, NotAllowed, TrainingInProgress, WrongStatus
-from .files import file_sha256
 
 log = logging.getLogger(__name__)
 Status = ModelVersion.Status

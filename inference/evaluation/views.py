@@ -17,7 +17,7 @@ from accounts.permissions import role_required
 from accounts.roles import Role
 from cases.bone_status import CLASSES
 from cases.models import Cohort, Split
-from inference import selectors_evaluation as selectors
+from inference.evaluation import selectors
 from inference.models import ModelVersion
 
 DASHBOARD_ROLES = (Role.PI, Role.COORDINATOR, Role.ADMIN)

@@ -1,37 +1,28 @@
-"""The model pages under /models/: versions per family (status, metrics, lineage, files), promotion,
-the forms that start training and segmentation jobs with their live progress and loss/Dice chart, and the
-overlay of a predicted mask on its CT. PIs, coordinators and admins; readers get 403."""
+"""The model pages under /models/: versions per family (status, metrics, lineage, files), promotion, and
+the forms that start training and segmentation jobs with their live progress and loss/Dice chart. PIs,
+coordinators and admins; readers get 403. (The overlay of a predicted mask is inference.predictions.views.)"""
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
 from accounts.roles import Role, has_role
-from cases.models import Case, Cohort
-from cases.selectors import case_image
+from cases.models import Cohort
 from inference import selectors
-from inference.models import ModelVersion, SegmentationPrediction
-from inference.services import classifier, segmentation
-from inference.services.errors import ModelsError
-from inference.services.versions import model_version_promote, model_version_retire
+from inference.errors import ModelsError
+from inference.kinds import MODEL_JOB_KINDS, SEGMENTATION_TRAIN_JOB
+from inference.models import ModelFile, ModelVersion, SegmentationPrediction
+from inference.training import classifier, segmentation
+from inference.training.versions import model_version_promote, model_version_retire
 from jobs.models import Job
 
 VIEWERS = (Role.PI, Role.COORDINATOR, Role.ADMIN)
 JOB_STARTERS = (Role.PI, Role.ADMIN)
-MODEL_JOB_KINDS = (segmentation.TRAIN_JOB, segmentation.SEGMENT_COHORT_JOB, classifier.TRAIN_JOB,
-                   "models.demo_pipeline")
-# The overlay's CT window (HU): bone and soft tissue both readable.
-OVERLAY_WINDOW = (-200.0, 1200.0)
-OVERLAY_COLOURS = {1: (255, 140, 0), 2: (0, 170, 255)}  # left orange, right blue
-OVERLAY_ALPHA = 0.45
 
 
 @role_required(*VIEWERS)
@@ -59,10 +50,6 @@ def version_detail(request, pk: int):
 @role_required(*VIEWERS)
 def version_file(request, pk: int, role: str):
     """Download one of a version's files (checkpoint, fitted pipeline, feature table CSV)."""
-    from django.http import FileResponse
-
-    from inference.models import ModelFile
-
     model_file = get_object_or_404(ModelFile.objects.select_related("version"), version_id=pk, role=role)
     if not model_file.file.name:
         raise Http404("this version's file was never stored")
@@ -146,59 +133,6 @@ def model_job(request, pk: int):
     if job.owner_id != request.user.pk and not has_role(request.user, Role.PI, Role.ADMIN):
         raise PermissionDenied("Only the job's owner, a PI or an admin can follow this job.")
     return render(request, "inference/job.html", {
-        "job": job, "versions": ModelVersion.objects.filter(job=job), "chart": job.kind == segmentation.TRAIN_JOB,
+        "job": job, "versions": ModelVersion.objects.filter(job=job), "chart": job.kind == SEGMENTATION_TRAIN_JOB,
         "points": job.data.get("loss_curve", []),
     })
-
-
-# --- the overlay of a predicted mask on its CT -------------------------------------------------------------
-
-def _visible_segmentation(request, pk: int) -> SegmentationPrediction:
-    return get_object_or_404(SegmentationPrediction.objects.select_related("case__patient", "model_version"), pk=pk)
-
-
-@role_required(*VIEWERS)
-def overlay(request, pk: int):
-    prediction = _visible_segmentation(request, pk)
-    nz = prediction.case.size[2]
-    labels = _mask_array(prediction)
-    present = np.flatnonzero(labels.any(axis=(1, 2)))
-    start = int(present[len(present) // 2]) if present.size else nz // 2
-    return render(request, "inference/overlay.html", {"prediction": prediction, "case": prediction.case,
-                                                       "slices": nz, "start": start})
-
-
-@role_required(*VIEWERS)
-def overlay_slice(request, pk: int, z: int):
-    """One axial slice as PNG: the CT in a bone window with the predicted labels blended in colour."""
-    prediction = _visible_segmentation(request, pk)
-    if not 0 <= z < prediction.case.size[2]:
-        raise Http404("no such slice")
-    ct = _ct_slice(prediction.case, z)
-    return HttpResponse(_overlay_png(ct, _mask_array(prediction)[z]), content_type="image/png")
-
-
-def _mask_array(prediction: SegmentationPrediction) -> np.ndarray:
-    import SimpleITK as sitk
-
-    return sitk.GetArrayFromImage(sitk.ReadImage(prediction.mask.path))
-
-
-def _ct_slice(case: Case, z: int) -> np.ndarray:
-    import SimpleITK as sitk
-
-    return sitk.GetArrayViewFromImage(case_image(case))[z].astype(np.float32)
-
-
-def _overlay_png(ct: np.ndarray, labels: np.ndarray) -> bytes:
-    from PIL import Image
-
-    low, high = OVERLAY_WINDOW
-    grey = np.clip((ct - low) / (high - low) * 255.0, 0, 255)
-    rgb = np.repeat(grey[..., None], 3, axis=2)
-    for label, colour in OVERLAY_COLOURS.items():
-        where = labels == label
-        rgb[where] = (1 - OVERLAY_ALPHA) * rgb[where] + OVERLAY_ALPHA * np.array(colour, dtype=np.float32)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb.astype(np.uint8), mode="RGB").save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -20,8 +20,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Cohort
 from cases.services import SplitParams, cohort_folder_import, split_create
+from osteoscreen.demo.pipeline import DEMO_COHORT, demo_pipeline_start
+from osteoscreen.demo.reading import demo_reading_load
+from phantom.case import CaseOptions
+from phantom.cohort import CohortConfig, write_cohort
 
-DEMO_COHORT = "Demo study"
 # Why these sizes: see README ("Demo data"). 256-pixel slices keep generation, import and the
 # 2-core demo training in minutes while the anatomy and HU behaviour stay those of the 512 matrix.
 DEFAULT_CASES = 60
@@ -57,8 +60,6 @@ class Command(BaseCommand):
         split = split_create(cohort=cohort, params=SplitParams(seed=seed), actor=users["coordinator"])
         self.stdout.write(f"split v{split.version}: " + ", ".join(
             f"{s} {split.memberships.filter(subset=s).count()}" for s in ("training", "validation", "test")))
-        from annotations.demo import demo_reading_load
-
         n_training = split.memberships.filter(subset="training").count()
         summary = demo_reading_load(cohort=cohort, folder=folder, users=users, seed=seed,
                                     interobserver_count=min(INTEROBSERVER_CASES, n_training), open_cases=OPEN_CASES)
@@ -79,9 +80,6 @@ class Command(BaseCommand):
         if (folder / "manifest.csv").exists():
             self.stdout.write(f"using the synthetic cohort in {folder}")
             return
-        from phantom.case import CaseOptions
-        from phantom.cohort import CohortConfig, write_cohort
-
         started = time.monotonic()
         config = CohortConfig(out=folder, cases=cases, seed=seed, preview=False,
                               options=CaseOptions(matrix=matrix, exclusion_fraction=EXCLUSION_FRACTION, readers=True))
@@ -89,10 +87,5 @@ class Command(BaseCommand):
         self.stdout.write(f"\ngenerated {cases} synthetic cases ({matrix}x{matrix}) in {time.monotonic() - started:.0f} s")
 
     def _start_pipeline(self, pi) -> None:
-        try:
-            from inference.services import demo_pipeline_start
-        except ImportError:
-            self.stdout.write("model pipeline not available in this build; skipping training")
-            return
         job = demo_pipeline_start(owner=pi)
         self.stdout.write(f"queued the model pipeline as job #{job.pk}: follow it on the jobs page, /jobs/{job.pk}/")

@@ -23,13 +23,14 @@ from cases.bone_status import CLASSES
 from cases.models import Case, Cohort
 from inference import selectors
 from inference.ml.evaluation import TRAINING_APPARENT, TRAINING_OUT_OF_BAG
+from inference.errors import InvalidRequest
+from inference.kinds import CLASSIFIER_TRAIN_JOB, RADIOMICS_EXTRACT_JOB
 from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext
 from jobs.services import job_start
 
 from . import features
-from .errors import InvalidRequest
 from .jobgroups import jobs_await
 from .versions import (
     model_version_attach_job,
@@ -39,13 +40,12 @@ from .versions import (
 )
 from .workdirs import job_work_dir, job_work_dir_remove
 
-TRAIN_JOB = "classifier.train"
 Family = ModelVersion.Family
 MaskSource = FeatureVector.MaskSource
 AUTO = "auto"
 # The files whose content decides a fitted classifier besides its data and settings.
 _CODE_FILES = ("ml/classifier.py", "ml/selection.py", "ml/radiomics/extractor.py", "ml/radiomics/trabecular.py",
-               "services/features.py", "services/classifier.py")
+               "training/features.py", "training/classifier.py")
 
 
 def classifier_code_version() -> str:
@@ -111,7 +111,7 @@ def classifier_training_start(*, owner: Any, cohort: Cohort, mask_source: str = 
     baseline = model_version_create(family=Family.BASELINE, name=f"mean trabecular HU on {cohort.name}",
                                     config={**shared, "classifier": config.as_dict(),
                                             "feature": features.BASELINE_FEATURE}, **common)
-    job = job_start(kind=TRAIN_JOB, owner=owner, params={
+    job = job_start(kind=CLASSIFIER_TRAIN_JOB, owner=owner, params={
         "classifier_version_id": classifier.pk, "baseline_version_id": baseline.pk, "cohort_id": cohort.pk})
     for version in (classifier, baseline):
         model_version_attach_job(version=version, job=job)
@@ -177,7 +177,7 @@ def _extract_missing(ctx, masks, *, sides, settings, segmentation) -> None:
     missing = [m for m in masks if len(features.stored_features(m, settings_hash=settings.settings_hash,
                                                                 sides=sides)) < len(sides)]
     ctx.log(f"features stored for {len(masks) - len(missing)} of {len(masks)} masks; extracting {len(missing)}")
-    children = [job_start(kind=features.EXTRACT_JOB, owner=ctx.owner, params={
+    children = [job_start(kind=RADIOMICS_EXTRACT_JOB, owner=ctx.owner, params={
         "case_id": m.case_id, "mask_source": m.source, "sides": list(sides),
         "segmentation_version_id": segmentation.pk if segmentation else None}).pk for m in missing]
     finished = jobs_await(ctx, children, percent_from=2, percent_to=75, what="radiomics extraction")

@@ -12,11 +12,10 @@ from rest_framework.views import APIView
 from accounts.permissions import HasRole
 from accounts.roles import Role
 from cases.models import Cohort
-from inference import selectors
+from inference.errors import ModelsError
 from inference.models import ModelFile, ModelVersion
-from inference.services import classifier, segmentation
-from inference.services.errors import ModelsError
-from inference.services.versions import model_version_promote, model_version_retire
+from inference.training import classifier, segmentation
+from inference.training.versions import model_version_promote, model_version_retire
 from jobs.apis import JobOutputSerializer
 
 VIEWERS = HasRole(Role.PI, Role.COORDINATOR, Role.ADMIN)
@@ -153,27 +152,3 @@ class ClassifierTrainApi(JobStartApi):
         data = self._input(request)
         return _started(classifier.classifier_training_start(owner=request.user, cohort=data["cohort"],
                                                              mask_source=data["mask_source"], sides=data.get("sides")))
-
-
-class CasePredictionsApi(ModelsApi):
-    """A case's bone-status predictions and segmentations."""
-
-    permission_classes = [VIEWERS]
-
-    @extend_schema(responses={200: dict})
-    def get(self, request, case_id: int):
-        from cases.models import Case
-
-        case = get_object_or_404(Case, pk=case_id)
-        return Response({
-            "case": case.pk,
-            "predictions": [{"model_version": p.model_version_id, "family": p.model_version.family,
-                             "number": p.model_version.number, "status": p.model_version.status,
-                             "mask_source": p.mask_source, "probabilities": p.probabilities,
-                             "predicted_class": p.predicted_class, "true_class": p.true_class, "subset": p.subset}
-                            for p in selectors.case_predictions(case)],
-            "segmentations": [{"id": s.pk, "model_version": s.model_version_id, "number": s.model_version.number,
-                               "mask_sha256": s.mask_sha256, "voxels": s.voxels, "dice": s.dice,
-                               "volume_difference_cm3": s.volume_difference_cm3}
-                              for s in selectors.case_segmentations(case)],
-        })

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.permissions import HasRole
 from accounts.roles import Role
 from cases.models import Cohort
-from inference import selectors_evaluation as selectors
+from inference.evaluation import selectors
 
 DASHBOARD_READERS = HasRole(Role.PI, Role.COORDINATOR, Role.ADMIN)
 

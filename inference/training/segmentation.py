@@ -19,16 +19,18 @@ import SimpleITK as sitk
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
+from annotations.models import VOIRevision
 from cases.models import Case, Cohort
 from cases.selectors import case_image, case_volume_path
 from inference import selectors
+from inference.errors import InvalidRequest
+from inference.files import file_sha256
+from inference.kinds import SEGMENT_COHORT_JOB, SEGMENTATION_TRAIN_JOB
 from inference.models import ModelVersion, SegmentationPrediction
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext
 from jobs.services import job_start
 
-from .errors import InvalidRequest
-from .files import file_sha256
 from .versions import (
     model_version_attach_job,
     model_version_create,
@@ -40,8 +42,6 @@ from .workdirs import job_work_dir, job_work_dir_remove
 if TYPE_CHECKING:  # the ML package imports torch; only the type is needed here
     from inference.ml.segmentation.training import TrainingResult
 
-TRAIN_JOB = "segmentation.train"
-SEGMENT_COHORT_JOB = "segmentation.segment_cohort"
 Family = ModelVersion.Family
 LABELS = (1, 2)
 # What a start request may change in both stages of a named configuration (the rest is the design).
@@ -118,15 +118,13 @@ def segmentation_training_start(*, owner: Any, cohort: Cohort, config_name: str 
                "training_cases": training, "validation_cases": validation}
     version = model_version_create(family=Family.SEGMENTATION, owner=owner, split=split, config=config.as_dict(),
                                    lineage=lineage, name=f"{config.name} on {cohort.name}")
-    job = job_start(kind=TRAIN_JOB, owner=owner, params={"model_version_id": version.pk, "cohort_id": cohort.pk,
+    job = job_start(kind=SEGMENTATION_TRAIN_JOB, owner=owner, params={"model_version_id": version.pk, "cohort_id": cohort.pk,
                                                          "config_name": config.name})
     model_version_attach_job(version=version, job=job)
     return job
 
 
 def _case_pairs(rows: list[dict]) -> list[tuple[Path, Path]]:
-    from annotations.models import VOIRevision
-
     revisions = VOIRevision.objects.in_bulk([r["revision_id"] for r in rows])
     cases = Case.objects.in_bulk([r["case_id"] for r in rows])
     return [(case_volume_path(cases[r["case_id"]]), Path(revisions[r["revision_id"]].labelmap.path)) for r in rows]

@@ -14,10 +14,9 @@ from pathlib import Path
 import SimpleITK as sitk
 
 from inference import selectors
+from inference.errors import InvalidRequest
 from inference.models import ModelVersion
-
-from . import features
-from .errors import InvalidRequest
+from inference.training import features
 
 Family = ModelVersion.Family
 

@@ -12,18 +12,17 @@ from typing import Any
 from django.db import transaction
 
 from cases.models import Cohort
+from inference.errors import InvalidRequest
+from inference.kinds import DEMO_PIPELINE_JOB
 from inference.models import ModelVersion
+from inference.training.classifier import classifier_training_start
+from inference.training.jobgroups import jobs_await
+from inference.training.segmentation import segment_cohort_start, segmentation_training_start
+from inference.training.versions import model_version_promote
 from jobs.models import Job
 from jobs.registry import JobContext
 from jobs.services import job_start
 
-from .classifier import classifier_training_start
-from .errors import InvalidRequest
-from .jobgroups import jobs_await
-from .segmentation import segment_cohort_start, segmentation_training_start
-from .versions import model_version_promote
-
-DEMO_PIPELINE_JOB = "models.demo_pipeline"
 DEMO_COHORT = "Demo study"
 Family = ModelVersion.Family
 
