@@ -22,12 +22,13 @@ from cases.selectors import case_image
 from inference import selectors
 from inference.models import FeatureVector, ModelVersion, SegmentationPrediction
 from jobs.registry import JobContext
+from voi import labels as label_contract
 
 from .errors import InvalidRequest
 
 EXTRACT_JOB = "radiomics.extract_case"
 MaskSource = FeatureVector.MaskSource
-SIDES = ("left", "right")
+SIDES = tuple(label_contract.SIDES)
 BASELINE_FEATURE = "mean_trabecular_hu"
 
 
@@ -87,15 +88,11 @@ def stored_features(mask: CaseMask, *, settings_hash: str, sides) -> dict[str, F
 
 
 def side_label(side: str) -> int:
-    from inference.ml.radiomics import SIDE_LABELS
-
-    return SIDE_LABELS[side]
+    return label_contract.SIDES[side]
 
 
 def side_name(label: int) -> str:
-    from inference.ml.radiomics import SIDE_LABELS
-
-    return {v: k for k, v in SIDE_LABELS.items()}[label]
+    return label_contract.SIDE_OF_LABEL[label]
 
 
 def side_features(image: sitk.Image, mask: sitk.Image, *, side: str, settings, workers: int = 1) -> dict[str, float | None]:
