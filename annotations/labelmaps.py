@@ -30,10 +30,9 @@ import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
-# 0 background, 1 left proximal femur, 2 right proximal femur (the shared label contract).
-LABEL_NAMES = {0: "background", 1: "left proximal femur", 2: "right proximal femur"}
-MAX_LABEL = max(LABEL_NAMES)
-FEMUR_LABELS = (1, 2)
+from voi.grid import Grid
+from voi.labels import FEMUR_LABELS, LABEL_NAMES, MAX_LABEL
+
 RAW_SUFFIX = ".raw.gz"
 BOX_SUFFIX = ".box.gz"
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
@@ -55,60 +54,6 @@ _GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 class LabelmapInvalid(ValueError):
     """A labelmap a reader sent cannot be stored; the message says why."""
-
-
-@dataclass(frozen=True)
-class Grid:
-    """The voxel grid of a case: size and spacing in (x, y, z), origin and direction in LPS."""
-
-    size_xyz: tuple[int, int, int]
-    spacing_xyz: tuple[float, float, float]
-    origin_xyz: tuple[float, float, float]
-    direction: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        if len(self.size_xyz) != 3 or any(int(n) <= 0 for n in self.size_xyz):
-            raise ValueError(f"A grid size must be three positive integers, got {self.size_xyz!r}.")
-        if len(self.spacing_xyz) != 3 or any(float(s) <= 0 for s in self.spacing_xyz):
-            raise ValueError(f"A grid spacing must be three positive numbers, got {self.spacing_xyz!r}.")
-        if len(self.origin_xyz) != 3 or len(self.direction) != 9:
-            raise ValueError("A grid needs a 3-value origin and a 9-value direction matrix.")
-
-    @classmethod
-    def of(cls, *, size, spacing, origin, direction) -> Grid:
-        nx, ny, nz = (int(n) for n in size)
-        sx, sy, sz = (float(s) for s in spacing)
-        ox, oy, oz = (float(o) for o in origin)
-        return cls(
-            size_xyz=(nx, ny, nz),
-            spacing_xyz=(sx, sy, sz),
-            origin_xyz=(ox, oy, oz),
-            direction=tuple(float(d) for d in direction),
-        )
-
-    @classmethod
-    def of_image(cls, image: sitk.Image) -> Grid:
-        return cls.of(
-            size=image.GetSize(),
-            spacing=image.GetSpacing(),
-            origin=image.GetOrigin(),
-            direction=image.GetDirection(),
-        )
-
-    @property
-    def voxel_count(self) -> int:
-        return int(np.prod(self.size_xyz))
-
-    @property
-    def shape_zyx(self) -> tuple[int, int, int]:
-        return (self.size_xyz[2], self.size_xyz[1], self.size_xyz[0])
-
-    @property
-    def voxel_cm3(self) -> float:
-        return float(np.prod(self.spacing_xyz)) / 1000.0
-
-    def describe(self) -> str:
-        return "x".join(str(n) for n in self.size_xyz)
 
 
 @dataclass(frozen=True)

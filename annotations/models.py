@@ -137,7 +137,7 @@ class ReferenceVOI(models.Model):
 
 
 class AgreementResult(models.Model):
-    """How well two readers' submitted VOIs of one case agree (see annotations.agreement)."""
+    """How well two readers' submitted VOIs of one case agree (see voi.metrics for the convention)."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="agreement_results")
     cohort = models.ForeignKey("cases.Cohort", on_delete=models.PROTECT, related_name="agreement_results")

@@ -23,8 +23,8 @@ from django.db.models import Count, Q, QuerySet
 from accounts.roles import Role, has_role
 from cases.models import Case, Cohort
 from cases.selectors import case_image, case_volume_path
+from voi.grid import Grid
 
-from .labelmaps import Grid
 from .labelstore import START, label_path
 from .models import AgreementResult, Assignment, VOIRevision
 

@@ -22,8 +22,8 @@ from cases.models import Case, Cohort, Split, SplitMembership
 from cases.selectors import current_split
 from jobs.services import job_start
 from osteoscreen.errors import DomainError
+from voi.metrics import voi_agreement
 
-from . import agreement as agreement_metrics
 from .kinds import AGREEMENT_JOB
 from .labelmaps import (
     RAW_SUFFIX,
@@ -476,7 +476,7 @@ def agreement_compute(*, first_revision: VOIRevision, second_revision: VOIRevisi
     if second_revision.assignment.case_id != case.pk:
         raise AnnotationError("Agreement compares two VOIs of the same case.")
     grid = case_grid(case)
-    result = agreement_metrics.voi_agreement(
+    result = voi_agreement(
         first=labelmap_from_nifti_path(first_revision.labelmap.path, grid=grid),
         second=labelmap_from_nifti_path(second_revision.labelmap.path, grid=grid),
         spacing_xyz=grid.spacing_xyz,

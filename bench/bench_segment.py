@@ -24,7 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inference.ml.segmentation import label_agreement, load_checkpoint, segment_image  # noqa: E402
+from inference.ml.segmentation import load_checkpoint, reference_agreement, segment_image  # noqa: E402
 
 BENCH_CASE = ROOT / "bench/out/segment_case"
 
@@ -81,8 +81,9 @@ def main() -> None:
         print(f"  {seconds:6.2f} s  {name}")
     print(f"end to end: best {best['TOTAL']:.2f} s, all runs {[round(r['TOTAL'], 2) for r in runs]} (target <= 10 s)")
     if mask_path and Path(mask_path).exists():
-        agreement = label_agreement(sitk.ReadImage(str(mask_path), sitk.sitkUInt8), mask)
-        print("agreement with the reference:", {k: {m: round(v, 3) for m, v in d.items()} for k, d in agreement.items()})
+        agreement = reference_agreement(sitk.ReadImage(str(mask_path), sitk.sitkUInt8), mask)
+        print("agreement with the reference:",
+              {k: {m: None if v is None else round(v, 3) for m, v in d.items()} for k, d in agreement.items()})
 
 
 if __name__ == "__main__":

@@ -76,8 +76,9 @@ def _print_epoch(started):
 def report(result, seconds: float) -> None:
     v = result.validation
     print(f"training + validation wall time: {seconds:.0f} s ({seconds / 60:.1f} min); completed={result.completed}")
-    print(f"validation Dice {v['dice_mean']:.3f} +/- {v['dice_sd']:.3f} (n = {v['n']} femurs); "
-          f"VD median {v['vd_median_cm3']:.2f} cm3 (IQR {v['vd_q1_cm3']:.2f}, {v['vd_q3_cm3']:.2f})")
+    print(f"validation Dice {v['dice_mean']:.3f} +/- {v['dice_sd'] or 0:.3f} (n = {v['n']} cases); "
+          f"VD median {v['volume_difference_median']:.2f} cm3 "
+          f"(IQR {v['volume_difference_q1']:.2f}, {v['volume_difference_q3']:.2f})")
     for label in (1, 2):
         dices = [case[label]["dice"] for case in result.per_case]
         print(f"  label {label}: Dice {np.mean(dices):.3f} +/- {np.std(dices, ddof=1):.3f}, min {np.min(dices):.3f}")

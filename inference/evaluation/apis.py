@@ -56,6 +56,7 @@ class DashboardApi(APIView):
             "table2": selectors.segmentation_table(cases),
             "classification": selectors.classification_payload(cases),
             "selected_features": selectors.selected_features(selection["version"]),
+            "warnings": selectors.lineage_warnings(cases),
         })
 
 
@@ -78,6 +79,9 @@ class ComparisonApi(APIView):
         version_b = get_object_or_404(selectors.evaluable_versions(), pk=params.validated_data["version_b"])
         cases_a = selectors.evaluation_cases(**selection)
         cases_b = selectors.evaluation_cases(**{**selection, "version": version_b})
-        comparison = selectors.version_comparison(cases_a=cases_a, cases_b=cases_b)
+        try:
+            comparison = selectors.version_comparison(cases_a=cases_a, cases_b=cases_b)
+        except selectors.ComparisonRefused as refusal:
+            return Response({"detail": refusal.message}, status=refusal.status_code)
         return Response({"version_a": selection["version"].pk, "version_b": version_b.pk,
                          "cohort": selection["cohort"].pk, "mask_source": selection["mask_source"], **comparison})

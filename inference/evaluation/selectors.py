@@ -25,6 +25,7 @@ from cases.models import Cohort, Split, SplitMembership
 from cases.selectors import cohort_flow, current_split, split_subsets
 from inference.ml import evaluation
 from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
+from osteoscreen.errors import DomainError
 
 SUBSETS = tuple(SplitMembership.Subset.values)
 # Versions that produce bone-status probabilities; the baseline (mean trabecular HU) is judged alike.
@@ -82,6 +83,13 @@ class EvaluationCases:
     dice: np.ndarray
     volume_difference_cm3: np.ndarray
     segmentation_ids: list[int | None]
+    # Lineage of every model that touched each case: its subset in the split the classifier was trained
+    # on ("" when not in it), and whether the segmentation model whose mask it read trained on the case.
+    model_subset: np.ndarray
+    segmenter_trained_on: np.ndarray
+    # Cases the evaluation split puts in validation or test but the classifier trained on (possible when
+    # the split shown is not the version's own): they are left out of every subset (subset "").
+    n_trained_on_held_out: int = 0
 
     @property
     def predicted_class(self) -> np.ndarray:
@@ -97,32 +105,22 @@ def _json_number(path: str) -> Cast:
     return Cast(KeyTextTransform(key, column), FloatField())
 
 
-def _whole_mask(values: dict | None, *, combine) -> float:
-    """The whole-mask value of per-label JSON: the stored "overall", else the labels combined."""
-    if not values:
-        return float("nan")
-    if values.get("overall") is not None:
-        return float(values["overall"])
-    numbers = [float(v) for v in values.values() if isinstance(v, int | float)]
-    return float(combine(numbers)) if numbers else float("nan")
+def version_subsets(version: ModelVersion) -> dict[int, str]:
+    """Case id -> subset in the split the version was trained on; {} for a version without one."""
+    return split_subsets(version.split) if version.split_id else {}
 
 
-def _mask_values_without_overall(rows: list[dict]) -> dict[int, tuple[float, float]]:
-    """Dice and VD of the masks whose JSON has no "overall" key, combined from their labels (mean, sum).
-
-    The database cannot pick the per-label keys "1" and "2" through Django (numeric keys read as array
-    indexes), so these few rows are decoded in Python.
-    """
-    missing = [r["segmentation_id"] for r in rows if r["segmentation_id"] and
-               (r["dice_overall"] is None or r["vd_overall"] is None)]
-    if not missing:
-        return {}
-    stored = SegmentationPrediction.objects.filter(pk__in=missing).values_list("pk", "dice", "volume_difference_cm3")
-    return {pk: (_whole_mask(dice, combine=np.mean), _whole_mask(vd, combine=np.sum)) for pk, dice, vd in stored}
+def segmentation_training_cases(segmentation_ids: list[int | None]) -> dict[int, set[int]]:
+    """Segmentation prediction id -> the cases its model trained on (the training cases its training job
+    recorded in the version's lineage when it started)."""
+    ids = [pk for pk in segmentation_ids if pk]
+    rows = SegmentationPrediction.objects.filter(pk__in=ids).values_list("pk", "model_version__lineage")
+    return {pk: {int(row["case_id"]) for row in (lineage or {}).get("training_cases", [])} for pk, lineage in rows}
 
 
 def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str, split: Split | None) -> EvaluationCases:
     subsets = split_subsets(split) if split else {}
+    own_subsets = subsets if split is not None and split.pk == version.split_id else version_subsets(version)
     numbers = {f"p_{k}": _json_number(f"probabilities__{c}") for k, c in enumerate(CLASSES)}
     numbers["dice_overall"] = _json_number("segmentation__dice__overall")
     numbers["vd_overall"] = _json_number("segmentation__volume_difference_cm3__overall")
@@ -133,13 +131,16 @@ def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str,
                     *numbers))
     class_index = {name: k for k, name in enumerate(CLASSES)}
     kept = [r for r in rows if class_index.get(r["case__bone_status"] or r["true_class"]) is not None]
-    combined = _mask_values_without_overall(kept)
-    nan = float("nan")
+    trained_on = segmentation_training_cases([r["segmentation_id"] for r in kept])
+    model_subset = np.array([own_subsets.get(r["case_id"], "") for r in kept], dtype=object)
+    shown = np.array([subsets.get(r["case_id"], "") for r in kept], dtype=object)
+    trained_on_held_out = (model_subset == "training") & np.isin(shown.astype(str), ["validation", "test"])
+    shown[trained_on_held_out] = ""
 
-    def mask_value(row: dict, key: str, position: int) -> float:
-        if row["segmentation_id"] in combined:
-            return combined[row["segmentation_id"]][position]
-        return nan if row[key] is None else row[key]
+    def mask_value(row: dict, key: str) -> float:
+        # A mask without a stored "overall" (no reference to compare with) has no place in Table 2: its
+        # sides are not combined here by a second convention (voi.metrics defines "overall").
+        return float("nan") if row[key] is None else row[key]
 
     return EvaluationCases(
         case_ids=np.array([r["case_id"] for r in kept], dtype=int),
@@ -147,10 +148,14 @@ def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str,
         true_class=np.array([class_index[r["case__bone_status"] or r["true_class"]] for r in kept], dtype=int),
         probabilities=np.array([[r[f"p_{k}"] or 0.0 for k in range(len(CLASSES))] for r in kept],
                                dtype=float).reshape(-1, len(CLASSES)),
-        subset=np.array([subsets.get(r["case_id"], "") for r in kept], dtype=object),
-        dice=np.array([mask_value(r, "dice_overall", 0) for r in kept], dtype=float),
-        volume_difference_cm3=np.array([mask_value(r, "vd_overall", 1) for r in kept], dtype=float),
+        subset=shown,
+        dice=np.array([mask_value(r, "dice_overall") for r in kept], dtype=float),
+        volume_difference_cm3=np.array([mask_value(r, "vd_overall") for r in kept], dtype=float),
         segmentation_ids=[r["segmentation_id"] for r in kept],
+        model_subset=model_subset,
+        segmenter_trained_on=np.array([r["case_id"] in trained_on.get(r["segmentation_id"], ()) for r in kept],
+                                      dtype=bool),
+        n_trained_on_held_out=int(trained_on_held_out.sum()),
     )
 
 
@@ -284,14 +289,44 @@ def prediction_rows(cases: EvaluationCases, *, filters: dict[str, str]) -> list[
          "correct": bool(predicted[i] == cases.true_class[i]),
          "probabilities": {c: float(cases.probabilities[i, k]) for k, c in enumerate(CLASSES)},
          "dice": None if not np.isfinite(cases.dice[i]) else float(cases.dice[i]),
+         "mask_in_sample": bool(cases.segmenter_trained_on[i]),
          "segmentation_id": cases.segmentation_ids[i]}
         for i in np.flatnonzero(keep)
     ]
 
 
-def version_comparison(*, cases_a: EvaluationCases, cases_b: EvaluationCases) -> dict:
-    """Two versions on the cases both predicted, with the same truth and subsets (those of version A)."""
+class ComparisonRefused(DomainError):
+    """Two versions cannot be compared on any case: their splits put every shared case in different subsets."""
+
+    status_code = 409
+
+
+def comparable_cases(*, cases_a: EvaluationCases, cases_b: EvaluationCases) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Indexes into A's and B's cases of the cases both predicted that sit in the same subset of both
+    versions' own splits (a case one version trained on and the other did not would be in-sample for one
+    of them), and the count of shared cases left out, by "A's subset / B's subset".
+
+    Raises ComparisonRefused when both versions predicted cases but none is in the same subset for both.
+    """
     common, in_a, in_b = np.intersect1d(cases_a.case_ids, cases_b.case_ids, return_indices=True)
+    same = cases_a.model_subset[in_a] == cases_b.model_subset[in_b]
+    left_out: dict[str, int] = {}
+    for a, b in zip(cases_a.model_subset[in_a][~same], cases_b.model_subset[in_b][~same], strict=True):
+        key = f"{a or 'not in its split'} / {b or 'not in its split'}"
+        left_out[key] = left_out.get(key, 0) + 1
+    if common.size and not same.any():
+        raise ComparisonRefused(
+            f"the two versions were trained on different splits that put all {common.size} shared cases in "
+            f"different subsets (A / B: {left_out}); a case one of them trained on cannot test the other, so "
+            "there is nothing to compare them on")
+    return in_a[same], in_b[same], left_out
+
+
+def version_comparison(*, cases_a: EvaluationCases, cases_b: EvaluationCases) -> dict:
+    """Two versions on the cases both predicted that sit in the same subset for both (comparable_cases),
+    with the same truth and subsets (those of version A's evaluation)."""
+    in_a, in_b, left_out = comparable_cases(cases_a=cases_a, cases_b=cases_b)
+    common = cases_a.case_ids[in_a]
     comparison = evaluation.version_comparison_payload(
         true_class=cases_a.true_class[in_a], probabilities_a=cases_a.probabilities[in_a],
         probabilities_b=cases_b.probabilities[in_b], split=cases_a.subset[in_a].astype(str),
@@ -300,5 +335,27 @@ def version_comparison(*, cases_a: EvaluationCases, cases_b: EvaluationCases) ->
     roc_a, roc_b = (evaluation.dashboard_payload(true_class=truth, probabilities=p, split=subset, class_names=CLASSES,
                                                  split_names=SUBSETS)
                     for p in (cases_a.probabilities[in_a], cases_b.probabilities[in_b]))
+    n_shared = int(np.intersect1d(cases_a.case_ids, cases_b.case_ids).size)
     return {**comparison, "roc_a": roc_a, "roc_b": roc_b, "n_common": int(common.size),
-            "n_only_a": int(cases_a.case_ids.size - common.size), "n_only_b": int(cases_b.case_ids.size - common.size)}
+            "n_only_a": int(cases_a.case_ids.size - n_shared), "n_only_b": int(cases_b.case_ids.size - n_shared),
+            "n_different_subsets": n_shared - int(common.size), "different_subsets": left_out,
+            "warnings": list(dict.fromkeys(lineage_warnings(cases_a) + lineage_warnings(cases_b)))}
+
+
+def lineage_warnings(cases: EvaluationCases) -> list[str]:
+    """What a reader of the numbers must know about cases that a model touching them had seen: predicted
+    masks of validation / test cases made by a segmentation model that trained on those cases."""
+    warnings = []
+    if cases.n_trained_on_held_out:
+        warnings.append(
+            f"{cases.n_trained_on_held_out} case(s) that this split puts in validation or test are in the training "
+            "subset of the split the version was trained on: they are left out of every row.")
+    held_out = np.isin(cases.subset.astype(str), ["validation", "test"])
+    in_sample = held_out & cases.segmenter_trained_on
+    if in_sample.any():
+        counts = ", ".join(f"{int((in_sample & (cases.subset == s)).sum())} {s}" for s in ("validation", "test")
+                           if (in_sample & (cases.subset == s)).any())
+        warnings.append(
+            f"In-sample masks: {counts} case(s) were segmented by a segmentation model that trained on them, so "
+            "their Table 2 Dice and volume difference, and the classifier's inputs for them, are in-sample.")
+    return warnings

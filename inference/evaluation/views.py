@@ -160,6 +160,7 @@ def dashboard_context(selection: Selection) -> dict:
         "table2": table2_display(selectors.segmentation_table(cases)),
         "table3": table3_display(payload, labels=labels),
         "training_probabilities": selectors.training_probabilities(selection.version),
+        "lineage_warnings": selectors.lineage_warnings(cases),
         "subsets": selectors.SUBSETS,
         "features": features,
         "figures": figures(payload, version=selection.version, flow=flow, features=features, labels=labels),
@@ -251,7 +252,10 @@ def comparison_context(selection_a: Selection, version_b: ModelVersion) -> dict:
                                          split=case_split)
     cases_b = selectors.evaluation_cases(version=version_b, cohort=cohort, mask_source=mask_source,
                                          split=case_split)
-    comparison = selectors.version_comparison(cases_a=cases_a, cases_b=cases_b)
+    try:
+        comparison = selectors.version_comparison(cases_a=cases_a, cases_b=cases_b)
+    except selectors.ComparisonRefused as refusal:
+        return {"refused": refusal.message}
     rows = [{
         "split": split["split"], "class": entry["class"], "n_positive": entry["n_positive"],
         "auc_a": _number(entry["test"]["auc_a"]) if entry["test"] else "–",

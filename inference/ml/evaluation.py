@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from inference.ml import stats
+from voi.metrics import table2_summary
 
 # The study's classes by QCT T-score (ISCD/ACR), in the order of the model's probability columns.
 BONE_CLASSES = ("normal", "osteopenia", "osteoporosis")
@@ -207,6 +208,6 @@ def table2_rows(*, dice, volume_difference_cm3, cohort, true_class, cohort_names
         groups = [("all", cohort == c)] + [(name, (cohort == c) & (true_class == k))
                                            for k, name in enumerate(class_names)]
         for group, mask in groups:
-            summary = stats.summarise_segmentation(dice=dice[mask], volume_difference_cm3=volume_difference[mask])
+            summary = table2_summary(dice=dice[mask], volume_difference_cm3=volume_difference[mask])
             rows.append({"cohort": c, "group": group, **summary.as_dict()})
     return rows

@@ -3,7 +3,7 @@
 ROC curves one class against the rest, the AUC with its DeLong 95% confidence interval, DeLong's test for
 two correlated AUCs, Wilson score intervals for proportions, the confusion matrix and the per-class
 sensitivity, specificity and accuracy at the predicted class (the paper's Table 3, Figures 4 and 5), and the
-descriptive statistics of Tables 1 and 2.
+descriptive statistics of Table 1 (Table 2's summary is the metrics core's, voi.metrics).
 
 This module imports no Django: it takes numpy arrays and returns small frozen dataclasses whose
 ``as_dict()`` is JSON-ready (plain floats and ints, ``None`` where a value is undefined).
@@ -452,38 +452,3 @@ def compare_continuous(groups: Sequence[Sequence[float] | np.ndarray], *, normal
     if all(s.looks_normal for s in summaries if s.n):
         return one_way_anova(groups)
     return kruskal_wallis(groups)
-
-
-# --- Table 2: segmentation agreement ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SegmentationSummary:
-    """Dice as mean +/- SD and volume difference (cm3) as median (IQR), as in the paper's Table 2."""
-
-    n: int
-    dice_mean: float | None
-    dice_sd: float | None
-    volume_difference_median: float | None
-    volume_difference_q1: float | None
-    volume_difference_q3: float | None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def summarise_segmentation(*, dice: np.ndarray, volume_difference_cm3: np.ndarray) -> SegmentationSummary:
-    dice = np.asarray(dice, dtype=float)
-    volume_difference = np.asarray(volume_difference_cm3, dtype=float)
-    dice, volume_difference = dice[np.isfinite(dice)], volume_difference[np.isfinite(volume_difference)]
-    q1: float | None = None
-    median: float | None = None
-    q3: float | None = None
-    if volume_difference.size:
-        q1, median, q3 = (float(v) for v in np.percentile(volume_difference, [25, 50, 75]))
-    return SegmentationSummary(
-        n=int(max(dice.size, volume_difference.size)),
-        dice_mean=float(dice.mean()) if dice.size else None,
-        dice_sd=float(dice.std(ddof=1)) if dice.size > 1 else None,
-        volume_difference_median=median, volume_difference_q1=q1, volume_difference_q3=q3,
-    )

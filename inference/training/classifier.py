@@ -162,15 +162,34 @@ def _train(ctx: JobContext, classifier: ModelVersion, baseline: ModelVersion) ->
                      segmentation=classifier.parent)
     rows, left_out = _feature_rows(cases, masks, subsets, sides=sides, settings_hash=settings.settings_hash)
     ctx.log(f"{len(rows)} cases with features; left out: {left_out or 'none'}")
+    in_sample = in_sample_masks(rows, classifier.parent)
+    if in_sample:
+        ctx.log(f"warning: the masks of {in_sample} held-out case(s) come from a segmentation model that "
+                "trained on them; their validation figures are in-sample")
     ctx.progress(78, "fitting RFE -> mRMR -> LASSO -> random forest, and the baseline")
     fitted = _fit(rows, config_data=classifier.config["classifier"], settings_hash=settings.settings_hash)
     ctx.progress(92, "storing the versions and the predictions")
+    for metrics in fitted["metrics"].values():
+        metrics["in_sample_masks"] = in_sample
     _store(ctx, classifier, baseline, fitted, rows, left_out, source=source)
     summary = {"classifier_version": classifier.pk, "baseline_version": baseline.pk,
                "validation_auc": fitted["metrics"]["radiomics"]["validation_auc"],
                "baseline_validation_auc": fitted["metrics"]["baseline"]["validation_auc"]}
     ctx.publish("summary", summary)
     return summary
+
+
+def in_sample_masks(rows: list[_Row], segmentation: ModelVersion | None) -> dict[str, int]:
+    """Held-out (validation, test) cases per subset whose predicted mask comes from a segmentation model
+    that trained on them (the training cases its job recorded in its lineage)."""
+    if segmentation is None:
+        return {}
+    trained_on = {int(row["case_id"]) for row in (segmentation.lineage or {}).get("training_cases", [])}
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row.segmentation_id and row.subset in ("validation", "test") and row.case.pk in trained_on:
+            counts[row.subset] = counts.get(row.subset, 0) + 1
+    return counts
 
 
 def _extract_missing(ctx, masks, *, sides, settings, segmentation) -> None:

@@ -23,9 +23,10 @@ from inference import selectors
 from inference.errors import InvalidRequest
 from inference.models import FeatureVector, ModelVersion, SegmentationPrediction
 from jobs.registry import JobContext
+from voi import labels as label_contract
 
 MaskSource = FeatureVector.MaskSource
-SIDES = ("left", "right")
+SIDES = tuple(label_contract.SIDES)
 BASELINE_FEATURE = "mean_trabecular_hu"
 
 
@@ -85,15 +86,11 @@ def stored_features(mask: CaseMask, *, settings_hash: str, sides) -> dict[str, F
 
 
 def side_label(side: str) -> int:
-    from inference.ml.radiomics import SIDE_LABELS
-
-    return SIDE_LABELS[side]
+    return label_contract.SIDES[side]
 
 
 def side_name(label: int) -> str:
-    from inference.ml.radiomics import SIDE_LABELS
-
-    return {v: k for k, v in SIDE_LABELS.items()}[label]
+    return label_contract.SIDE_OF_LABEL[label]
 
 
 def side_features(image: sitk.Image, mask: sitk.Image, *, side: str, settings, workers: int = 1) -> dict[str, float | None]:

@@ -30,6 +30,7 @@ from inference.models import ModelVersion, SegmentationPrediction
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext
 from jobs.services import job_start
+from voi.labels import FEMUR_LABELS
 
 from .versions import (
     model_version_attach_job,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:  # the ML package imports torch; only the type is needed here
     from inference.ml.segmentation.training import TrainingResult
 
 Family = ModelVersion.Family
-LABELS = (1, 2)
 # What a start request may change in both stages of a named configuration (the rest is the design).
 STAGE_OVERRIDES = ("epochs", "spacing_mm", "patch_size", "window_size", "base_width", "depth", "patches_per_case", "batch_size",
                    "validate_every", "sliding_overlap", "foreground_fraction")
@@ -230,17 +230,14 @@ def mask_write(mask: sitk.Image, path: Path) -> str:
 
 
 def mask_agreement(reference: sitk.Image, predicted: sitk.Image) -> tuple[dict, dict]:
-    """Dice and VD (reference minus predicted, cm3) per label present in the reference, and overall
-    (Dice: the mean over those labels; VD: their sum)."""
-    from inference.ml.segmentation import label_agreement
+    """Dice and VD (reference minus predicted, cm3) per side either mask has, and overall, by the metrics
+    core's convention (voi.metrics: overall pools the sides; a side only one mask has scores Dice 0)."""
+    from inference.ml.segmentation import reference_agreement
 
-    present = [label for label in LABELS if (sitk.GetArrayViewFromImage(reference) == label).any()]
-    per_label = label_agreement(reference, predicted, labels=present) if present else {}
-    dice = {str(k): round(v["dice"], 6) for k, v in per_label.items()}
-    volume = {str(k): round(v["volume_difference_cm3"], 4) for k, v in per_label.items()}
-    if per_label:
-        dice["overall"] = round(float(np.mean([v["dice"] for v in per_label.values()])), 6)
-        volume["overall"] = round(float(sum(v["volume_difference_cm3"] for v in per_label.values())), 4)
+    agreement = reference_agreement(reference, predicted, surface=False)
+    compared = {key: values for key, values in agreement.items() if values["dice"] is not None}
+    dice = {key: round(values["dice"], 6) for key, values in compared.items()}
+    volume = {key: round(values["volume_difference_cm3"], 4) for key, values in compared.items()}
     return dice, volume
 
 
@@ -257,7 +254,7 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
     volume: dict[str, float] = {}
     if reference is not None:
         dice, volume = mask_agreement(sitk.ReadImage(reference.revision.labelmap.path), mask)
-    voxels = {str(label): int((sitk.GetArrayViewFromImage(mask) == label).sum()) for label in LABELS}
+    voxels = {str(label): int((sitk.GetArrayViewFromImage(mask) == label).sum()) for label in FEMUR_LABELS}
     with tempfile.TemporaryDirectory(prefix="osteoscreen-mask-") as folder:
         path = Path(folder) / "mask.nii.gz"
         sha256 = mask_write(mask, path)

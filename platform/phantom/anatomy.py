@@ -12,7 +12,7 @@ import numpy as np
 from . import reference as ref
 from .sdf import Vec, unit, vec
 
-LEFT, RIGHT = 1, -1  # the sign of x on that side; also the label value's side (1 left, 2 right)
+LEFT, RIGHT = 1, -1  # the sign of x on that side (LPS: +x is the patient's left); labels are voi.labels
 
 # Femoral shaft adduction from the vertical in the coronal plane (mechanical vs anatomical axis,
 # about 5-9 degrees; Moreland JR et al., J Bone Joint Surg Am 1987;69:745-749).

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import SimpleITK as sitk
 
+from voi.labels import LEFT as LEFT_LABEL
+from voi.labels import RIGHT as RIGHT_LABEL
+
 from . import reference as ref
 from .anatomy import LEFT, RIGHT, Anatomy, Femur, sample_anatomy
 from .bones import (
@@ -229,7 +232,7 @@ def _labels(grid: Grid, vois: dict[int, Voi]) -> np.ndarray:
     label = np.zeros(grid.shape, dtype=np.uint8)
     flat = label.reshape(-1)
     for side, voi in vois.items():
-        flat[voi.index[voi.distance < 0]] = 1 if side == LEFT else 2
+        flat[voi.index[voi.distance < 0]] = LEFT_LABEL if side == LEFT else RIGHT_LABEL
     return label
 
 

@@ -5,6 +5,9 @@ voxel, smoothly, as two radiologists' contours differ. Tuned so that the Dice be
 
 import numpy as np
 
+from voi.labels import LEFT as LEFT_LABEL
+from voi.labels import RIGHT as RIGHT_LABEL
+
 from .anatomy import LEFT
 from .bones import Voi
 from .sdf import Grid
@@ -34,6 +37,6 @@ def reader_masks(grid: Grid, vois: dict[int, Voi], rng: np.random.Generator) -> 
             zi, yi, xi = np.unravel_index(voi.index, grid.shape)
             points = np.stack([xi * grid.spacing[0], yi * grid.spacing[1], zi * grid.spacing[2]], axis=1)
             inside = voi.distance + _boundary_shift(rng, points) + np.float32(bias) < 0
-            flat[voi.index[inside]] = 1 if side == LEFT else 2
+            flat[voi.index[inside]] = LEFT_LABEL if side == LEFT else RIGHT_LABEL
         masks.append(label)
     return masks[0], masks[1]

@@ -186,7 +186,7 @@ def sphere_labels(case, *, centre_xyz, radius_mm, label=1):
 def test_the_agreement_job_stores_what_the_metrics_say(
     make_case, make_assignment, reader, reader2, django_capture_on_commit_callbacks
 ):
-    from annotations.agreement import voi_agreement
+    from voi.metrics import voi_agreement
 
     case = make_case(size=(40, 40, 30))
     first = make_assignment(reader=reader, case=case, study_role="interobserver")

@@ -127,3 +127,16 @@ def test_the_training_predictions_and_auc_are_the_forests_out_of_bag_ones(db, tm
     assert version.metrics["training_probabilities"] == "out-of-bag"
     baseline = ModelVersion.objects.get(family="baseline", job=job)
     assert baseline.metrics["training_probabilities"] == "apparent"
+
+
+def test_held_out_cases_masked_by_a_segmenter_that_trained_on_them_are_counted():
+    """The training job records them in both versions' metrics and logs a warning (the dashboard shows it)."""
+    from types import SimpleNamespace
+
+    from inference.training.classifier import _Row, in_sample_masks
+
+    segmentation = SimpleNamespace(lineage={"training_cases": [{"case_id": 1}, {"case_id": 2}]})
+    rows = [_Row(SimpleNamespace(pk=pk), subset, {}, 0.0, 10 + pk)
+            for pk, subset in ((1, "training"), (2, "validation"), (3, "test"))]
+    assert in_sample_masks(rows, segmentation) == {"validation": 1}
+    assert in_sample_masks(rows, None) == {}

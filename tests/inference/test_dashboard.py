@@ -290,7 +290,8 @@ def test_the_page_draws_interactive_charts_and_downloads_their_data(live_server,
         browser.close()
 
 
-def test_a_mask_without_an_overall_value_combines_its_labels(study):
+def test_a_mask_without_an_overall_value_is_left_out_of_table2_not_combined_by_another_convention(study):
+    """Before, the dashboard averaged the sides' Dice here: a third "overall" beside voi.metrics' one."""
     from inference.evaluation import selectors
     from inference.models import SegmentationPrediction
 
@@ -300,8 +301,7 @@ def test_a_mask_without_an_overall_value_combines_its_labels(study):
     cases = selectors.evaluation_cases(version=study["first"], cohort=study["cohort"], mask_source="prediction",
                                        split=study["split"])
     row = list(cases.case_ids).index(case.pk)
-    assert cases.dice[row] == pytest.approx(0.85)
-    assert cases.volume_difference_cm3[row] == pytest.approx(0.20)
+    assert np.isnan(cases.dice[row]) and np.isnan(cases.volume_difference_cm3[row])
     assert cases.probabilities[row].sum() == pytest.approx(1.0)
 
 
@@ -327,3 +327,100 @@ def test_table3_names_the_training_row_out_of_bag_when_the_version_says_so(clien
         html = client.get(reverse(name) + _query(study)).content.decode()
         assert "<td>training (out-of-bag)</td>" in html
         assert "The training row is out-of-bag" in html
+
+
+# --- Lineage guards: every model that touched a case, and its split ---------------------------------------
+
+
+def _split_with(study, subsets_by_case: dict, *, version: int, cohort=None):
+    from cases.models import Split, SplitMembership
+
+    split = Split.objects.create(cohort=cohort or study["cohort"], version=version, seed=version, params={},
+                                 locked=True, current=False)
+    SplitMembership.objects.bulk_create(SplitMembership(split=split, case_id=pk, subset=s)
+                                        for pk, s in subsets_by_case.items())
+    return split
+
+
+def _compare_url(study) -> str:
+    return (reverse("api-dashboard-compare")
+            + f"?version_a={study['first'].pk}&version_b={study['second'].pk}&cohort={study['cohort'].pk}")
+
+
+def test_version_against_version_uses_only_cases_in_the_same_subset_of_both_splits(api_client, pi, study):
+    """Version B trained on another split: six of A's test cases were in B's training subset. Before, they
+    counted as test cases for both versions."""
+    own = dict(study["split"].memberships.values_list("case_id", "subset"))
+    moved = [pk for pk, s in own.items() if s == "test"][:6]
+    study["second"].split = _split_with(study, {**own, **{pk: "training" for pk in moved}}, version=2)
+    study["second"].save()
+    api_client.force_authenticate(pi)
+    body = api_client.get(_compare_url(study)).json()
+    assert body["n_common"] == N_INCLUDED - 6 and body["n_different_subsets"] == 6
+    assert body["different_subsets"] == {"test / training": 6}
+    kept = sorted(pk for pk, s in own.items() if s == "test" and pk not in moved)
+    rows = {v: {p.case_id: p for p in study[v].predictions.all()} for v in ("first", "second")}
+    truth = np.array([CLASSES.index(rows["first"][pk].true_class) for pk in kept])
+    scores = {v: np.array([rows[v][pk].probabilities["osteoporosis"] for pk in kept]) for v in rows}
+    expected = stats.delong_test(positive=truth == 2, scores_a=scores["first"], scores_b=scores["second"])
+    assert body["splits"][2]["n"] == len(kept)
+    assert body["splits"][2]["classes"][2]["test"]["p_value"] == pytest.approx(expected.p_value)
+
+
+def test_version_against_version_refuses_when_no_case_is_in_the_same_subset_of_both(client, api_client, pi, study):
+    rotate = {"training": "validation", "validation": "test", "test": "training"}
+    own = dict(study["split"].memberships.values_list("case_id", "subset"))
+    study["second"].split = _split_with(study, {pk: rotate[s] for pk, s in own.items()}, version=2)
+    study["second"].save()
+    api_client.force_authenticate(pi)
+    response = api_client.get(_compare_url(study))
+    assert response.status_code == 409 and "different subsets" in response.json()["detail"]
+    client.force_login(pi)
+    page = client.get(reverse("inference:dashboard-compare")
+                      + f"?version_a={study['first'].pk}&version_b={study['second'].pk}&cohort={study['cohort'].pk}")
+    assert page.status_code == 200 and "These versions cannot be compared" in page.content.decode()
+
+
+def test_masks_of_cases_the_segmentation_model_trained_on_are_flagged_on_dashboard_report_and_api(
+        client, api_client, pi, study):
+    """Before, nothing said that a test case's predicted mask came from a model that trained on the case."""
+    from inference.models import ModelVersion
+
+    own = dict(study["split"].memberships.values_list("case_id", "subset"))
+    trained_on = [pk for pk, s in own.items() if s == "test"][:4] + [pk for pk, s in own.items() if s == "training"]
+    ModelVersion.objects.filter(family="segmentation").update(
+        lineage={"training_cases": [{"case_id": pk} for pk in trained_on]})
+    client.force_login(pi)
+    for name in ("inference:dashboard", "inference:dashboard-report"):
+        html = client.get(reverse(name) + _query(study)).content.decode()
+        assert "In-sample masks: 4 test case(s)" in html
+    api_client.force_authenticate(pi)
+    assert any("In-sample masks: 4 test" in w for w in api_client.get(reverse("api-dashboard") + _query(study)).json()["warnings"])
+
+
+def test_masks_of_held_out_cases_only_raise_no_warning(client, pi, study):
+    from inference.models import ModelVersion
+
+    own = dict(study["split"].memberships.values_list("case_id", "subset"))
+    ModelVersion.objects.filter(family="segmentation").update(
+        lineage={"training_cases": [{"case_id": pk} for pk, s in own.items() if s == "training"]})
+    client.force_login(pi)
+    assert "In-sample masks" not in client.get(reverse("inference:dashboard") + _query(study)).content.decode()
+
+
+def test_cases_the_classifier_trained_on_never_count_as_held_out_on_another_split(study):
+    """Evaluated on another cohort's split, a case of the version's own training subset that the other split
+    puts in test would test the model on its training data; it is left out, and the page says so."""
+    from cases.models import Cohort
+    from inference.evaluation import selectors
+
+    other = Cohort.objects.create(name="Same patients, other split")
+    other.cases.set(study["included"])
+    own = dict(study["split"].memberships.values_list("case_id", "subset"))
+    other_split = _split_with(study, {pk: "test" for pk in own}, version=1, cohort=other)
+    cases = selectors.evaluation_cases(version=study["first"], cohort=other, mask_source="prediction",
+                                       split=other_split)
+    trained = sum(1 for s in own.values() if s == "training")
+    assert cases.n_trained_on_held_out == trained
+    assert int((cases.subset == "test").sum()) == N_INCLUDED - trained
+    assert any("left out of every row" in w for w in selectors.lineage_warnings(cases))

@@ -10,6 +10,7 @@ from inference.errors import ModelsError
 from inference.models import ModelVersion
 from inference.predictions.screening import read_ct
 from inference.training.segmentation import segment_ct
+from voi.labels import LEFT, RIGHT
 
 
 class Command(BaseCommand):
@@ -33,6 +34,6 @@ class Command(BaseCommand):
             raise CommandError(getattr(error, "message", str(error))) from error
         seconds = time.perf_counter() - started
         sitk.WriteImage(mask, out, useCompression=True)
-        counts = {label: int((sitk.GetArrayViewFromImage(mask) == label).sum()) for label in (1, 2)}
-        self.stdout.write(f"{out}: left {counts[1]} voxels, right {counts[2]} voxels "
+        counts = {label: int((sitk.GetArrayViewFromImage(mask) == label).sum()) for label in (LEFT, RIGHT)}
+        self.stdout.write(f"{out}: left {counts[LEFT]} voxels, right {counts[RIGHT]} voxels "
                           f"(segmentation v{version.number}, {seconds:.1f} s)")

@@ -41,15 +41,15 @@ from radiomics import base, featureextractor, imageoperations
 from threadpoolctl import threadpool_limits
 
 from inference.ml.radiomics.params import RadiomicsSettings, load_settings
+from voi.labels import SIDES
 
 logger = logging.getLogger(__name__)
 # pyradiomics logs a warning per GLCM computation ("GLCM is symmetrical ...") and the chatter of its
 # image-type loops at INFO; a screening run would print hundreds of lines. Its errors still show.
 logging.getLogger("radiomics").setLevel(logging.ERROR)
 
-# Label values of the VOI volumes (the platform's contract): 1 = patient's LEFT proximal femur (+x in
-# LPS), 2 = RIGHT.
-SIDE_LABELS: dict[str, int] = {"left": 1, "right": 2}
+# Label value of each side in the VOI volumes (the platform's label contract, voi.labels).
+SIDE_LABELS: dict[str, int] = SIDES
 
 # Voxels of CT kept beyond the resampled region so that the cubic B-spline prefilter (an IIR filter with
 # pole z = sqrt(3) - 2, |z|^35 < 1e-20) sees the same data as on the full CT (Unser, "Splines: a perfect

@@ -20,8 +20,10 @@ from scipy import ndimage
 from inference.ml.segmentation import grids
 from inference.ml.segmentation.checkpoint import Checkpoint
 from inference.ml.segmentation.postprocess import FULL_CONNECTIVITY, bounding_box, keep_largest_component
+from voi.labels import FEMUR_LABELS
 
-SIDES = (1, 2)
+# The sides the cascade outlines, one fine pass each (the label contract's femur labels).
+SIDES = FEMUR_LABELS
 # A femur keeps at least this far from the body's midline (in coarse voxels; 3 voxels = 9 mm at 3 mm).
 MIDLINE_CLEARANCE_VOXELS = 3
 # The largest volume run as one window (a 1 mm femur crop, a whole CT at 3 mm: 160^3 voxels); its

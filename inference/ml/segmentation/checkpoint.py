@@ -15,11 +15,13 @@ from pathlib import Path
 import torch
 
 from inference.ml.vbnet import VBNet
+from voi.labels import LABEL_NAMES
 
 ARCHITECTURES = {"VBNet": VBNet}
 STAGES = ("coarse", "fine")
 FORMAT_VERSION = 1
-LABELS = {0: "background", 1: "left proximal femur", 2: "right proximal femur"}
+# Stored with every checkpoint, so a checkpoint says which label is which side (voi.labels).
+LABELS = dict(LABEL_NAMES)
 _SOURCE_FILES = ("../vbnet.py", "cascade.py", "grids.py", "data.py", "training.py", "checkpoint.py")
 
 

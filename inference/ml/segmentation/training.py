@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import SimpleITK as sitk
 import torch
 
 from inference.ml.losses import segmentation_loss
@@ -22,8 +23,8 @@ from inference.ml.segmentation import data
 from inference.ml.segmentation.cascade import compute_device, predict, segment_image
 from inference.ml.segmentation.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from inference.ml.segmentation.config import SegmentationConfig, StageConfig
-from inference.ml.segmentation.metrics import dice, label_agreement, summarise
 from inference.ml.vbnet import VBNet
+from voi.metrics import dice, table2_summary, voi_agreement
 
 Case = tuple[str | Path, str | Path]
 Progress = Callable[[int, int, dict], None]
@@ -89,13 +90,27 @@ def train_segmentation(config: SegmentationConfig, train_cases: Sequence[Case], 
 
 
 def validate_cascade(coarse_path: Path, fine_path: Path, val_cases: Sequence[Case]) -> tuple[list, dict]:
-    """The full cascade on each validation case: Dice and VD per label on the original grid, and a summary."""
+    """The full cascade on each validation case: its agreement with the reference per side and overall on
+    the original grid (``reference_agreement``), and Table 2's summary of the cases' overall values."""
     coarse, fine = load_checkpoint(coarse_path), load_checkpoint(fine_path)
     per_case = []
     for image_path, mask_path in val_cases:
         image, mask = data.read_case(image_path, mask_path)
-        per_case.append(label_agreement(mask, segment_image(image, coarse, fine)))
-    return per_case, summarise(per_case)
+        per_case.append(reference_agreement(mask, segment_image(image, coarse, fine)))
+    summary = table2_summary(dice=[case["overall"]["dice"] for case in per_case],
+                             volume_difference_cm3=[case["overall"]["volume_difference_cm3"] for case in per_case])
+    return per_case, summary.as_dict()
+
+
+def reference_agreement(reference: sitk.Image, predicted: sitk.Image, *, surface: bool = True) -> dict[str, dict]:
+    """Dice, HD95, ASSD and VD (reference minus predicted, cm3) of a predicted mask against its reference,
+    keyed "1", "2" (the sides) and "overall", by the metrics core's convention (voi.metrics)."""
+    if reference.GetSize() != predicted.GetSize():
+        raise ValueError(f"masks differ in size: {reference.GetSize()} vs {predicted.GetSize()}")
+    result = voi_agreement(first=sitk.GetArrayViewFromImage(reference), second=sitk.GetArrayViewFromImage(predicted),
+                           spacing_xyz=reference.GetSpacing(), surface=surface)
+    return {**{str(label): side.as_dict() for label, side in result.per_label.items()},
+            "overall": result.overall.as_dict()}
 
 
 class _Loop:
@@ -224,6 +239,7 @@ def _stage_dice(network, checkpoint: Checkpoint, volumes: list[data.Volume]) -> 
     scores = []
     for volume in volumes:
         predicted = predict(checkpoint, volume.image.astype(np.float32)).argmax(axis=0)
+        # A foreground label is in the reference, so its Dice is always defined.
         scores += [dice(volume.labels == k, predicted == k) for k in volume.foreground]
     checkpoint._network = None
     return float(np.mean(scores)) if scores else float("nan")

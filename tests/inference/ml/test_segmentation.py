@@ -18,10 +18,9 @@ from inference.ml.segmentation import (
     configuration,
     data,
     grids,
-    label_agreement,
     load_checkpoint,
+    reference_agreement,
     segment_image,
-    summarise,
     train_segmentation,
 )
 from inference.ml.segmentation.cascade import (
@@ -78,7 +77,7 @@ def test_training_writes_both_checkpoints_with_what_inference_needs(trained):
     assert (fine.stage, fine.spacing_mm, fine.architecture_args["out_channels"]) == ("fine", 4.0, 2)
     assert coarse.seed == 0 and coarse.split_id == 7 and coarse.code_version.startswith("vbnet-cascade-")
     assert coarse.hu_window == tiny_config().hu_window and coarse.optimizer_state and coarse.epoch == 2
-    assert {"dice_mean", "vd_median_cm3"} <= set(result.validation) and len(result.per_case) == 1
+    assert {"dice_mean", "volume_difference_median"} <= set(result.validation) and len(result.per_case) == 1
 
 
 def test_a_checkpoint_round_trip_rebuilds_an_identical_network(trained, tmp_path):
@@ -210,11 +209,12 @@ def test_volume_difference_is_manual_minus_automatic_in_cm3():
     reference[2:6, 2:6, 2:6] = 1  # 64 voxels of 10 mm3
     predicted = sitk.Image(reference)
     predicted[2:6, 2:6, 2:4] = 0  # 32 left
-    agreement = label_agreement(reference, predicted)
-    assert agreement[1]["volume_difference_cm3"] == pytest.approx(0.32)
-    assert agreement[1]["dice"] == pytest.approx(2 * 32 / 96)
-    assert agreement[2] == {"dice": 1.0, "volume_difference_cm3": 0.0}
-    assert summarise([agreement])["n"] == 2
+    agreement = reference_agreement(reference, predicted)
+    assert agreement["1"]["volume_difference_cm3"] == pytest.approx(0.32)
+    assert agreement["1"]["dice"] == pytest.approx(2 * 32 / 96)
+    # The right side is in neither mask: no Dice (voi.metrics' convention), no volume difference.
+    assert (agreement["2"]["dice"], agreement["2"]["volume_difference_cm3"]) == (None, 0.0)
+    assert agreement["overall"]["dice"] == agreement["1"]["dice"]
 
 
 def test_configurations_are_named_and_bad_stage_settings_raise():

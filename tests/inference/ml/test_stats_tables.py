@@ -1,4 +1,4 @@
-"""Table 1 and Table 2 statistics: ANOVA and chi-square against scipy and the paper, descriptive summaries."""
+"""Table 1 statistics: ANOVA and chi-square against scipy and the paper, descriptive summaries."""
 
 import numpy as np
 import pytest
@@ -87,18 +87,3 @@ def test_kruskal_wallis_replaces_anova_for_skewed_groups():
     result = stats.compare_continuous(groups)
     assert result.test == "Kruskal-Wallis"
     assert result.p_value == pytest.approx(scipy_stats.kruskal(*groups).pvalue)
-
-
-def test_segmentation_summary_gives_dice_mean_sd_and_vd_median_iqr():
-    dice = np.array([0.97, 0.98, 0.96, 0.99])
-    vd = np.array([0.05, 0.02, 0.13, 0.06, np.nan])
-    summary = stats.summarise_segmentation(dice=dice, volume_difference_cm3=vd)
-    assert summary.dice_mean == pytest.approx(dice.mean()) and summary.dice_sd == pytest.approx(dice.std(ddof=1))
-    expected = np.percentile(vd[:4], [25, 50, 75])
-    assert (summary.volume_difference_q1, summary.volume_difference_median, summary.volume_difference_q3) \
-        == pytest.approx(tuple(expected))
-
-
-def test_an_empty_group_summarises_to_nothing():
-    summary = stats.summarise_segmentation(dice=np.array([]), volume_difference_cm3=np.array([]))
-    assert summary.n == 0 and summary.dice_mean is None and summary.volume_difference_median is None

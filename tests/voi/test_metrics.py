@@ -22,7 +22,7 @@ import math
 import numpy as np
 import pytest
 
-from annotations.agreement import voi_agreement
+from voi.metrics import voi_agreement
 
 SPACING_XYZ = (0.8, 0.9, 1.25)
 GRID_ZYX = (48, 70, 90)
@@ -150,3 +150,59 @@ def test_it_rejects_vois_of_different_shapes():
 def test_it_rejects_a_spacing_that_is_not_three_positive_numbers(spacing):
     with pytest.raises(ValueError, match="Spacing"):
         voi_agreement(first=np.zeros((2, 2, 2)), second=np.zeros((2, 2, 2)), spacing_xyz=spacing)
+
+
+# --- The one convention (voi.metrics' docstring), where the three old ones disagreed -------------------
+
+
+def _two_femurs(*, left_voxels: int, right_voxels: int) -> np.ndarray:
+    labels = np.zeros((4, 20, 40), dtype=np.uint8)
+    labels[:, :10, :left_voxels // 40] = 1
+    labels[:, 10:, 20:20 + right_voxels // 40] = 2
+    return labels
+
+
+def test_overall_dice_pools_the_sides_rather_than_averaging_them():
+    """inference/services/segmentation.py (now inference/training/segmentation.py) stored the mean of the per-side Dice as "overall": here 0.75."""
+    reference = _two_femurs(left_voxels=400, right_voxels=80)
+    predicted = reference.copy()
+    predicted[predicted == 2] = 0  # the small right femur missed entirely
+    result = voi_agreement(first=reference, second=predicted, spacing_xyz=(1, 1, 1))
+    assert (result.per_label[1].dice, result.per_label[2].dice) == (1.0, 0.0)
+    assert result.overall.dice == pytest.approx(2 * 400 / (480 + 400))
+    assert result.overall.hd95_mm is None  # a side in one VOI only: the distance is unbounded
+
+
+def test_overall_dice_counts_a_voxel_only_when_both_give_it_the_same_side():
+    """annotations/agreement.py took the union of all labels as "overall": a femur labelled with the wrong
+    side agreed perfectly (Dice 1.0)."""
+    reference = _two_femurs(left_voxels=400, right_voxels=0)
+    swapped = np.where(reference == 1, 2, 0).astype(np.uint8)
+    result = voi_agreement(first=reference, second=swapped, spacing_xyz=(1, 1, 1))
+    assert result.overall.dice == 0.0
+
+
+def test_a_side_neither_voi_has_has_no_dice_rather_than_a_perfect_one():
+    """inference/ml/segmentation/metrics.py gave 1.0 when both masks were empty, so a one-sided reference
+    (e.g. a hip replacement on the other side) raised the training's validation Dice."""
+    reference = _two_femurs(left_voxels=400, right_voxels=0)
+    result = voi_agreement(first=reference, second=reference, spacing_xyz=(1, 1, 1))
+    assert result.per_label[2].dice is None and result.overall.dice == 1.0
+    assert result.overall.hd95_mm == 0.0
+
+
+def test_overall_volume_difference_is_the_sum_of_the_sides():
+    reference = _two_femurs(left_voxels=400, right_voxels=200)
+    predicted = _two_femurs(left_voxels=360, right_voxels=240)
+    result = voi_agreement(first=reference, second=predicted, spacing_xyz=(1.0, 1.0, 2.5))
+    sides = result.per_label[1].volume_difference_cm3 + result.per_label[2].volume_difference_cm3
+    assert result.overall.volume_difference_cm3 == pytest.approx(sides)
+    assert result.per_label[1].volume_difference_cm3 == pytest.approx(40 * 2.5 / 1000)
+
+
+def test_without_surface_distances_the_overlap_numbers_are_the_same():
+    reference = _two_femurs(left_voxels=400, right_voxels=200)
+    predicted = _two_femurs(left_voxels=360, right_voxels=240)
+    full = voi_agreement(first=reference, second=predicted, spacing_xyz=(1, 1, 1))
+    fast = voi_agreement(first=reference, second=predicted, spacing_xyz=(1, 1, 1), surface=False)
+    assert fast.overall.dice == full.overall.dice and fast.overall.hd95_mm is None
