@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_log, model_snapshot, snapshot_changes
+from osteoscreen.errors import DomainError
 
 from . import imaging
 from .bone_status import QCT_SITES, T_SCORE_RANGE, bone_status
@@ -385,8 +386,10 @@ def split_create(*, cohort: Cohort, params: SplitParams, actor: Any = None) -> S
     return split
 
 
-class SplitLocked(Exception):
-    pass
+class SplitLocked(DomainError):
+    """A change to a split a model has used: refused, since the model's evaluation depends on it."""
+
+    status_code = 409
 
 
 @transaction.atomic
