@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from inference.errors import InvalidRequest, TrainingInProgress
+from inference.kinds import RADIOMICS_EXTRACT_JOB
 from inference.models import FeatureVector, ModelVersion, Prediction
 from inference.training.classifier import classifier_training_start
 from jobs.models import Job
@@ -72,12 +73,12 @@ def test_features_are_extracted_once_per_mask_and_reused(db, tmp_path, pi):
     train(cohort, pi)
     stored = FeatureVector.objects.count()
     assert stored == 2 * split.memberships.count()  # two sides per case
-    extractions = Job.objects.filter(kind="radiomics.extract_case").count()
+    extractions = Job.objects.filter(kind=RADIOMICS_EXTRACT_JOB).count()
     for version in ModelVersion.objects.all():
         ModelVersion.objects.filter(pk=version.pk).update(status=Status.RETIRED)
     train(cohort, pi)
     assert FeatureVector.objects.count() == stored
-    assert Job.objects.filter(kind="radiomics.extract_case").count() == extractions
+    assert Job.objects.filter(kind=RADIOMICS_EXTRACT_JOB).count() == extractions
 
 
 def test_it_refuses_a_training_subset_without_every_class(db, tmp_path, pi):
