@@ -1,8 +1,6 @@
 """The "Retrain classifier" job on a small synthetic feature set: features extracted by per-case child
 jobs, the pipeline and baseline fitted on the training subset, versions with lineage, predictions."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +11,12 @@ from inference.training.classifier import classifier_training_start
 from jobs.models import Job
 from jobs.services import job_run
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import TINY_CLASSIFIER_CONFIG, TINY_RADIOMICS_PARAMS, bone_cohort, hip_cohort  # noqa: E402
+from model_helpers import bone_cohort, hip_cohort
 
 Status = ModelVersion.Status
 
 
-@pytest.fixture(autouse=True)
-def _tiny_settings(settings, tmp_path):
-    params, config = tmp_path / "params.yaml", tmp_path / "classifier.yaml"
-    params.write_text(TINY_RADIOMICS_PARAMS)
-    config.write_text(TINY_CLASSIFIER_CONFIG)
-    settings.RADIOMICS_PARAMS_PATH, settings.CLASSIFIER_CONFIG_PATH = str(params), str(config)
+pytestmark = pytest.mark.usefixtures("tiny_classifier_settings")
 
 
 def train(cohort, owner, **kw):

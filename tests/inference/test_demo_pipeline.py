@@ -1,17 +1,13 @@
 """The demo's model pipeline as one job: train segmentation -> promote -> segment the cohort -> train the
 classifier on the predicted masks -> promote; every step a job of its own."""
 
-import sys
-from pathlib import Path
-
 from inference.kinds import CLASSIFIER_TRAIN_JOB, SEGMENT_COHORT_JOB, SEGMENTATION_TRAIN_JOB
 from inference.models import ModelVersion, Prediction, SegmentationPrediction
 from jobs.models import Job
 from jobs.services import job_run
 from osteoscreen.demo.pipeline import demo_pipeline_start
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import (  # noqa: E402,E501
+from model_helpers import (
     TINY_CLASSIFIER_CONFIG,
     TINY_RADIOMICS_PARAMS,
     TINY_STAGE,

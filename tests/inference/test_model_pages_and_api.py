@@ -1,7 +1,6 @@
 """The model pages and API: who may see, start and promote; 409 for a second training; the case page's
 predictions and the overlay of a predicted mask."""
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +12,7 @@ from inference.kinds import SEGMENTATION_TRAIN_JOB
 from inference.models import ModelVersion, Prediction, SegmentationPrediction
 from inference.training.versions import model_version_create, model_version_mark_trained
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import hip_cohort  # noqa: E402
+from model_helpers import hip_cohort
 
 
 @pytest.fixture

@@ -1,11 +1,8 @@
 """The "Retrain segmentation" job: tiny synthetic hips with reference VOIs, the demo configuration cut
 down to one epoch of a tiny network, run through the job machinery."""
 
-import sys
-from pathlib import Path
 
 import pytest
-import torch
 
 from inference.errors import InvalidRequest, TrainingInProgress
 from inference.kinds import SEGMENTATION_TRAIN_JOB
@@ -15,18 +12,12 @@ from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext, job_kind
 from jobs.services import job_run
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import TINY_STAGE, hip_cohort  # noqa: E402
+from model_helpers import TINY_STAGE, hip_cohort
 
 Status = ModelVersion.Status
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
