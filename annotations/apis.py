@@ -44,12 +44,8 @@ class OctetStreamRenderer(BaseRenderer):
 
 
 class AnnotationApi(APIView):
-    """Turns the services' domain errors into their HTTP answers with a readable `detail`."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.AnnotationError):
-            return Response({"detail": exc.message}, status=exc.status_code)
-        return super().handle_exception(exc)
+    """Base of the reading API. The services' refusals (AnnotationError, a DomainError) reach the client
+    through the one exception handler, osteoscreen.exceptions."""
 
 
 def _assignment_known(request, pk: int) -> Assignment:

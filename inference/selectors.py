@@ -3,6 +3,8 @@ predicted masks, and a case's predictions."""
 
 from __future__ import annotations
 
+# inference.ml is imported inside the functions that use it: it loads torch, MONAI or pyradiomics, which the
+# web process should not pay for at start-up. It is the same app's pure core, so no layer is crossed.
 from functools import lru_cache
 from pathlib import Path
 

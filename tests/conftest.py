@@ -2,7 +2,6 @@
 service check that makes CI fail loudly when PostgreSQL or Redis is missing."""
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -97,5 +96,3 @@ def make_case(db, tmp_path):
 
     return make
 
-
-sys.path.append(str(ROOT / "tests"))

@@ -52,7 +52,7 @@ class Worker:
 
     def start(self) -> "Worker":
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(worker_command(hostname=self.hostname), cwd=ROOT, env=self.env,
+        self.process = subprocess.Popen([*worker_command(hostname=self.hostname), "-I", "selftest_job"], cwd=ROOT, env=self.env,
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + WORKER_START_TIMEOUT_S
         while b"ready." not in self.log_path.read_bytes():
@@ -90,6 +90,9 @@ def celery_worker_factory(transactional_db, settings, broker_url, tmp_path):
         DJANGO_SETTINGS_MODULE="osteoscreen.settings.test", DATABASE_URL=_database_url(settings),
         CELERY_BROKER_URL=broker_url, CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT),
     )
+    # The worker also imports the tests' self-test job handler (tests/selftest_job.py), which production
+    # never registers.
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(Path(__file__).resolve().parent)])
     workers: list[Worker] = []
 
     def make(name: str = "testworker") -> Worker:

@@ -6,6 +6,8 @@ to use (the active ones, or those named) and their files, checked against their 
 
 from __future__ import annotations
 
+# inference.ml is imported inside the functions that use it: it loads torch, MONAI or pyradiomics, which the
+# web process should not pay for at start-up. It is the same app's pure core, so no layer is crossed.
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache

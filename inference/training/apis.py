@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from accounts.permissions import HasRole
 from accounts.roles import Role
 from cases.models import Cohort
-from inference.errors import ModelsError
 from inference.models import ModelFile, ModelVersion
 from inference.training import classifier, segmentation
 from inference.training.versions import model_version_promote, model_version_retire
@@ -24,12 +23,8 @@ PROMOTERS = HasRole(Role.PI)
 
 
 class ModelsApi(APIView):
-    """Turns the services' domain errors into their HTTP answers with a readable `detail`."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, ModelsError):
-            return Response({"detail": exc.message}, status=exc.status_code)
-        return super().handle_exception(exc)
+    """Base of the models API. The services' refusals (ModelsError, a DomainError) reach the client
+    through the one exception handler, osteoscreen.exceptions."""
 
 
 class ModelFileOutputSerializer(serializers.ModelSerializer):

@@ -9,6 +9,8 @@ reads), else the reference VOIs; the start request may name the source.
 
 from __future__ import annotations
 
+# inference.ml is imported inside the functions that use it: it loads torch, MONAI or pyradiomics, which the
+# web process should not pay for at start-up. It is the same app's pure core, so no layer is crossed.
 import hashlib
 import math
 from dataclasses import dataclass

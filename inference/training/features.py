@@ -7,6 +7,8 @@ model reads; it is not a radiomics feature and the radiomics model never sees it
 
 from __future__ import annotations
 
+# inference.ml is imported inside the functions that use it: it loads torch, MONAI or pyradiomics, which the
+# web process should not pay for at start-up. It is the same app's pure core, so no layer is crossed.
 import dataclasses
 import math
 import time

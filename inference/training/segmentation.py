@@ -8,6 +8,8 @@ retried after its worker died finds them there and continues from the last finis
 
 from __future__ import annotations
 
+# inference.ml is imported inside the functions that use it: it loads torch, MONAI or pyradiomics, which the
+# web process should not pay for at start-up. It is the same app's pure core, so no layer is crossed.
 import dataclasses
 import tempfile
 import time

@@ -130,8 +130,8 @@ class CaseImportApi(APIView):
         try:
             outcome = services.case_import(path=staged, actor=request.user, **params)
         except ImportRejected as exc:
-            # Name the user's file, not our staging copy.
-            return Response({"detail": str(exc).replace(staged.name, upload.name)}, status=status.HTTP_400_BAD_REQUEST)
+            # Name the user's file, not our staging copy; the exception handler answers 400.
+            raise ImportRejected(exc.message.replace(staged.name, upload.name)) from exc
         finally:
             services.remove_quietly(staged)
         body = CaseOutputSerializer(outcome.case).data
@@ -159,8 +159,6 @@ class QCTImportApi(APIView):
             stored = services.qct_import_csv(text=text, actor=request.user)
         except UnicodeDecodeError:
             return Response({"detail": "the file is not UTF-8 text"}, status=status.HTTP_400_BAD_REQUEST)
-        except ImportRejected as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"imported": len(stored)}, status=status.HTTP_201_CREATED)
 
 
@@ -208,11 +206,8 @@ class CohortCreateApi(APIView):
         cases = list(Case.objects.filter(pk__in=ids))
         if len(cases) != len(set(ids)):
             return Response({"detail": "unknown case id(s)"}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            cohort = services.cohort_create(name=data.validated_data["name"], cases=cases, actor=request.user,
-                                            description=data.validated_data.get("description", ""))
-        except ImportRejected as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        cohort = services.cohort_create(name=data.validated_data["name"], cases=cases, actor=request.user,
+                                        description=data.validated_data.get("description", ""))
         return Response(CohortOutputSerializer(cohort).data, status=status.HTTP_201_CREATED)
 
 
@@ -243,10 +238,7 @@ class SplitCreateApi(APIView):
         cohort = get_object_or_404(Cohort, pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            with transaction.atomic():
-                split = services.split_create(cohort=cohort, params=services.SplitParams(**data.validated_data),
-                                              actor=request.user)
-        except ImportRejected as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        with transaction.atomic():
+            split = services.split_create(cohort=cohort, params=services.SplitParams(**data.validated_data),
+                                          actor=request.user)
         return Response(SplitOutputSerializer(split).data, status=status.HTTP_201_CREATED)

@@ -18,6 +18,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_log, model_snapshot, snapshot_changes
+from osteoscreen.errors import DomainError
 
 from . import imaging
 from .bone_status import QCT_SITES, T_SCORE_RANGE, bone_status
@@ -406,8 +407,10 @@ def _undated_note(cases: list[Case]) -> dict:
                     "(split between training and validation)"}
 
 
-class SplitLocked(Exception):
-    pass
+class SplitLocked(DomainError):
+    """A change to a split a model has used: refused, since the model's evaluation depends on it."""
+
+    status_code = 409
 
 
 @transaction.atomic

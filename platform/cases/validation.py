@@ -16,6 +16,8 @@ import nibabel as nib
 import numpy as np
 from django.conf import settings
 
+from osteoscreen.errors import DomainError
+
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 # Voxel types a CT volume can come in; anything else (RGB, complex) is not a CT.
 NIFTI_CT_DTYPES = {np.dtype(t) for t in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "float32", "float64")}
@@ -25,8 +27,11 @@ DIRECTION_TOLERANCE = 1e-3
 ZIP_MAX_ENTRIES = 5000
 
 
-class ImportRejected(ValueError):
-    """Input that cannot become a case; the message says why, for the user."""
+class ImportRejected(DomainError, ValueError):
+    """Input that cannot become a case; the message says why, for the user (400). Still a ValueError for
+    callers outside the API that catch bad values generally."""
+
+    status_code = 400
 
 
 def check_spacing(spacing: Sequence[float], *, where: str = "") -> None:

@@ -6,4 +6,4 @@ class JobsConfig(AppConfig):
     verbose_name = "Background jobs"
 
     def ready(self) -> None:
-        from . import selftest, signals  # noqa: F401
+        from . import signals  # noqa: F401  (recovers jobs a dead worker left running)

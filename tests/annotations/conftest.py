@@ -3,16 +3,17 @@
 - `make_assignment(reader=..., case=None, study_role="primary", size=(24, 20, 16))` creates a case (unless
   given one), a cohort holding it and an assignment of it to the reader, through the real services.
 - `senior` is a reader in the "senior" group (the senior reader who reviews).
-- reading_helpers: `labelmap_for(case)`, `painted(case, left=, right=)`, `raw_upload(labels)`.
+- `client_of_reader` is the API client signed in as `reader`.
+- tests/reading_helpers.py: `labelmap_for(case)`, `painted(case, left=, right=)`, `raw_upload(labels)`.
 """
-
-import sys
-from pathlib import Path
 
 import pytest
 
-# The helpers live in reading_helpers.py; tests import them by that (unique) name.
-sys.path.insert(0, str(Path(__file__).parent))
+
+@pytest.fixture
+def client_of_reader(api_client, reader):
+    api_client.force_authenticate(reader)
+    return api_client
 
 
 @pytest.fixture

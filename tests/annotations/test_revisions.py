@@ -37,12 +37,6 @@ def assignment(make_assignment, reader):
     return make_assignment(reader=reader)
 
 
-@pytest.fixture
-def client_of_reader(api_client, reader):
-    api_client.force_authenticate(reader)
-    return api_client
-
-
 def test_a_saved_labelmap_comes_back_voxel_for_voxel(client_of_reader, assignment):
     labels = painted(assignment.case, left=11, right=4)
 

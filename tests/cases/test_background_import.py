@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from cases.kinds import IMPORT_FILE_JOB
 from cases.models import Case
 from jobs.models import Job
 
@@ -15,7 +16,7 @@ def test_a_big_upload_is_imported_by_a_job(api_client, coordinator, tmp_path, se
         response = api_client.post("/api/cases/import/", {"file": fh, "study_id": "BIG-1"}, format="multipart")
     assert response.status_code == 202, response.json()
     job = Job.objects.get(pk=response.json()["job"]["id"])
-    assert job.kind == "cases.import_file" and job.status == Job.Status.SUCCEEDED, job.error
+    assert job.kind == IMPORT_FILE_JOB and job.status == Job.Status.SUCCEEDED, job.error
     case = Case.objects.get(pk=job.result["case_id"])
     assert case.patient.study_id == "BIG-1"
     assert not any((Path(settings.MEDIA_ROOT) / "staging").glob("*")), "the staged upload is removed"

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from cases.models import Case, SplitMembership
+from cases.models import Case, Split, SplitMembership
 from cases.selectors import cohort_flow
 from cases.services import (
     SplitLocked,
@@ -11,8 +11,8 @@ from cases.services import (
     exclusion_add,
     split_check_mutable,
     split_create,
-    split_lock,
 )
+from inference.training.versions import model_version_create
 
 
 @pytest.fixture
@@ -51,12 +51,31 @@ def test_the_same_seed_gives_the_same_split_and_another_seed_differs(cohort):
     assert list(cohort.splits.filter(current=True)) == [other]
 
 
-def test_a_split_used_by_a_model_can_never_change(cohort):
+def test_a_split_used_by_a_model_can_never_change(cohort, admin_client):
     split = split_create(cohort=cohort, params=SplitParams(seed=7))
-    split_check_mutable(split)
-    split_lock(split=split)
-    with pytest.raises(SplitLocked):
+    change_url = f"/admin/cases/split/{split.pk}/change/"
+    form = {"cohort": cohort.pk, "version": split.version, "seed": 8, "params": '{"seed": 8}', "current": "on"}
+    split_check_mutable(split)  # not used yet: it may still change
+
+    model_version_create(family="segmentation", split=split)  # a model trains on it: the production path
+
+    assert Split.objects.get(pk=split.pk).locked
+    with pytest.raises(SplitLocked) as refused:
         split_check_mutable(split)
+    assert refused.value.status_code == 409
+    assert admin_client.post(change_url, form).status_code == 403
+    assert admin_client.post(f"/admin/cases/split/{split.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Split.objects.get(pk=split.pk).seed == 7
+
+
+def test_a_split_no_model_has_used_may_still_be_edited_by_an_admin(cohort, admin_client):
+    split = split_create(cohort=cohort, params=SplitParams(seed=7))
+    form = {"cohort": cohort.pk, "version": split.version, "seed": 8, "params": '{"seed": 8}', "current": "on"}
+
+    response = admin_client.post(f"/admin/cases/split/{split.pk}/change/", form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Split.objects.get(pk=split.pk).seed == 8
 
 
 def test_the_cohort_flow_counts_screened_excluded_included_and_subsets(cohort):

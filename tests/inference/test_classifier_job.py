@@ -1,29 +1,22 @@
 """The "Retrain classifier" job on a small synthetic feature set: features extracted by per-case child
 jobs, the pipeline and baseline fitted on the training subset, versions with lineage, predictions."""
 
-import sys
-from pathlib import Path
 
 import pytest
 
 from inference.errors import InvalidRequest, TrainingInProgress
+from inference.kinds import RADIOMICS_EXTRACT_JOB
 from inference.models import FeatureVector, ModelVersion, Prediction
 from inference.training.classifier import classifier_training_start
 from jobs.models import Job
 from jobs.services import job_run
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import TINY_CLASSIFIER_CONFIG, TINY_RADIOMICS_PARAMS, bone_cohort, hip_cohort  # noqa: E402
+from model_helpers import bone_cohort, hip_cohort
 
 Status = ModelVersion.Status
 
 
-@pytest.fixture(autouse=True)
-def _tiny_settings(settings, tmp_path):
-    params, config = tmp_path / "params.yaml", tmp_path / "classifier.yaml"
-    params.write_text(TINY_RADIOMICS_PARAMS)
-    config.write_text(TINY_CLASSIFIER_CONFIG)
-    settings.RADIOMICS_PARAMS_PATH, settings.CLASSIFIER_CONFIG_PATH = str(params), str(config)
+pytestmark = pytest.mark.usefixtures("tiny_classifier_settings")
 
 
 def train(cohort, owner, **kw):
@@ -72,12 +65,12 @@ def test_features_are_extracted_once_per_mask_and_reused(db, tmp_path, pi):
     train(cohort, pi)
     stored = FeatureVector.objects.count()
     assert stored == 2 * split.memberships.count()  # two sides per case
-    extractions = Job.objects.filter(kind="radiomics.extract_case").count()
+    extractions = Job.objects.filter(kind=RADIOMICS_EXTRACT_JOB).count()
     for version in ModelVersion.objects.all():
         ModelVersion.objects.filter(pk=version.pk).update(status=Status.RETIRED)
     train(cohort, pi)
     assert FeatureVector.objects.count() == stored
-    assert Job.objects.filter(kind="radiomics.extract_case").count() == extractions
+    assert Job.objects.filter(kind=RADIOMICS_EXTRACT_JOB).count() == extractions
 
 
 def test_it_refuses_a_training_subset_without_every_class(db, tmp_path, pi):

@@ -1,8 +1,6 @@
 """`manage.py segment` and `manage.py screen`: the deployed path outside the browser, with clear errors."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import SimpleITK as sitk
@@ -13,10 +11,7 @@ from inference.training.classifier import classifier_training_start
 from inference.training.versions import model_version_promote
 from jobs.services import job_run
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import (  # noqa: E402
-    TINY_CLASSIFIER_CONFIG,
-    TINY_RADIOMICS_PARAMS,
+from model_helpers import (
     bone_case,
     bone_cohort,
     hip_case,
@@ -24,16 +19,7 @@ from model_helpers import (  # noqa: E402
     trained_segmentation,
 )
 
-
-@pytest.fixture(autouse=True)
-def _tiny_settings(settings, tmp_path):
-    import torch
-
-    params, config = tmp_path / "params.yaml", tmp_path / "classifier.yaml"
-    params.write_text(TINY_RADIOMICS_PARAMS)
-    config.write_text(TINY_CLASSIFIER_CONFIG)
-    settings.RADIOMICS_PARAMS_PATH, settings.CLASSIFIER_CONFIG_PATH = str(params), str(config)
-    torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("tiny_classifier_settings", "one_torch_thread")
 
 
 def run(*args) -> str:

@@ -1,16 +1,13 @@
 """The demo's model pipeline as one job: train segmentation -> promote -> segment the cohort -> train the
 classifier on the predicted masks -> promote; every step a job of its own."""
 
-import sys
-from pathlib import Path
-
+from inference.kinds import CLASSIFIER_TRAIN_JOB, SEGMENT_COHORT_JOB, SEGMENTATION_TRAIN_JOB
 from inference.models import ModelVersion, Prediction, SegmentationPrediction
 from jobs.models import Job
 from jobs.services import job_run
 from osteoscreen.demo.pipeline import demo_pipeline_start
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import (  # noqa: E402,E501
+from model_helpers import (
     TINY_CLASSIFIER_CONFIG,
     TINY_RADIOMICS_PARAMS,
     TINY_STAGE,
@@ -71,4 +68,4 @@ def test_the_pipeline_leaves_active_models_and_predictions(db, tmp_path, setting
     assert active["classifier"].parent == active["segmentation"]
     assert Prediction.objects.filter(model_version=active["classifier"], mask_source="prediction").exists()
     kinds = set(Job.objects.exclude(pk=job.pk).values_list("kind", flat=True))
-    assert {"segmentation.train", "segmentation.segment_cohort", "classifier.train"} <= kinds
+    assert {SEGMENTATION_TRAIN_JOB, SEGMENT_COHORT_JOB, CLASSIFIER_TRAIN_JOB} <= kinds

@@ -1,7 +1,6 @@
 """The model pages and API: who may see, start and promote; 409 for a second training; the case page's
 predictions and the overlay of a predicted mask."""
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +8,11 @@ import pytest
 import SimpleITK as sitk
 from django.core.files.base import ContentFile
 
+from inference.kinds import SEGMENTATION_TRAIN_JOB
 from inference.models import ModelVersion, Prediction, SegmentationPrediction
 from inference.training.versions import model_version_create, model_version_mark_trained
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import hip_cohort  # noqa: E402
+from model_helpers import hip_cohort
 
 
 @pytest.fixture
@@ -72,7 +71,7 @@ def test_starting_a_training_answers_202_and_a_second_one_409(api_client, pi, tm
     cohort, _ = hip_cohort(tmp_path, n=3)
     api_client.force_authenticate(pi)
     first = api_client.post("/api/models/segmentation/train/", {"cohort": cohort.pk, "epochs": 1}, format="json")
-    assert first.status_code == 202 and first.json()["kind"] == "segmentation.train"
+    assert first.status_code == 202 and first.json()["kind"] == SEGMENTATION_TRAIN_JOB
     second = api_client.post("/api/models/segmentation/train/", {"cohort": cohort.pk}, format="json")
     assert second.status_code == 409 and "already training" in second.json()["detail"]
     assert ModelVersion.objects.filter(family="segmentation").count() == 1

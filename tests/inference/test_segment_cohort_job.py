@@ -2,7 +2,6 @@
 against the reference VOI, and the reader's starting labelmap taken from it."""
 
 import hashlib
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,9 @@ from inference.training.segmentation import segment_cohort_start
 from jobs.models import Job
 from jobs.services import job_run
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import hip_cohort, trained_segmentation  # noqa: E402
+from model_helpers import hip_cohort, trained_segmentation
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_it_refuses_to_start_without_an_active_model(db, tmp_path, pi):

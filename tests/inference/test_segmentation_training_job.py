@@ -1,31 +1,23 @@
 """The "Retrain segmentation" job: tiny synthetic hips with reference VOIs, the demo configuration cut
 down to one epoch of a tiny network, run through the job machinery."""
 
-import sys
-from pathlib import Path
 
 import pytest
-import torch
 
 from inference.errors import InvalidRequest, TrainingInProgress
+from inference.kinds import SEGMENTATION_TRAIN_JOB
 from inference.models import ModelVersion
 from inference.training.segmentation import segmentation_training_start
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext, job_kind
 from jobs.services import job_run
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import TINY_STAGE, hip_cohort  # noqa: E402
+from model_helpers import TINY_STAGE, hip_cohort
 
 Status = ModelVersion.Status
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
@@ -85,7 +77,7 @@ class WorkerKilled(BaseException):
 def test_a_killed_training_resumes_from_its_last_checkpoint(cohort, pi, monkeypatch):
     job = start(cohort, pi, epochs=2)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
-    handler = job_kind("segmentation.train").handler
+    handler = job_kind(SEGMENTATION_TRAIN_JOB).handler
     first = JobContext(Job.objects.get(pk=job.pk))
     publish = first.publish
 
@@ -119,6 +111,6 @@ def test_a_cancelled_training_fails_its_version_and_frees_the_family(cohort, pi)
     job = start(cohort, pi)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, cancel_requested=True)  # the owner cancels
     with pytest.raises(JobCancelled):
-        job_kind("segmentation.train").handler(JobContext(Job.objects.get(pk=job.pk)))
+        job_kind(SEGMENTATION_TRAIN_JOB).handler(JobContext(Job.objects.get(pk=job.pk)))
     assert ModelVersion.objects.get(job=job).status == Status.FAILED
     start(cohort, pi)  # the family may train again

@@ -4,7 +4,6 @@ the task, the retried job finds its work folder and continues from the last fini
 import os
 import signal
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,7 @@ from inference.models import ModelVersion
 from inference.training.segmentation import segmentation_training_start
 from jobs.models import Job
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from model_helpers import TINY_STAGE, hip_cohort  # noqa: E402
+from model_helpers import TINY_STAGE, hip_cohort
 from worker_fixtures import wait_for
 
 pytest_plugins = ["worker_fixtures"]

@@ -1,11 +1,12 @@
 """Who sees and cancels whose jobs: roles decide (registered by the project package, since jobs may not
 import accounts)."""
 
+from cases.kinds import IMPORT_FILE_JOB
 from jobs.models import Job
 
 
 def _job_of(owner) -> Job:
-    return Job.objects.create(kind="cases.import_file", owner=owner, queue="cpu")
+    return Job.objects.create(kind=IMPORT_FILE_JOB, owner=owner, queue="cpu")
 
 
 def test_a_pi_sees_every_job_and_a_reader_only_their_own(api_client, pi, reader, coordinator):

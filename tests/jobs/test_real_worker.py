@@ -8,6 +8,7 @@ import pytest
 from jobs.models import Job
 from jobs.services import job_start
 
+from selftest_job import SELFTEST_JOB
 from worker_fixtures import wait_for
 
 pytest_plugins = ["worker_fixtures"]
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.services, pytest.mark.timeout(240)]
 
 def test_a_worker_runs_a_job_to_the_end_reporting_progress(celery_worker_factory, pi):
     celery_worker_factory()
-    job = job_start(kind="jobs.selftest", owner=pi, params={"steps": 5, "step_seconds": 0.2})
+    job = job_start(kind=SELFTEST_JOB, owner=pi, params={"steps": 5, "step_seconds": 0.2})
     seen_progress = set()
 
     def finished():
@@ -35,7 +36,7 @@ def test_a_worker_runs_a_job_to_the_end_reporting_progress(celery_worker_factory
 
 def test_a_job_whose_worker_process_is_killed_does_not_stay_running(celery_worker_factory, pi):
     worker = celery_worker_factory()
-    job = job_start(kind="jobs.selftest", owner=pi, params={"steps": 40, "step_seconds": 0.1})
+    job = job_start(kind=SELFTEST_JOB, owner=pi, params={"steps": 40, "step_seconds": 0.1})
     wait_for(lambda: Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, progress__gt=0).exists())
     children = worker.children()
     assert children, "the prefork worker should run the job in a child process"
@@ -53,7 +54,7 @@ def test_a_job_whose_worker_process_is_killed_does_not_stay_running(celery_worke
 
 def test_a_job_left_running_by_a_killed_worker_is_recovered_by_the_next_worker(celery_worker_factory, pi):
     first = celery_worker_factory("first")
-    job = job_start(kind="jobs.selftest", owner=pi, params={"steps": 30, "step_seconds": 0.1})
+    job = job_start(kind=SELFTEST_JOB, owner=pi, params={"steps": 30, "step_seconds": 0.1})
     wait_for(lambda: Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, progress__gt=0).exists())
     os.killpg(first.process.pid, signal.SIGKILL)  # the whole worker, main process and children
     first.process.wait()
@@ -68,7 +69,7 @@ def test_a_job_left_running_by_a_killed_worker_is_recovered_by_the_next_worker(c
 
 def test_the_owner_cancels_a_running_job(celery_worker_factory, pi, api_client):
     celery_worker_factory()
-    job = job_start(kind="jobs.selftest", owner=pi, params={"steps": 200, "step_seconds": 0.1})
+    job = job_start(kind=SELFTEST_JOB, owner=pi, params={"steps": 200, "step_seconds": 0.1})
     wait_for(lambda: Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).exists())
     api_client.force_authenticate(pi)
     assert api_client.post(f"/api/jobs/{job.pk}/cancel/").status_code == 200
@@ -83,7 +84,7 @@ def test_a_job_started_while_the_broker_is_down_runs_when_a_worker_starts(celery
     app.conf.broker_url = f"redis+socket://{tmp_path / 'no-broker.sock'}"
     app._after_fork()
     try:
-        job = job_start(kind="jobs.selftest", owner=pi, params={"steps": 2, "step_seconds": 0.05})
+        job = job_start(kind=SELFTEST_JOB, owner=pi, params={"steps": 2, "step_seconds": 0.05})
     finally:
         app.conf.broker_url = working_url
         app._after_fork()

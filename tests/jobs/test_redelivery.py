@@ -11,9 +11,11 @@ from django.utils import timezone
 from jobs.models import Job
 from jobs.services import job_claim
 
+from selftest_job import SELFTEST_JOB
+
 
 def running_job(worker: str) -> Job:
-    return Job.objects.create(kind="jobs.selftest", status=Job.Status.RUNNING, worker=worker, attempts=1,
+    return Job.objects.create(kind=SELFTEST_JOB, status=Job.Status.RUNNING, worker=worker, attempts=1,
                               started_at=timezone.now(), heartbeat_at=timezone.now())
 
 

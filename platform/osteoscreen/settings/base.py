@@ -125,6 +125,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One answer for every refusal a service raises (osteoscreen.errors.DomainError and its subclasses).
+    "EXCEPTION_HANDLER": "osteoscreen.exceptions.domain_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OsteoScreen API",

@@ -7,24 +7,18 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def reader_client(api_client, reader):
-    api_client.force_authenticate(reader)
-    return api_client
-
-
 def whole_volume(client, assignment) -> bytes:
     return b"".join(client.get(f"/api/assignments/{assignment.pk}/volume.raw").streaming_content)
 
 
-def test_a_byte_range_of_the_volume_is_exactly_that_slice(reader_client, reader, make_assignment):
+def test_a_byte_range_of_the_volume_is_exactly_that_slice(client_of_reader, reader, make_assignment):
     assignment = make_assignment(reader=reader, size=(24, 20, 16))
     nx, ny, nz = assignment.case.size
     slice_bytes = nx * ny * 2
     z = nz // 2
-    volume = np.frombuffer(whole_volume(reader_client, assignment), "<i2").reshape(nz, ny, nx)
+    volume = np.frombuffer(whole_volume(client_of_reader, assignment), "<i2").reshape(nz, ny, nx)
 
-    response = reader_client.get(
+    response = client_of_reader.get(
         f"/api/assignments/{assignment.pk}/volume.raw",
         HTTP_RANGE=f"bytes={z * slice_bytes}-{(z + 1) * slice_bytes - 1}",
     )
@@ -35,10 +29,10 @@ def test_a_byte_range_of_the_volume_is_exactly_that_slice(reader_client, reader,
 
 
 @pytest.mark.parametrize("header", ["bytes=0-1,4-5", "bytes=999999999-", "items=0-3", "bytes=x-3"])
-def test_an_unusable_range_gets_the_whole_volume(reader_client, reader, make_assignment, header):
+def test_an_unusable_range_gets_the_whole_volume(client_of_reader, reader, make_assignment, header):
     assignment = make_assignment(reader=reader, size=(24, 20, 16))
 
-    response = reader_client.get(f"/api/assignments/{assignment.pk}/volume.raw", HTTP_RANGE=header)
+    response = client_of_reader.get(f"/api/assignments/{assignment.pk}/volume.raw", HTTP_RANGE=header)
 
     assert response.status_code == 200
     assert len(b"".join(response.streaming_content)) == 24 * 20 * 16 * 2
