@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
@@ -32,7 +31,11 @@ urlpatterns = [
     path("models/", include("inference.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+# No URL serves MEDIA_ROOT, in any settings module and whatever DEBUG says: every stored file (volume,
+# VOI revision, predicted mask, model file, export) reaches a person only through a view that checks the
+# role and the blinding. GET /media/<path> falls through to the 404 page.
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+handler400 = "osteoscreen.error_views.bad_request"
+handler403 = "osteoscreen.error_views.permission_denied"
+handler404 = "osteoscreen.error_views.page_not_found"
+handler500 = "osteoscreen.error_views.server_error"

@@ -57,6 +57,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "osteoscreen.urls"
+# A refused form gets the site's own 403 page, not Django's plain one.
+CSRF_FAILURE_VIEW = "osteoscreen.error_views.csrf_failure"
 WSGI_APPLICATION = "osteoscreen.wsgi.application"
 
 TEMPLATES = [
