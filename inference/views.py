@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
 from accounts.roles import Role, has_role
+from cases.file_responses import stored_file_response
 from cases.models import Case, Cohort
 from cases.selectors import case_image
 from inference import selectors
-from inference.models import ModelVersion, SegmentationPrediction
+from inference.models import ModelFile, ModelVersion, SegmentationPrediction
 from inference.services import classifier, segmentation
 from inference.services.errors import ModelsError
 from inference.services.versions import model_version_promote, model_version_retire
@@ -59,15 +60,11 @@ def version_detail(request, pk: int):
 @role_required(*VIEWERS)
 def version_file(request, pk: int, role: str):
     """Download one of a version's files (checkpoint, fitted pipeline, feature table CSV)."""
-    from django.http import FileResponse
-
-    from inference.models import ModelFile
-
     model_file = get_object_or_404(ModelFile.objects.select_related("version"), version_id=pk, role=role)
     if not model_file.file.name:
         raise Http404("this version's file was never stored")
     name = f"{model_file.version.family}-v{model_file.version.number}-{model_file.file.name.rsplit('/', 1)[-1]}"
-    response = FileResponse(model_file.file.open("rb"), as_attachment=True, filename=name)
+    response = stored_file_response(model_file.file, download_name=name)
     response["X-Content-SHA256"] = model_file.sha256
     return response
 

@@ -105,6 +105,9 @@ STATICFILES_DIRS = [ROOT_DIR / "frontend" / "dist"]
 (ROOT_DIR / "frontend" / "dist").mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Stored files are never served by URL (see osteoscreen/urls.py); behind nginx, name its internal
+# location for MEDIA_ROOT here and the permission-checked views hand big files to it (X-Accel-Redirect).
+FILES_X_ACCEL_REDIRECT_PREFIX = env("FILES_X_ACCEL_REDIRECT_PREFIX", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
