@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from accounts.apis import TokenObtainApi, TokenRevokeApi
 
 from .health import HealthApi
 from .views import home
@@ -10,7 +11,8 @@ from .views import home
 # Annotated: a list of both kinds is inferred as list[object], which include() does not accept.
 api: list[URLPattern | URLResolver] = [
     path("health/", HealthApi.as_view(), name="api-health"),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", TokenObtainApi.as_view(), name="api-token"),
+    path("token/revoke/", TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("cases.api_urls")),
