@@ -314,3 +314,13 @@ def test_the_heading_names_the_version_and_the_cohort_once_each(client, pi, stud
     assert str(study["first"]) in heading
     assert heading.count(study["cohort"].name) == 1
     assert f"Cases of cohort <strong>{study['cohort'].name}</strong>" in html
+
+
+def test_the_predictions_csv_neutralises_a_study_id_that_starts_like_a_formula(client, pi, study):
+    from cases.models import Patient
+
+    Patient.objects.filter(pk=study["included"][0].patient_id).update(study_id="=HYPERLINK(\"http://x\",\"open\")")
+    client.force_login(pi)
+    response = client.get(reverse("inference:dashboard-predictions-csv") + _query(study))
+    body = response.content.decode()
+    assert "'=HYPERLINK" in body and ",=HYPERLINK" not in body
