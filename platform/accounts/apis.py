@@ -1,6 +1,7 @@
 """Sign-in for scripts: ask for a token with a username and password, revoke it when done."""
 
 from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -27,6 +28,7 @@ class TokenObtainApi(APIView):
         def get_expires_at(self, token) -> str:
             return token_expires_at(token).isoformat()
 
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 400: None, 429: None})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -44,6 +46,7 @@ class TokenRevokeApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses={204: None})
     def post(self, request):
         token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
