@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.apis import TokenObtainApi, TokenRevokeApi
 
@@ -14,7 +14,8 @@ api: list[URLPattern | URLResolver] = [
     path("token/", TokenObtainApi.as_view(), name="api-token"),
     path("token/revoke/", TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so the docs work under the CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("cases.api_urls")),
     path("", include("jobs.api_urls")),
     path("", include("annotations.api_urls")),
