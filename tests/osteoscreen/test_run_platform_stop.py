@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import psutil
@@ -27,11 +28,17 @@ def free_port() -> int:
 
 
 def answers(url: str) -> bool:
+    return fetch(url)[0] == 200
+
+
+def fetch(url: str) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
     except OSError:
-        return False
+        return 0, b""
 
 
 def alive(process: psutil.Process) -> bool:
@@ -43,8 +50,10 @@ def alive(process: psutil.Process) -> bool:
 
 @pytest.fixture
 def platform_started(transactional_db, settings, tmp_path):
-    env = child_environment(DJANGO_SETTINGS_MODULE="osteoscreen.settings.test", DATABASE_URL=_database_url(settings),
+    # The settings `make demo` runs with (DEBUG off unless asked for), on this test's database and media.
+    env = child_environment(DJANGO_SETTINGS_MODULE="osteoscreen.settings.local", DATABASE_URL=_database_url(settings),
                             CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    env.pop("DJANGO_DEBUG", None)
     port = free_port()
     log = open(tmp_path / "run_platform.log", "wb")
     process = subprocess.Popen(
@@ -71,6 +80,9 @@ def test_sigterm_stops_everything_it_started_and_requeues_the_running_job(platfo
     assert "redis-server" in names or "CELERY_BROKER_URL" in os.environ
     assert "gunicorn" in names and names.count("celery") >= 2
 
+    site = f"http://127.0.0.1:{port}"
+    served_with_debug_off(site)
+
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=90) == 0, log.read_text()[-4000:]
 
@@ -82,3 +94,15 @@ def test_sigterm_stops_everything_it_started_and_requeues_the_running_job(platfo
     assert job.status == Job.Status.QUEUED, (job.status, job.message, log.read_text()[-3000:])
     assert job.attempts == 0 and job.worker == ""
     assert "released" in job.message
+
+
+def served_with_debug_off(site: str) -> None:
+    """What `make demo` serves with DEBUG off: static files through WhiteNoise (the site's CSS, the viewer
+    bundle when built), the site's own 404 page, and nothing under /media/."""
+    status, css = fetch(f"{site}/static/osteoscreen/site.css")
+    assert status == 200 and b".topbar" in css
+    if (ROOT / "frontend" / "dist" / "viewer" / "viewer.js").exists():
+        assert fetch(f"{site}/static/viewer/viewer.js")[0] == 200
+    status, page = fetch(f"{site}/no-such-page/")
+    assert status == 404 and b"Not found (404)" in page and b"site.css" in page
+    assert fetch(f"{site}/media/volumes/anything.nii.gz")[0] == 404

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from jobs.services import job_release_of_stopped_workers
+from osteoscreen.celery_app import app as celery_app
 from osteoscreen.embedded import ROOT, VAR, child_environment, start_embedded_broker, worker_command
 
 # After a warm stop (workers finish their task, gunicorn its requests) has had --stop-timeout seconds,
@@ -107,6 +108,8 @@ class Command(BaseCommand):
             return None, child_environment()
         process, url = start_embedded_broker(var_dir)
         self.stdout.write(f"embedded broker: {url}")
+        # This process sends too: the jobs it releases when stopping go to the broker it started.
+        celery_app.conf.broker_url = url
         return Child.adopt("broker", process), child_environment(CELERY_BROKER_URL=url)
 
     @staticmethod
