@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from rest_framework import serializers, status
@@ -302,7 +303,7 @@ class VolumeRawApi(AnnotationApi):
         assignment = _assignment_with_masks(request, pk)
         path = selectors.case_raw_volume_path(assignment.case)
         wanted = _byte_range(request.headers.get("Range", ""), size=path.stat().st_size)
-        response: HttpResponse
+        response: HttpResponseBase
         if wanted is not None:
             start, end = wanted
             with path.open("rb") as file:

@@ -11,13 +11,15 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 
 def stored_file_response(file: FieldFile | Path, *, content_type: str = "application/octet-stream",
-                         download_name: str | None = None) -> HttpResponse:
+                         download_name: str | None = None) -> HttpResponseBase:
     """`file`: a model's stored file (any storage backend) or a path under MEDIA_ROOT (a cached copy)."""
     prefix = settings.FILES_X_ACCEL_REDIRECT_PREFIX
+    response: HttpResponseBase
     if prefix:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + _media_relative(file)
@@ -30,6 +32,6 @@ def stored_file_response(file: FieldFile | Path, *, content_type: str = "applica
 
 def _media_relative(file: FieldFile | Path) -> str:
     if isinstance(file, FieldFile):
-        return file.name
+        return str(file.name)
     # Only files under MEDIA_ROOT exist for the front server's internal location; anything else is a bug.
     return file.resolve().relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()

@@ -21,10 +21,15 @@ document.addEventListener('securitypolicyviolation',
 """
 
 # The dashboard's synthetic study (45 predicted cases, two classifier versions) from its own tests.
-_spec = importlib.util.spec_from_file_location("dashboard_study", ROOT / "tests" / "inference" / "test_dashboard.py")
-_dashboard = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_dashboard)
-study = _dashboard.study
+def _dashboard_tests():
+    spec = importlib.util.spec_from_file_location("dashboard_study", ROOT / "tests" / "inference" / "test_dashboard.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+study = _dashboard_tests().study
 
 pytestmark = pytest.mark.browser
 
