@@ -67,8 +67,9 @@ class CaseOutputSerializer(serializers.ModelSerializer):
     def to_representation(self, case: Case) -> dict:
         data = super().to_representation(case)
         request = self.context.get("request")
-        if request is None or not has_role(request.user, *FILE_HASH_ROLES):
-            # A reader needs no file hash: it names the stored volume and could find it elsewhere.
+        # A reader needs no file hash: it names the stored volume's folder. (Without a request in the
+        # context the caller is the import API, which only coordinators and admins reach.)
+        if request is not None and not has_role(request.user, *FILE_HASH_ROLES):
             data.pop("volume_sha256", None)
         return data
 
