@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from rest_framework import serializers, status
@@ -21,6 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasRole
 from accounts.roles import Role, has_role
+from cases.file_responses import stored_file_response
 from cases.models import Cohort
 
 from . import selectors, services
@@ -297,7 +299,7 @@ class VolumeRawApi(AnnotationApi):
         assignment = _assignment_with_masks(request, pk)
         path = selectors.case_raw_volume_path(assignment.case)
         wanted = _byte_range(request.headers.get("Range", ""), size=path.stat().st_size)
-        response: HttpResponse | FileResponse
+        response: HttpResponseBase
         if wanted is not None:
             start, end = wanted
             with path.open("rb") as file:
@@ -305,7 +307,7 @@ class VolumeRawApi(AnnotationApi):
                 response = HttpResponse(file.read(end - start + 1), status=206, content_type="application/octet-stream")
             response["Content-Range"] = f"bytes {start}-{end}/{path.stat().st_size}"
         else:
-            response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+            response = stored_file_response(path)
         response["Accept-Ranges"] = "bytes"
         response["Cache-Control"] = "private, max-age=86400"
         return response
@@ -343,7 +345,7 @@ class LabelmapApi(AnnotationApi):
             return Response({"detail": "revision must be a revision id, 'current' or 'start'."}, status=400)
         if revision is None:
             return HttpResponse(status=status.HTTP_204_NO_CONTENT)
-        response = FileResponse(revision.viewer_labelmap.open("rb"), content_type="application/octet-stream")
+        response = stored_file_response(revision.viewer_labelmap)
         response[LABELMAP_ENCODING_HEADER] = "gzip"
         response["X-Revision-Id"] = str(revision.pk)
         response["X-Revision-Number"] = str(revision.number)

@@ -4,7 +4,6 @@ version, and the printable study report. Thin: parse the selection, call the sel
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from accounts.permissions import role_required
 from accounts.roles import Role
 from cases.bone_status import CLASSES
 from cases.models import Cohort, Split
+from cases.spreadsheet import SpreadsheetSafeWriter
 from inference.evaluation import selectors
 from inference.models import ModelVersion
 
@@ -235,7 +235,7 @@ def predictions_csv(request):
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = (
         f'attachment; filename="predictions-v{selection.version.number}-cohort{selection.cohort.pk}.csv"')
-    writer = csv.writer(response)
+    writer = SpreadsheetSafeWriter(response)
     writer.writerow(["case_id", "study_id", "subset", "true_class", "predicted_class", "correct",
                      *(f"p_{c}" for c in CLASSES), "dice"])
     for row in _filtered_rows(selection, _prediction_filters(request)):

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 
 from cases.models import Case
 from cases.selectors import case_image
+from cases.spreadsheet import SpreadsheetSafeWriter
 from inference import selectors
 from inference.errors import InvalidRequest
 from inference.models import FeatureVector, ModelVersion, SegmentationPrediction
@@ -174,11 +175,9 @@ def extract_case_run(ctx: JobContext) -> dict:
 
 def feature_table_csv(path: Path, table: list[tuple[int, str, str, dict[str, float]]]) -> Path:
     """Write (case id, study id, subset, features) rows as CSV, feature columns in the first row's order."""
-    import csv
-
     names = list(table[0][3]) if table else []
     with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = SpreadsheetSafeWriter(handle)
         writer.writerow(["case_id", "study_id", "subset", *names])
         for case_id, study_id, subset, features in table:
             writer.writerow([case_id, study_id, subset, *(features.get(n, "") for n in names)])

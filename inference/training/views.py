@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
 from accounts.roles import Role, has_role
+from cases.file_responses import stored_file_response
 from cases.models import Cohort
 from inference import selectors
 from inference.errors import ModelsError
@@ -54,7 +55,7 @@ def version_file(request, pk: int, role: str):
     if not model_file.file.name:
         raise Http404("this version's file was never stored")
     name = f"{model_file.version.family}-v{model_file.version.number}-{model_file.file.name.rsplit('/', 1)[-1]}"
-    response = FileResponse(model_file.file.open("rb"), as_attachment=True, filename=name)
+    response = stored_file_response(model_file.file, download_name=name)
     response["X-Content-SHA256"] = model_file.sha256
     return response
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasRole
-from accounts.roles import Role
+from accounts.roles import Role, has_role
 from jobs.apis import JobOutputSerializer
 from jobs.services import job_start
 
@@ -24,6 +24,7 @@ from .validation import NIFTI_SUFFIXES, ImportRejected
 
 MANAGERS = HasRole(Role.COORDINATOR, Role.ADMIN)
 READERS_OF_ALL = HasRole(Role.COORDINATOR, Role.PI, Role.ADMIN)
+FILE_HASH_ROLES = (Role.COORDINATOR, Role.PI, Role.ADMIN)
 
 
 class QCTOutputSerializer(serializers.Serializer):
@@ -63,6 +64,15 @@ class CaseOutputSerializer(serializers.ModelSerializer):
     def get_qct(self, case: Case):
         qct = getattr(case, "qct", None)
         return QCTOutputSerializer(qct).data if qct else None
+
+    def to_representation(self, case: Case) -> dict:
+        data = super().to_representation(case)
+        request = self.context.get("request")
+        # A reader needs no file hash: it names the stored volume's folder. (Without a request in the
+        # context the caller is the import API, which only coordinators and admins reach.)
+        if request is not None and not has_role(request.user, *FILE_HASH_ROLES):
+            data.pop("volume_sha256", None)
+        return data
 
 
 class CaseFilter(filters.FilterSet):

