@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.permissions import HasRole
 from accounts.roles import Role, has_role
 from cases.models import Cohort
+from osteoscreen.parsing import ID_MAX, IdField, InvalidNumber, WholeNumberField, parse_id, parse_int
 
 from . import selectors, services
 from .labelmaps import LabelBox, LabelmapInvalid, labelmap_from_nifti_path, raw_gzip_bytes
@@ -95,7 +96,7 @@ class AssignmentListApi(AnnotationApi):
     """GET /api/assignments/: the caller's own assignments; coordinators add ?cohort=<id> for a cohort's."""
 
     class FilterSerializer(serializers.Serializer):
-        cohort = serializers.IntegerField(required=False)
+        cohort = IdField(required=False)
 
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
@@ -116,12 +117,10 @@ class AssignmentsCreateForCohortApi(AnnotationApi):
     permission_classes = [COORDINATORS]
 
     class InputSerializer(serializers.Serializer):
-        primary_reader = serializers.IntegerField()
-        second_reader = serializers.IntegerField()
-        interobserver_count = serializers.IntegerField(
-            min_value=0, default=services.DEFAULT_INTEROBSERVER_COUNT
-        )
-        seed = serializers.IntegerField(default=0)
+        primary_reader = IdField()
+        second_reader = IdField()
+        interobserver_count = WholeNumberField(min_value=0, default=services.DEFAULT_INTEROBSERVER_COUNT)
+        seed = WholeNumberField(default=0)
 
     class OutputSerializer(serializers.Serializer):
         created = serializers.IntegerField()
@@ -215,9 +214,10 @@ class RevisionCreateApi(AnnotationApi):
         def validate_base_revision(self, value: str) -> int | None:
             if value.strip() in ("", "null"):
                 return None
-            if not value.strip().isdigit():
-                raise serializers.ValidationError("base_revision must be a revision id or empty.")
-            return int(value)
+            try:
+                return parse_id(value.strip(), name="base_revision")
+            except InvalidNumber as error:
+                raise serializers.ValidationError("base_revision must be a revision id or empty.") from error
 
     def post(self, request, pk: int):
         started = time.perf_counter()
@@ -321,9 +321,12 @@ def _byte_range(header: str, *, size: int) -> tuple[int, int] | None:
     if unit.strip() != "bytes" or "," in spec:
         return None
     first, _, last = spec.strip().partition("-")
-    if not first.isdigit() or not (last.isdigit() or last == ""):
+    try:
+        start = parse_int(first.strip(), name="range start", minimum=0, maximum=ID_MAX)
+        end = min(parse_int(last.strip(), name="range end", minimum=0, maximum=ID_MAX) if last.strip() else size - 1,
+                  size - 1)
+    except InvalidNumber:
         return None
-    start, end = int(first), min(int(last) if last else size - 1, size - 1)
     return (start, end) if start <= end else None
 
 
@@ -339,12 +342,14 @@ class LabelmapApi(AnnotationApi):
             return self._start(assignment)
         if wanted == "current":
             revision = assignment.current_revision
-        elif wanted.isdigit():
-            revision = selectors.revision_of(assignment, revision_id=int(wanted))
+        else:
+            try:
+                revision_id = parse_id(wanted, name="revision")
+            except InvalidNumber:
+                return Response({"detail": "revision must be a revision id, 'current' or 'start'."}, status=400)
+            revision = selectors.revision_of(assignment, revision_id=revision_id)
             if revision is None:
                 raise NotFound("This assignment has no such revision.")
-        else:
-            return Response({"detail": "revision must be a revision id, 'current' or 'start'."}, status=400)
         if revision is None:
             return HttpResponse(status=status.HTTP_204_NO_CONTENT)
         response = FileResponse(revision.viewer_labelmap.open("rb"), content_type="application/octet-stream")
@@ -425,7 +430,7 @@ class AgreementListApi(AnnotationApi):
     """GET /api/agreement/?cohort=<id>[&threshold=0.95]: per-case agreement, mean +/- SD, flagged cases."""
 
     class FilterSerializer(serializers.Serializer):
-        cohort = serializers.IntegerField(required=False)
+        cohort = IdField(required=False)
         threshold = serializers.FloatField(
             required=False, min_value=0.0, max_value=1.0, default=selectors.DEFAULT_DICE_THRESHOLD
         )

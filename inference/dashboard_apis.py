@@ -13,13 +13,14 @@ from accounts.permissions import HasRole
 from accounts.roles import Role
 from cases.models import Cohort
 from inference import selectors_evaluation as selectors
+from osteoscreen.parsing import IdField
 
 DASHBOARD_READERS = HasRole(Role.PI, Role.COORDINATOR, Role.ADMIN)
 
 
 class SelectionInputSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
-    cohort = serializers.IntegerField(min_value=1, required=False)
+    version = IdField()
+    cohort = IdField(required=False)
     mask_source = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -60,9 +61,9 @@ class DashboardApi(APIView):
 
 
 class ComparisonInputSerializer(serializers.Serializer):
-    version_a = serializers.IntegerField(min_value=1)
-    version_b = serializers.IntegerField(min_value=1)
-    cohort = serializers.IntegerField(min_value=1, required=False)
+    version_a = IdField()
+    version_b = IdField()
+    cohort = IdField(required=False)
     mask_source = serializers.CharField(required=False, allow_blank=True)
 
 

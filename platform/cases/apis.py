@@ -15,6 +15,7 @@ from accounts.permissions import HasRole
 from accounts.roles import Role
 from jobs.apis import JobOutputSerializer
 from jobs.services import job_start
+from osteoscreen.parsing import IdField, IdFormField, WholeNumberField
 
 from . import services
 from .models import Case, Cohort, Exclusion, Split
@@ -64,9 +65,13 @@ class CaseOutputSerializer(serializers.ModelSerializer):
         return QCTOutputSerializer(qct).data if qct else None
 
 
+class IdFilter(filters.Filter):
+    field_class = IdFormField
+
+
 class CaseFilter(filters.FilterSet):
-    cohort = filters.NumberFilter(field_name="cohorts__id")
-    split = filters.NumberFilter(field_name="split_memberships__split_id")
+    cohort = IdFilter(field_name="cohorts__id")
+    split = IdFilter(field_name="split_memberships__split_id")
     subset = filters.CharFilter(field_name="split_memberships__subset")
     excluded = filters.BooleanFilter(method="filter_excluded")
     bone_status = filters.CharFilter()
@@ -107,7 +112,7 @@ class CaseImportApi(APIView):
         file = serializers.FileField()
         study_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
         sex = serializers.ChoiceField(choices=["M", "F", ""], required=False, allow_blank=True)
-        birth_year = serializers.IntegerField(required=False, allow_null=True, min_value=1900, max_value=2100)
+        birth_year = WholeNumberField(required=False, allow_null=True, min_value=1900, max_value=2100)
 
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -198,7 +203,7 @@ class CohortCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         description = serializers.CharField(required=False, allow_blank=True)
-        case_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+        case_ids = serializers.ListField(child=IdField(), required=False)
 
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -232,7 +237,7 @@ class SplitCreateApi(APIView):
     permission_classes = [MANAGERS]
 
     class InputSerializer(serializers.Serializer):
-        seed = serializers.IntegerField(default=20240101)
+        seed = WholeNumberField(default=20240101)
         test_fraction = serializers.FloatField(default=0.22, min_value=0, max_value=0.9)
         test_cutoff = serializers.DateField(required=False, allow_null=True)
         validation_fraction = serializers.FloatField(default=0.3, min_value=0.05, max_value=0.9)

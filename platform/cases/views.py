@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 
 from accounts.permissions import STAFF_ROLES, role_required
 from accounts.roles import Role
+from osteoscreen.parsing import query_id_or_404
 
 from .bone_status import CLASSES
 from .models import Cohort, Exclusion, SplitMembership
@@ -17,8 +18,9 @@ def case_list(request):
         cases = cases.filter(exclusions__isnull=False)
     elif filters["status"] == "included":
         cases = cases.filter(exclusions__isnull=True)
-    if filters["cohort"].isdigit():
-        cases = cases.filter(cohorts__id=int(filters["cohort"]))
+    cohort_id = query_id_or_404(request.GET, "cohort")
+    if cohort_id is not None:
+        cases = cases.filter(cohorts__id=cohort_id)
     if filters["subset"] in SplitMembership.Subset.values:
         cases = cases.filter(split_memberships__subset=filters["subset"], split_memberships__split__current=True)
     if filters["bone_status"] in CLASSES:
