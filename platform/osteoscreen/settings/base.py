@@ -162,10 +162,15 @@ BONE_STATUS_SITES = env.list("BONE_STATUS_SITES", default=["femoral_neck", "tota
 # Import limits, checked on the header before any pixel data is decompressed.
 IMPORT_MAX_VOXELS = env.int("IMPORT_MAX_VOXELS", default=1024 * 1024 * 1200)
 IMPORT_MAX_DIM = env.int("IMPORT_MAX_DIM", default=4096)
+# Fewer voxels than this along any axis is a localiser, a slab or a fragment, not a CT to read a femur on.
+IMPORT_MIN_DIM = env.int("IMPORT_MIN_DIM", default=16)
+# The memory one volume may take once decompressed (voxel type size x voxels, from the header).
+IMPORT_MAX_VOLUME_BYTES = env.int("IMPORT_MAX_VOLUME_BYTES", default=2 * 1024**3)
 IMPORT_MAX_SPACING_MM = 10.0
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3)
-# Imports larger than this run as background jobs instead of inside the request.
-IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=64 * 1024**2)
+# Uploads whose voxels take more than this in memory (declared by the header, or unpacked zip size) are
+# imported by a background job; a web worker only checks the header and hands the file on.
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=16 * 1024**2)
 # A keyed hash turns DICOM PatientID into a stable pseudonym when no study id is given.
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 
