@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import HasRole
+from accounts.permissions import HasRole, sees_reference_standard
 from accounts.roles import Role
 from jobs.apis import JobOutputSerializer
 from jobs.services import job_start
@@ -50,12 +50,21 @@ class ExclusionOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "reason", "note", "created_by", "created_at"]
 
 
+BLINDED_NOTE = "Absent for readers while the study is blinded (STUDY_UNBLINDED is off)."
+
+
 class CaseOutputSerializer(serializers.ModelSerializer):
+    """A case. The reference standard (bone status, QCT, exclusions) is left out when the serializer's
+    context says `blinded`, so a blinded reader's answer does not even name those fields."""
+
+    REFERENCE_STANDARD = ("bone_status", "qct", "exclusions")
+
     study_id = serializers.CharField(source="patient.study_id")
     sex = serializers.CharField(source="patient.sex")
     birth_year = serializers.IntegerField(source="patient.birth_year", allow_null=True)
-    qct = serializers.SerializerMethodField()
-    exclusions = ExclusionOutputSerializer(many=True)
+    bone_status = serializers.CharField(required=False, help_text=BLINDED_NOTE)
+    qct = QCTOutputSerializer(required=False, allow_null=True, help_text=BLINDED_NOTE)
+    exclusions = ExclusionOutputSerializer(many=True, required=False, help_text=BLINDED_NOTE)
 
     class Meta:
         model = Case
@@ -63,9 +72,16 @@ class CaseOutputSerializer(serializers.ModelSerializer):
                   "slice_thickness_mm", "spacing", "size", "origin", "direction", "dlp_mgycm", "effective_dose_msv",
                   "volume_sha256", "source", "bone_status", "qct", "exclusions", "created_at"]
 
-    def get_qct(self, case: Case):
-        qct = getattr(case, "qct", None)
-        return QCTOutputSerializer(qct).data if qct else None
+    def to_representation(self, case: Case) -> dict:
+        data = super().to_representation(case)
+        if self.context.get("blinded"):
+            for name in self.REFERENCE_STANDARD:
+                data.pop(name, None)
+        return data
+
+
+def blinding_context(request) -> dict:
+    return {"blinded": not sees_reference_standard(request.user)}
 
 
 class IdFilter(filters.Filter):
@@ -84,8 +100,17 @@ class CaseFilter(filters.FilterSet):
         model = Case
         fields = ["bone_status"]
 
+    # Filtering by these would tell a blinded reader the reference standard through the count.
+    REFERENCE_FILTERS = ("split", "subset", "excluded", "bone_status")
+
     def filter_excluded(self, queryset, name, value):
         return queryset.filter(exclusions__isnull=not value).distinct()
+
+    def filter_queryset(self, queryset):
+        if not sees_reference_standard(self.request.user):
+            for name in self.REFERENCE_FILTERS:
+                self.form.cleaned_data.pop(name, None)
+        return super().filter_queryset(queryset)
 
 
 class CaseListApi(generics.ListAPIView):
@@ -96,12 +121,18 @@ class CaseListApi(generics.ListAPIView):
     def get_queryset(self):
         return cases_visible_to(self.request.user).distinct()
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **blinding_context(self.request)}
+
 
 class CaseDetailApi(generics.RetrieveAPIView):
     serializer_class = CaseOutputSerializer
 
     def get_queryset(self):
         return cases_visible_to(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **blinding_context(self.request)}
 
 
 class CaseImportApi(APIView):

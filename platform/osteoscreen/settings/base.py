@@ -155,6 +155,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # decides whether a redelivered task still has work to do).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=48 * 3600)}
 
+# Readers are blinded to the reference standard (QCT, bone status, exclusions, split subsets, predictions)
+# on every page and endpoint while this is False; set it once the reading is over and the study unblinded.
+STUDY_UNBLINDED = env.bool("STUDY_UNBLINDED", default=False)
+
 # The study's site rule for bone status (ISCD/ACR thresholds applied to QCT T-scores): the lowest
 # T-score among these sites decides. Sites: femoral_neck, trochanter, intertrochanter, total_hip.
 BONE_STATUS_SITES = env.list("BONE_STATUS_SITES", default=["femoral_neck", "total_hip"])
