@@ -1,29 +1,10 @@
 from django.urls import path
-from django.views.decorators.csrf import csrf_exempt
 
 from . import apis
 
-
-def by_method(**views):
-    """One URL, one API class per HTTP method (the contract puts list and create on the same path)."""
-    handlers = {method.upper(): view.as_view() for method, view in views.items()}
-
-    # DRF's session authentication still enforces CSRF inside each API class.
-    @csrf_exempt
-    def dispatch(request, *args, **kwargs):
-        handler = handlers.get(request.method, handlers[next(iter(handlers))])
-        return handler(request, *args, **kwargs)
-
-    return dispatch
-
-
 urlpatterns = [
     path("assignments/", apis.AssignmentListApi.as_view(), name="api-assignment-list"),
-    path(
-        "assignments/<id:pk>/revisions/",
-        by_method(get=apis.RevisionListApi, post=apis.RevisionCreateApi),
-        name="api-assignment-revisions",
-    ),
+    path("assignments/<id:pk>/revisions/", apis.RevisionsApi.as_view(), name="api-assignment-revisions"),
     path(
         "assignments/<id:pk>/revisions/<id:revision_id>/restore/",
         apis.RevisionRestoreApi.as_view(),

@@ -12,6 +12,8 @@ import time
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -22,6 +24,7 @@ from rest_framework.views import APIView
 from accounts.permissions import HasRole
 from accounts.roles import Role, has_role
 from cases.models import Cohort
+from osteoscreen.api import BAD_REQUEST, BINARY, NO_CONTENT, REFUSED
 from osteoscreen.parsing import ID_MAX, IdField, InvalidNumber, WholeNumberField, parse_id, parse_int
 
 from . import selectors, services
@@ -98,6 +101,8 @@ class AssignmentListApi(AnnotationApi):
     class FilterSerializer(serializers.Serializer):
         cohort = IdField(required=False)
 
+    @extend_schema(parameters=[FilterSerializer], responses={200: AssignmentOutputSerializer(many=True),
+                                                             400: BAD_REQUEST})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -117,15 +122,22 @@ class AssignmentsCreateForCohortApi(AnnotationApi):
     permission_classes = [COORDINATORS]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CohortAssignmentsInput"
+
         primary_reader = IdField()
         second_reader = IdField()
         interobserver_count = WholeNumberField(min_value=0, default=services.DEFAULT_INTEROBSERVER_COUNT)
         seed = WholeNumberField(default=0)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CohortAssignmentsOutput"
+
         created = serializers.IntegerField()
         interobserver_cases = serializers.ListField(child=serializers.IntegerField())
 
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 400: BAD_REQUEST})
     def post(self, request, pk: int):
         from django.contrib.auth import get_user_model
 
@@ -152,8 +164,12 @@ class AssignmentSubmitApi(AnnotationApi):
     """POST /api/assignments/<id>/submit/"""
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AssignmentStatus"
+
         status = serializers.CharField()
 
+    @extend_schema(request=None, responses={200: OutputSerializer, 409: REFUSED})
     def post(self, request, pk: int):
         assignment = services.assignment_submit(assignment=_assignment_known(request, pk), user=request.user)
         return Response(self.OutputSerializer(assignment).data)
@@ -178,6 +194,7 @@ class RevisionOutputSerializer(serializers.ModelSerializer):
 class RevisionListApi(AnnotationApi):
     """GET /api/assignments/<id>/revisions/"""
 
+    @extend_schema(responses=RevisionOutputSerializer(many=True))
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         revisions = selectors.revisions_of(assignment).select_related("created_by")
@@ -194,6 +211,9 @@ class RevisionCreateApi(AnnotationApi):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RevisionCreateInput"
+
         base_revision = serializers.CharField(required=False, allow_blank=True, default="")
         labelmap = serializers.FileField()
         edit_count = serializers.IntegerField(min_value=0, default=0)
@@ -219,6 +239,7 @@ class RevisionCreateApi(AnnotationApi):
             except InvalidNumber as error:
                 raise serializers.ValidationError("base_revision must be a revision id or empty.") from error
 
+    @extend_schema(request=InputSerializer, responses={201: RevisionOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
     def post(self, request, pk: int):
         started = time.perf_counter()
         assignment = _assignment_known(request, pk)
@@ -246,9 +267,14 @@ class RevisionCreateApi(AnnotationApi):
         return response
 
 
+class RevisionsApi(RevisionListApi, RevisionCreateApi):
+    """GET and POST /api/assignments/<id>/revisions/: one path, one class, so the schema sees both."""
+
+
 class RevisionRestoreApi(AnnotationApi):
     """POST /api/assignments/<id>/revisions/<revision_id>/restore/: a new revision, copy of that one."""
 
+    @extend_schema(request=None, responses={201: RevisionOutputSerializer, 409: REFUSED})
     def post(self, request, pk: int, revision_id: int):
         assignment = _assignment_known(request, pk)
         revision = selectors.revision_of(assignment, revision_id=revision_id)
@@ -270,6 +296,9 @@ class VolumeMetaApi(AnnotationApi):
     """GET /api/assignments/<id>/volume/: the case grid and where to fetch its voxels."""
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VolumeMeta"
+
         size = serializers.ListField(child=serializers.IntegerField())
         spacing = serializers.ListField(child=serializers.FloatField())
         origin = serializers.ListField(child=serializers.FloatField())
@@ -278,6 +307,7 @@ class VolumeMetaApi(AnnotationApi):
         study_id = serializers.CharField()
         raw_url = serializers.CharField()
 
+    @extend_schema(responses=OutputSerializer)
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         case = assignment.case
@@ -297,6 +327,11 @@ class VolumeRawApi(AnnotationApi):
 
     renderer_classes = [OctetStreamRenderer, JSONRenderer]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("Range", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                                     description="One byte range, `bytes=first-last`")],
+        responses={200: BINARY, 206: BINARY},
+    )
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         path = selectors.case_raw_volume_path(assignment.case)
@@ -335,6 +370,11 @@ class LabelmapApi(AnnotationApi):
 
     renderer_classes = [OctetStreamRenderer, JSONRenderer]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("revision", OpenApiTypes.STR, required=False,
+                                     description="A revision id, `current` (the default) or `start`")],
+        responses={200: BINARY, 204: NO_CONTENT, 400: REFUSED},
+    )
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         wanted = request.query_params.get("revision", "current")
@@ -384,8 +424,12 @@ class ReviewApproveApi(AnnotationApi):
     """POST /api/assignments/<id>/approve/ (senior reader): the VOI becomes the case's reference."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReviewApproveInput"
+
         comment = serializers.CharField(required=False, allow_blank=True, default="")
 
+    @extend_schema(request=InputSerializer, responses={200: ReviewOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
     def post(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         data = self.InputSerializer(data=request.data)
@@ -400,8 +444,12 @@ class ReviewReturnApi(AnnotationApi):
     """POST /api/assignments/<id>/return/ (senior reader): back to the reader with a comment."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReviewReturnInput"
+
         comment = serializers.CharField()
 
+    @extend_schema(request=InputSerializer, responses={200: ReviewOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
     def post(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         data = self.InputSerializer(data=request.data)
@@ -436,6 +484,9 @@ class AgreementListApi(AnnotationApi):
         )
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AgreementSummary"
+
         threshold = serializers.FloatField()
         count = serializers.IntegerField()
         mean_dice = serializers.FloatField(allow_null=True)
@@ -444,6 +495,7 @@ class AgreementListApi(AnnotationApi):
         flagged_case_ids = serializers.ListField(child=serializers.IntegerField())
         results = AgreementResultOutputSerializer(many=True)
 
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer, 400: BAD_REQUEST})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

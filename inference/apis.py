@@ -4,7 +4,7 @@ serializers. Reading needs a PI, coordinator or admin; starting jobs a PI or adm
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -156,12 +156,31 @@ class ClassifierTrainApi(JobStartApi):
                                                              mask_source=data["mask_source"], sides=data.get("sides")))
 
 
+CasePredictionsOutputSerializer = inline_serializer("CasePredictionsOutput", {
+    "case": serializers.IntegerField(),
+    "predictions": inline_serializer("BoneStatusPrediction", {
+        "model_version": serializers.IntegerField(), "family": serializers.CharField(),
+        "number": serializers.IntegerField(), "status": serializers.CharField(),
+        "mask_source": serializers.CharField(allow_blank=True),
+        "probabilities": serializers.DictField(child=serializers.FloatField()),
+        "predicted_class": serializers.CharField(), "true_class": serializers.CharField(allow_blank=True),
+        "subset": serializers.CharField(allow_blank=True),
+    }, many=True),
+    "segmentations": inline_serializer("CaseSegmentation", {
+        "id": serializers.IntegerField(), "model_version": serializers.IntegerField(),
+        "number": serializers.IntegerField(), "mask_sha256": serializers.CharField(),
+        "voxels": serializers.JSONField(), "dice": serializers.JSONField(allow_null=True),
+        "volume_difference_cm3": serializers.JSONField(allow_null=True),
+    }, many=True),
+})
+
+
 class CasePredictionsApi(ModelsApi):
     """A case's bone-status predictions and segmentations."""
 
     permission_classes = [VIEWERS]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses=CasePredictionsOutputSerializer)
     def get(self, request, case_id: int):
         from cases.models import Case
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from accounts.permissions import HasRole, sees_reference_standard
 from accounts.roles import Role
 from jobs.apis import JobOutputSerializer
 from jobs.services import job_start
+from osteoscreen.api import BAD_REQUEST, REFUSED
 from osteoscreen.parsing import IdField, IdFormField, WholeNumberField
 
 from . import services
@@ -113,6 +115,17 @@ class CaseFilter(filters.FilterSet):
         return super().filter_queryset(queryset)
 
 
+class CaseImportOutputSerializer(CaseOutputSerializer):
+    created = serializers.BooleanField(help_text="False when the same series was stored already (nothing new).")
+
+    class Meta(CaseOutputSerializer.Meta):
+        fields = [*CaseOutputSerializer.Meta.fields, "created"]
+
+
+class ImportJobOutputSerializer(serializers.Serializer):
+    job = JobOutputSerializer()
+
+
 class CaseListApi(generics.ListAPIView):
     serializer_class = CaseOutputSerializer
     filterset_class = CaseFilter
@@ -143,11 +156,17 @@ class CaseImportApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CaseImportInput"
+
         file = serializers.FileField()
         study_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
         sex = serializers.ChoiceField(choices=["M", "F", ""], required=False, allow_blank=True)
         birth_year = WholeNumberField(required=False, allow_null=True, min_value=1900, max_value=2100)
 
+    @extend_schema(request=InputSerializer, responses={
+        201: CaseImportOutputSerializer, 200: CaseImportOutputSerializer, 202: ImportJobOutputSerializer,
+        400: BAD_REQUEST, 413: REFUSED})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -178,8 +197,8 @@ class CaseImportApi(APIView):
             services.remove_quietly(staged)
             raise
         services.remove_quietly(staged)
-        body = CaseOutputSerializer(outcome.case).data
-        return Response({**body, "created": outcome.created},
+        body = {**CaseOutputSerializer(outcome.case).data, "created": outcome.created}
+        return Response(body,
                         status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
@@ -190,8 +209,14 @@ class QCTImportApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
-        file = serializers.FileField()
+        class Meta:
+            ref_name = "QCTImportInput"
 
+        file = serializers.FileField(help_text="The CSV as a spreadsheet saves it (UTF-8, UTF-16, Latin-1; , ; or tab).")
+
+    @extend_schema(request=InputSerializer, responses={
+        201: inline_serializer("QCTImportOutput", {"imported": serializers.IntegerField()}),
+        400: BAD_REQUEST, 413: REFUSED})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -210,9 +235,13 @@ class ExclusionCreateApi(APIView):
     permission_classes = [MANAGERS]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ExclusionInput"
+
         reason = serializers.ChoiceField(choices=Exclusion.Reason.choices)
         note = serializers.CharField(required=False, allow_blank=True)
 
+    @extend_schema(request=InputSerializer, responses={201: ExclusionOutputSerializer, 400: BAD_REQUEST})
     def post(self, request, pk: int):
         case = get_object_or_404(Case, pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -239,10 +268,14 @@ class CohortCreateApi(APIView):
     permission_classes = [MANAGERS]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CohortCreateInput"
+
         name = serializers.CharField(max_length=100)
         description = serializers.CharField(required=False, allow_blank=True)
         case_ids = serializers.ListField(child=IdField(), required=False)
 
+    @extend_schema(request=InputSerializer, responses={201: CohortOutputSerializer, 400: BAD_REQUEST})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -258,9 +291,33 @@ class CohortCreateApi(APIView):
         return Response(CohortOutputSerializer(cohort).data, status=status.HTTP_201_CREATED)
 
 
+def _class_counts(name: str):
+    return serializers.DictField(child=serializers.IntegerField(), help_text=f"{name}: cases per bone status class")
+
+
+CohortFlowOutputSerializer = inline_serializer("CohortFlowOutput", {
+    "screened": serializers.IntegerField(),
+    "excluded": serializers.IntegerField(),
+    "excluded_by_reason": inline_serializer("ExcludedByReason", {
+        "reason": serializers.CharField(), "label": serializers.CharField(), "count": serializers.IntegerField(),
+    }, many=True),
+    "included": serializers.IntegerField(),
+    "included_classes": _class_counts("included"),
+    "split": inline_serializer("FlowSplit", {
+        "id": serializers.IntegerField(), "version": serializers.IntegerField(), "locked": serializers.BooleanField(),
+    }, allow_null=True),
+    "subsets": inline_serializer("FlowSubset", {
+        "subset": serializers.CharField(), "count": serializers.IntegerField(), "classes": _class_counts("subset"),
+    }, many=True),
+})
+
+
 class CohortFlowApi(APIView):
+    """The study flow of a cohort in numbers (the paper's Fig. 1)."""
+
     permission_classes = [READERS_OF_ALL]
 
+    @extend_schema(responses=CohortFlowOutputSerializer)
     def get(self, request, pk: int):
         return Response(cohort_flow(get_object_or_404(Cohort, pk=pk)))
 
@@ -275,12 +332,16 @@ class SplitCreateApi(APIView):
     permission_classes = [MANAGERS]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SplitCreateInput"
+
         seed = WholeNumberField(default=20240101)
         test_fraction = serializers.FloatField(default=0.22, min_value=0, max_value=0.9)
         test_cutoff = serializers.DateField(required=False, allow_null=True)
         validation_fraction = serializers.FloatField(default=0.3, min_value=0.05, max_value=0.9)
         stratify = serializers.BooleanField(default=True)
 
+    @extend_schema(request=InputSerializer, responses={201: SplitOutputSerializer, 400: BAD_REQUEST})
     def post(self, request, pk: int):
         cohort = get_object_or_404(Cohort, pk=pk)
         data = self.InputSerializer(data=request.data)

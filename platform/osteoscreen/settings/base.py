@@ -135,6 +135,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, so an upload is described as a binary file, not a URL.
+    "COMPONENT_SPLIT_REQUEST": True,
     # `<id:...>` path parameters (osteoscreen.parsing.IdConverter): ids that fit a 64-bit primary key.
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
