@@ -81,7 +81,7 @@ def _assignment_with_masks(request, pk: int) -> Assignment:
 class AssignmentOutputSerializer(serializers.ModelSerializer):
     study_id = serializers.CharField(source="case.patient.study_id")
     reader = serializers.CharField(source="reader.username")
-    current_revision_number = serializers.IntegerField(source="current_revision.number", default=None)
+    current_revision_number = serializers.IntegerField(source="current_revision.number", default=None, allow_null=True)
     viewer_url = serializers.SerializerMethodField()
 
     class Meta:
