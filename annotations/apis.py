@@ -13,6 +13,8 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -24,6 +26,8 @@ from accounts.permissions import HasRole
 from accounts.roles import Role, has_role
 from cases.file_responses import stored_file_response
 from cases.models import Cohort
+from osteoscreen.api import BAD_REQUEST, BINARY, NO_CONTENT, REFUSED
+from osteoscreen.parsing import ID_MAX, IdField, InvalidNumber, WholeNumberField, parse_id, parse_int
 
 from . import selectors, services
 from .labelmaps import LabelBox, LabelmapInvalid, labelmap_from_nifti_path, raw_gzip_bytes
@@ -75,7 +79,7 @@ def _assignment_with_masks(request, pk: int) -> Assignment:
 class AssignmentOutputSerializer(serializers.ModelSerializer):
     study_id = serializers.CharField(source="case.patient.study_id")
     reader = serializers.CharField(source="reader.username")
-    current_revision_number = serializers.IntegerField(source="current_revision.number", default=None)
+    current_revision_number = serializers.IntegerField(source="current_revision.number", default=None, allow_null=True)
     viewer_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -93,8 +97,10 @@ class AssignmentListApi(AnnotationApi):
     """GET /api/assignments/: the caller's own assignments; coordinators add ?cohort=<id> for a cohort's."""
 
     class FilterSerializer(serializers.Serializer):
-        cohort = serializers.IntegerField(required=False)
+        cohort = IdField(required=False)
 
+    @extend_schema(parameters=[FilterSerializer], responses={200: AssignmentOutputSerializer(many=True),
+                                                             400: BAD_REQUEST})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -114,17 +120,22 @@ class AssignmentsCreateForCohortApi(AnnotationApi):
     permission_classes = [COORDINATORS]
 
     class InputSerializer(serializers.Serializer):
-        primary_reader = serializers.IntegerField()
-        second_reader = serializers.IntegerField()
-        interobserver_count = serializers.IntegerField(
-            min_value=0, default=services.DEFAULT_INTEROBSERVER_COUNT
-        )
-        seed = serializers.IntegerField(default=0)
+        class Meta:
+            ref_name = "CohortAssignmentsInput"
+
+        primary_reader = IdField()
+        second_reader = IdField()
+        interobserver_count = WholeNumberField(min_value=0, default=services.DEFAULT_INTEROBSERVER_COUNT)
+        seed = WholeNumberField(default=0)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CohortAssignmentsOutput"
+
         created = serializers.IntegerField()
         interobserver_cases = serializers.ListField(child=serializers.IntegerField())
 
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 400: BAD_REQUEST})
     def post(self, request, pk: int):
         from django.contrib.auth import get_user_model
 
@@ -151,8 +162,12 @@ class AssignmentSubmitApi(AnnotationApi):
     """POST /api/assignments/<id>/submit/"""
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AssignmentStatus"
+
         status = serializers.CharField()
 
+    @extend_schema(request=None, responses={200: OutputSerializer, 409: REFUSED})
     def post(self, request, pk: int):
         assignment = services.assignment_submit(assignment=_assignment_known(request, pk), user=request.user)
         return Response(self.OutputSerializer(assignment).data)
@@ -177,6 +192,7 @@ class RevisionOutputSerializer(serializers.ModelSerializer):
 class RevisionListApi(AnnotationApi):
     """GET /api/assignments/<id>/revisions/"""
 
+    @extend_schema(responses=RevisionOutputSerializer(many=True))
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         revisions = selectors.revisions_of(assignment).select_related("created_by")
@@ -193,6 +209,9 @@ class RevisionCreateApi(AnnotationApi):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RevisionCreateInput"
+
         base_revision = serializers.CharField(required=False, allow_blank=True, default="")
         labelmap = serializers.FileField()
         edit_count = serializers.IntegerField(min_value=0, default=0)
@@ -213,10 +232,12 @@ class RevisionCreateApi(AnnotationApi):
         def validate_base_revision(self, value: str) -> int | None:
             if value.strip() in ("", "null"):
                 return None
-            if not value.strip().isdigit():
-                raise serializers.ValidationError("base_revision must be a revision id or empty.")
-            return int(value)
+            try:
+                return parse_id(value.strip(), name="base_revision")
+            except InvalidNumber as error:
+                raise serializers.ValidationError("base_revision must be a revision id or empty.") from error
 
+    @extend_schema(request=InputSerializer, responses={201: RevisionOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
     def post(self, request, pk: int):
         started = time.perf_counter()
         assignment = _assignment_known(request, pk)
@@ -244,9 +265,14 @@ class RevisionCreateApi(AnnotationApi):
         return response
 
 
+class RevisionsApi(RevisionListApi, RevisionCreateApi):
+    """GET and POST /api/assignments/<id>/revisions/: one path, one class, so the schema sees both."""
+
+
 class RevisionRestoreApi(AnnotationApi):
     """POST /api/assignments/<id>/revisions/<revision_id>/restore/: a new revision, copy of that one."""
 
+    @extend_schema(request=None, responses={201: RevisionOutputSerializer, 409: REFUSED})
     def post(self, request, pk: int, revision_id: int):
         assignment = _assignment_known(request, pk)
         revision = selectors.revision_of(assignment, revision_id=revision_id)
@@ -268,6 +294,9 @@ class VolumeMetaApi(AnnotationApi):
     """GET /api/assignments/<id>/volume/: the case grid and where to fetch its voxels."""
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VolumeMeta"
+
         size = serializers.ListField(child=serializers.IntegerField())
         spacing = serializers.ListField(child=serializers.FloatField())
         origin = serializers.ListField(child=serializers.FloatField())
@@ -276,6 +305,7 @@ class VolumeMetaApi(AnnotationApi):
         study_id = serializers.CharField()
         raw_url = serializers.CharField()
 
+    @extend_schema(responses=OutputSerializer)
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         case = assignment.case
@@ -295,6 +325,11 @@ class VolumeRawApi(AnnotationApi):
 
     renderer_classes = [OctetStreamRenderer, JSONRenderer]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("Range", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                                     description="One byte range, `bytes=first-last`")],
+        responses={200: BINARY, 206: BINARY},
+    )
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         path = selectors.case_raw_volume_path(assignment.case)
@@ -319,9 +354,12 @@ def _byte_range(header: str, *, size: int) -> tuple[int, int] | None:
     if unit.strip() != "bytes" or "," in spec:
         return None
     first, _, last = spec.strip().partition("-")
-    if not first.isdigit() or not (last.isdigit() or last == ""):
+    try:
+        start = parse_int(first.strip(), name="range start", minimum=0, maximum=ID_MAX)
+        end = min(parse_int(last.strip(), name="range end", minimum=0, maximum=ID_MAX) if last.strip() else size - 1,
+                  size - 1)
+    except InvalidNumber:
         return None
-    start, end = int(first), min(int(last) if last else size - 1, size - 1)
     return (start, end) if start <= end else None
 
 
@@ -330,6 +368,11 @@ class LabelmapApi(AnnotationApi):
 
     renderer_classes = [OctetStreamRenderer, JSONRenderer]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("revision", OpenApiTypes.STR, required=False,
+                                     description="A revision id, `current` (the default) or `start`")],
+        responses={200: BINARY, 204: NO_CONTENT, 400: REFUSED},
+    )
     def get(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         wanted = request.query_params.get("revision", "current")
@@ -337,12 +380,14 @@ class LabelmapApi(AnnotationApi):
             return self._start(assignment)
         if wanted == "current":
             revision = assignment.current_revision
-        elif wanted.isdigit():
-            revision = selectors.revision_of(assignment, revision_id=int(wanted))
+        else:
+            try:
+                revision_id = parse_id(wanted, name="revision")
+            except InvalidNumber:
+                return Response({"detail": "revision must be a revision id, 'current' or 'start'."}, status=400)
+            revision = selectors.revision_of(assignment, revision_id=revision_id)
             if revision is None:
                 raise NotFound("This assignment has no such revision.")
-        else:
-            return Response({"detail": "revision must be a revision id, 'current' or 'start'."}, status=400)
         if revision is None:
             return HttpResponse(status=status.HTTP_204_NO_CONTENT)
         response = stored_file_response(revision.viewer_labelmap)
@@ -377,8 +422,12 @@ class ReviewApproveApi(AnnotationApi):
     """POST /api/assignments/<id>/approve/ (senior reader): the VOI becomes the case's reference."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReviewApproveInput"
+
         comment = serializers.CharField(required=False, allow_blank=True, default="")
 
+    @extend_schema(request=InputSerializer, responses={200: ReviewOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
     def post(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         data = self.InputSerializer(data=request.data)
@@ -393,8 +442,12 @@ class ReviewReturnApi(AnnotationApi):
     """POST /api/assignments/<id>/return/ (senior reader): back to the reader with a comment."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReviewReturnInput"
+
         comment = serializers.CharField()
 
+    @extend_schema(request=InputSerializer, responses={200: ReviewOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
     def post(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         data = self.InputSerializer(data=request.data)
@@ -423,12 +476,15 @@ class AgreementListApi(AnnotationApi):
     """GET /api/agreement/?cohort=<id>[&threshold=0.95]: per-case agreement, mean +/- SD, flagged cases."""
 
     class FilterSerializer(serializers.Serializer):
-        cohort = serializers.IntegerField(required=False)
+        cohort = IdField(required=False)
         threshold = serializers.FloatField(
             required=False, min_value=0.0, max_value=1.0, default=selectors.DEFAULT_DICE_THRESHOLD
         )
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AgreementSummary"
+
         threshold = serializers.FloatField()
         count = serializers.IntegerField()
         mean_dice = serializers.FloatField(allow_null=True)
@@ -437,6 +493,7 @@ class AgreementListApi(AnnotationApi):
         flagged_case_ids = serializers.ListField(child=serializers.IntegerField())
         results = AgreementResultOutputSerializer(many=True)
 
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer, 400: BAD_REQUEST})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

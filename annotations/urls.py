@@ -6,9 +6,9 @@ app_name = "annotations"
 
 urlpatterns = [
     path("", views.worklist, name="worklist"),
-    path("assignments/<int:pk>/", views.viewer, name="viewer"),
+    path("assignments/<id:pk>/", views.viewer, name="viewer"),
     path("review/", views.review_list, name="review"),
-    path("review/<int:pk>/decide/", views.review_decide, name="review-decide"),
+    path("review/<id:pk>/decide/", views.review_decide, name="review-decide"),
     path("cohorts/", views.coordinate, name="coordinate"),
     path("interobserver/", views.interobserver, name="interobserver"),
 ]

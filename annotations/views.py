@@ -4,6 +4,8 @@ and render."""
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import role_required
 from accounts.roles import Role
 from cases.models import Cohort
+from osteoscreen.parsing import InvalidNumber, parse_id, parse_int, query_id_or_404
 
 from . import selectors, services
 from .models import Assignment
@@ -138,17 +141,18 @@ def _assignments_create_from_form(request) -> None:
     users = get_user_model().objects
     try:
         created = services.assignments_create_for_cohort(
-            cohort=get_object_or_404(Cohort, pk=int(request.POST["cohort"])),
-            primary_reader=get_object_or_404(users, pk=int(request.POST["primary_reader"])),
-            second_reader=get_object_or_404(users, pk=int(request.POST["second_reader"])),
+            cohort=get_object_or_404(Cohort, pk=parse_id(request.POST["cohort"], name="cohort")),
+            primary_reader=get_object_or_404(users, pk=parse_id(request.POST["primary_reader"], name="reader")),
+            second_reader=get_object_or_404(users, pk=parse_id(request.POST["second_reader"], name="reader")),
             created_by=request.user,
-            interobserver_count=int(
-                request.POST.get("interobserver_count") or services.DEFAULT_INTEROBSERVER_COUNT
+            interobserver_count=parse_int(
+                request.POST.get("interobserver_count") or services.DEFAULT_INTEROBSERVER_COUNT,
+                name="interobserver_count", minimum=0,
             ),
-            seed=int(request.POST.get("seed") or 0),
+            seed=parse_int(request.POST.get("seed") or 0, name="seed"),
         )
         messages.success(request, f"Created {len(created)} assignments.")
-    except (KeyError, ValueError):
+    except (KeyError, InvalidNumber):
         messages.error(request, "Choose a cohort and two readers; the count and the seed are whole numbers.")
     except services.AnnotationError as error:
         messages.error(request, error.message)
@@ -159,8 +163,8 @@ def interobserver(request):
     cohorts = list(
         Cohort.objects.filter(assignments__study_role=Assignment.StudyRole.INTEROBSERVER).distinct()
     )
-    cohort_id = request.GET.get("cohort", "")
-    cohort = get_object_or_404(Cohort, pk=int(cohort_id)) if cohort_id.isdigit() else None
+    cohort_id = query_id_or_404(request.GET, "cohort")
+    cohort = get_object_or_404(Cohort, pk=cohort_id) if cohort_id is not None else None
     threshold = _threshold(request.GET.get("threshold"))
     summary = selectors.agreement_summary(
         results=selectors.agreement_results(cohort=cohort, user=request.user), threshold=threshold
@@ -183,6 +187,8 @@ def _threshold(raw: str | None) -> float:
     try:
         value = float(raw) if raw else selectors.DEFAULT_DICE_THRESHOLD
     except ValueError:
+        return selectors.DEFAULT_DICE_THRESHOLD
+    if not math.isfinite(value):  # "nan" and "inf" parse as floats but are no threshold
         return selectors.DEFAULT_DICE_THRESHOLD
     return min(max(value, 0.0), 1.0)
 

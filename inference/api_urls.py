@@ -8,13 +8,13 @@ from inference.training import apis as training
 
 urlpatterns = [
     path("models/versions/", training.ModelVersionListApi.as_view(), name="api-models-versions"),
-    path("models/versions/<int:pk>/", training.ModelVersionDetailApi.as_view(), name="api-models-version"),
-    path("models/versions/<int:pk>/promote/", training.ModelVersionPromoteApi.as_view(), name="api-models-promote"),
-    path("models/versions/<int:pk>/retire/", training.ModelVersionRetireApi.as_view(), name="api-models-retire"),
+    path("models/versions/<id:pk>/", training.ModelVersionDetailApi.as_view(), name="api-models-version"),
+    path("models/versions/<id:pk>/promote/", training.ModelVersionPromoteApi.as_view(), name="api-models-promote"),
+    path("models/versions/<id:pk>/retire/", training.ModelVersionRetireApi.as_view(), name="api-models-retire"),
     path("models/segmentation/train/", training.SegmentationTrainApi.as_view(), name="api-models-segmentation-train"),
     path("models/segmentation/segment-cohort/", training.SegmentCohortApi.as_view(), name="api-models-segment-cohort"),
     path("models/classifier/train/", training.ClassifierTrainApi.as_view(), name="api-models-classifier-train"),
-    path("models/cases/<int:case_id>/predictions/", predictions.CasePredictionsApi.as_view(),
+    path("models/cases/<id:case_id>/predictions/", predictions.CasePredictionsApi.as_view(),
          name="api-models-case-predictions"),
     path("dashboard/", evaluation.DashboardApi.as_view(), name="api-dashboard"),
     path("dashboard/compare/", evaluation.ComparisonApi.as_view(), name="api-dashboard-compare"),

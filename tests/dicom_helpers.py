@@ -16,7 +16,7 @@ IDENTIFIERS = {
 }
 
 
-def write_ct_series(folder: Path, *, size=(16, 12, 6), spacing=(0.8, 0.8, 1.25), seed=0, series_uid=None,
+def write_ct_series(folder: Path, *, size=(16, 16, 16), spacing=(0.8, 0.8, 1.25), seed=0, series_uid=None,
                     pixel_spacing=None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

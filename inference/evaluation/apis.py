@@ -5,6 +5,7 @@ returned as they are rather than re-described field by field in output serialize
 """
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,13 +14,15 @@ from accounts.permissions import HasRole
 from accounts.roles import Role
 from cases.models import Cohort
 from inference.evaluation import selectors
+from osteoscreen.api import BAD_REQUEST
+from osteoscreen.parsing import IdField
 
 DASHBOARD_READERS = HasRole(Role.PI, Role.COORDINATOR, Role.ADMIN)
 
 
 class SelectionInputSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
-    cohort = serializers.IntegerField(min_value=1, required=False)
+    version = IdField()
+    cohort = IdField(required=False)
     mask_source = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -38,11 +41,36 @@ def _selection(data: dict, *, version_key: str = "version") -> dict:
     return {"version": version, "cohort": cohort, "mask_source": mask_source, "split": split}
 
 
+def _payload(description: str) -> serializers.JSONField:
+    return serializers.JSONField(help_text=f"{description} (inference.ml.evaluation documents its keys)")
+
+
+DashboardOutputSerializer = inline_serializer("DashboardOutput", {
+    "lineage": _payload("the model version, its training split and mask source"),
+    "flow": _payload("the study flow of the cohort (Fig. 1)"),
+    "table1": _payload("cohort characteristics per subset (Table 1)"),
+    "table2": _payload("segmentation agreement with the reference (Table 2)"),
+    "classification": _payload("ROC per class with DeLong CIs, Wilson CIs, confusion matrix (Table 3, Figs. 3-5)"),
+    "selected_features": _payload("the radiomics features the classifier kept"),
+})
+ComparisonOutputSerializer = inline_serializer("ComparisonOutput", {
+    "version_a": serializers.IntegerField(), "version_b": serializers.IntegerField(),
+    "cohort": serializers.IntegerField(), "mask_source": serializers.CharField(allow_blank=True),
+    "classes": serializers.ListField(child=serializers.CharField()),
+    "splits": _payload("DeLong tests of version A against version B per split and class"),
+    "roc_a": _payload("version A's ROC per split and class"),
+    "roc_b": _payload("version B's ROC per split and class"),
+    "n_common": serializers.IntegerField(help_text="cases both versions predicted"),
+    "n_only_a": serializers.IntegerField(), "n_only_b": serializers.IntegerField(),
+})
+
+
 class DashboardApi(APIView):
     """GET /api/dashboard/?version=&cohort=&mask_source=: Tables 1-3, Figs. 1 and 3-5 as JSON."""
 
     permission_classes = [DASHBOARD_READERS]
 
+    @extend_schema(parameters=[SelectionInputSerializer], responses={200: DashboardOutputSerializer, 400: BAD_REQUEST})
     def get(self, request):
         params = SelectionInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -61,9 +89,9 @@ class DashboardApi(APIView):
 
 
 class ComparisonInputSerializer(serializers.Serializer):
-    version_a = serializers.IntegerField(min_value=1)
-    version_b = serializers.IntegerField(min_value=1)
-    cohort = serializers.IntegerField(min_value=1, required=False)
+    version_a = IdField()
+    version_b = IdField()
+    cohort = IdField(required=False)
     mask_source = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -72,6 +100,7 @@ class ComparisonApi(APIView):
 
     permission_classes = [DASHBOARD_READERS]
 
+    @extend_schema(parameters=[ComparisonInputSerializer], responses={200: ComparisonOutputSerializer, 400: BAD_REQUEST})
     def get(self, request):
         params = ComparisonInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

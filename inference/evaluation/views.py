@@ -19,6 +19,7 @@ from cases.models import Cohort, Split
 from cases.spreadsheet import SpreadsheetSafeWriter
 from inference.evaluation import selectors
 from inference.models import ModelVersion
+from osteoscreen.parsing import query_id_or_404
 
 DASHBOARD_ROLES = (Role.PI, Role.COORDINATOR, Role.ADMIN)
 PREDICTIONS_PER_PAGE = 100
@@ -39,12 +40,10 @@ class Selection:
 
 
 def _object_from(request, key: str, queryset, default):
-    raw = request.GET.get(key, "")
-    if not raw:
+    pk = query_id_or_404(request.GET, key)
+    if pk is None:
         return default
-    if not raw.isdigit():
-        raise Http404(f"{key} must be an id")
-    return get_object_or_404(queryset, pk=int(raw))
+    return get_object_or_404(queryset, pk=pk)
 
 
 def selection_from(request, *, version_key: str = "version") -> Selection | None:

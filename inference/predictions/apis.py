@@ -4,12 +4,31 @@ predicted masks, for PIs, coordinators and admins."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from cases.models import Case
 from inference import selectors
 from inference.training.apis import VIEWERS, ModelsApi
+
+CasePredictionsOutputSerializer = inline_serializer("CasePredictionsOutput", {
+    "case": serializers.IntegerField(),
+    "predictions": inline_serializer("BoneStatusPrediction", {
+        "model_version": serializers.IntegerField(), "family": serializers.CharField(),
+        "number": serializers.IntegerField(), "status": serializers.CharField(),
+        "mask_source": serializers.CharField(allow_blank=True),
+        "probabilities": serializers.DictField(child=serializers.FloatField()),
+        "predicted_class": serializers.CharField(), "true_class": serializers.CharField(allow_blank=True),
+        "subset": serializers.CharField(allow_blank=True),
+    }, many=True),
+    "segmentations": inline_serializer("CaseSegmentation", {
+        "id": serializers.IntegerField(), "model_version": serializers.IntegerField(),
+        "number": serializers.IntegerField(), "mask_sha256": serializers.CharField(),
+        "voxels": serializers.JSONField(), "dice": serializers.JSONField(allow_null=True),
+        "volume_difference_cm3": serializers.JSONField(allow_null=True),
+    }, many=True),
+})
 
 
 class CasePredictionsApi(ModelsApi):
@@ -17,7 +36,7 @@ class CasePredictionsApi(ModelsApi):
 
     permission_classes = [VIEWERS]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses=CasePredictionsOutputSerializer)
     def get(self, request, case_id: int):
         case = get_object_or_404(Case, pk=case_id)
         return Response({

@@ -16,6 +16,7 @@ from inference.models import ModelFile, ModelVersion
 from inference.training import classifier, segmentation
 from inference.training.versions import model_version_promote, model_version_retire
 from jobs.apis import JobOutputSerializer
+from osteoscreen.parsing import IdRelatedField, WholeNumberField
 
 VIEWERS = HasRole(Role.PI, Role.COORDINATOR, Role.ADMIN)
 JOB_STARTERS = HasRole(Role.PI, Role.ADMIN)
@@ -101,9 +102,9 @@ class SegmentationTrainApi(JobStartApi):
         class Meta:
             ref_name = "SegmentationTrainInput"
 
-        cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
+        cohort = IdRelatedField(queryset=Cohort.objects.all())
         config_name = serializers.ChoiceField(choices=["demo", "paper"], default="demo")
-        epochs = serializers.IntegerField(min_value=1, max_value=5000, required=False)
+        epochs = WholeNumberField(min_value=1, max_value=5000, required=False)
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request):
@@ -119,8 +120,8 @@ class SegmentCohortApi(JobStartApi):
         class Meta:
             ref_name = "SegmentCohortInput"
 
-        cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
-        model_version = serializers.PrimaryKeyRelatedField(
+        cohort = IdRelatedField(queryset=Cohort.objects.all())
+        model_version = IdRelatedField(
             queryset=ModelVersion.objects.filter(family=ModelVersion.Family.SEGMENTATION), required=False)
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
@@ -137,7 +138,7 @@ class ClassifierTrainApi(JobStartApi):
         class Meta:
             ref_name = "ClassifierTrainInput"
 
-        cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
+        cohort = IdRelatedField(queryset=Cohort.objects.all())
         mask_source = serializers.ChoiceField(choices=["auto", "prediction", "reference"], default="auto")
         sides = serializers.ListField(child=serializers.ChoiceField(choices=["left", "right"]), required=False,
                                       allow_empty=False)

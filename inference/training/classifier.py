@@ -24,9 +24,9 @@ from django.db import transaction
 from cases.bone_status import CLASSES
 from cases.models import Case, Cohort
 from inference import selectors
-from inference.ml.evaluation import TRAINING_APPARENT, TRAINING_OUT_OF_BAG
 from inference.errors import InvalidRequest
 from inference.kinds import CLASSIFIER_TRAIN_JOB, RADIOMICS_EXTRACT_JOB
+from inference.ml.evaluation import TRAINING_APPARENT, TRAINING_OUT_OF_BAG
 from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
 from jobs.models import Job
 from jobs.registry import JobCancelled, JobContext

@@ -21,6 +21,7 @@ from inference.models import ModelFile, ModelVersion, SegmentationPrediction
 from inference.training import classifier, segmentation
 from inference.training.versions import model_version_promote, model_version_retire
 from jobs.models import Job
+from osteoscreen.parsing import InvalidNumber, parse_int, query_id_or_404
 
 VIEWERS = (Role.PI, Role.COORDINATOR, Role.ADMIN)
 JOB_STARTERS = (Role.PI, Role.ADMIN)
@@ -88,11 +89,18 @@ def version_retire(request, pk: int):
 
 
 def _cohort(request) -> Cohort:
-    return get_object_or_404(Cohort, pk=request.POST.get("cohort") or 0)
+    cohort_id = query_id_or_404(request.POST, "cohort")
+    if cohort_id is None:
+        raise Http404("choose a cohort")
+    return get_object_or_404(Cohort, pk=cohort_id)
 
 
 def _positive_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and int(value) > 0 else None
+    """The optional epochs field: a positive whole number, or None (the configuration's default)."""
+    try:
+        return parse_int(value, name="epochs", minimum=1) if value else None
+    except InvalidNumber:
+        return None
 
 
 def _job_started(request, call, what: str):

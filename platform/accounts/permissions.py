@@ -4,6 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
@@ -42,3 +43,12 @@ def role_required(*roles: Role) -> Callable:
 
 
 STAFF_ROLES = (Role.COORDINATOR, Role.PI, Role.ADMIN)
+
+
+def sees_reference_standard(user: Any) -> bool:
+    """Whether the user may see the reference standard (QCT T-scores and BMD, bone status, exclusions,
+    split subsets, model predictions). Readers may not while the study is blinded: a reader who knows
+    the outcome reads differently. STUDY_UNBLINDED=True lifts this once the reading is over."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(settings.STUDY_UNBLINDED) or has_role(user, *STAFF_ROLES)

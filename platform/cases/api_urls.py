@@ -5,11 +5,11 @@ from . import apis
 urlpatterns = [
     path("cases/", apis.CaseListApi.as_view(), name="api-case-list"),
     path("cases/import/", apis.CaseImportApi.as_view(), name="api-case-import"),
-    path("cases/<int:pk>/", apis.CaseDetailApi.as_view(), name="api-case-detail"),
-    path("cases/<int:pk>/exclusions/", apis.ExclusionCreateApi.as_view(), name="api-case-exclusion-create"),
+    path("cases/<id:pk>/", apis.CaseDetailApi.as_view(), name="api-case-detail"),
+    path("cases/<id:pk>/exclusions/", apis.ExclusionCreateApi.as_view(), name="api-case-exclusion-create"),
     path("qct/import/", apis.QCTImportApi.as_view(), name="api-qct-import"),
     path("cohorts/", apis.CohortListApi.as_view(), name="api-cohort-list"),
     path("cohorts/create/", apis.CohortCreateApi.as_view(), name="api-cohort-create"),
-    path("cohorts/<int:pk>/flow/", apis.CohortFlowApi.as_view(), name="api-cohort-flow"),
-    path("cohorts/<int:pk>/splits/", apis.SplitCreateApi.as_view(), name="api-split-create"),
+    path("cohorts/<id:pk>/flow/", apis.CohortFlowApi.as_view(), name="api-cohort-flow"),
+    path("cohorts/<id:pk>/splits/", apis.SplitCreateApi.as_view(), name="api-split-create"),
 ]

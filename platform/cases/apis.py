@@ -6,15 +6,18 @@ from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import HasRole
+from accounts.permissions import HasRole, sees_reference_standard
 from accounts.roles import Role, has_role
 from jobs.apis import JobOutputSerializer
 from jobs.services import job_start
+from osteoscreen.api import BAD_REQUEST, REFUSED
+from osteoscreen.parsing import IdField, IdFormField, WholeNumberField
 
 from . import services
 from .kinds import IMPORT_FILE_JOB
@@ -23,6 +26,9 @@ from .selectors import cases_visible_to, cohort_flow
 from .validation import NIFTI_SUFFIXES, ImportRejected
 
 MANAGERS = HasRole(Role.COORDINATOR, Role.ADMIN)
+# A QCT CSV has one short row per patient: 10,000 patients take about 1 MB. The whole file is read to check
+# every row before storing any, so its size is bounded well below what a web worker can hold.
+QCT_CSV_MAX_BYTES = 8 * 1024**2
 READERS_OF_ALL = HasRole(Role.COORDINATOR, Role.PI, Role.ADMIN)
 FILE_HASH_ROLES = (Role.COORDINATOR, Role.PI, Role.ADMIN)
 
@@ -48,12 +54,21 @@ class ExclusionOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "reason", "note", "created_by", "created_at"]
 
 
+BLINDED_NOTE = "Absent for readers while the study is blinded (STUDY_UNBLINDED is off)."
+
+
 class CaseOutputSerializer(serializers.ModelSerializer):
+    """A case. The reference standard (bone status, QCT, exclusions) is left out when the serializer's
+    context says `blinded`, so a blinded reader's answer does not even name those fields."""
+
+    REFERENCE_STANDARD = ("bone_status", "qct", "exclusions")
+
     study_id = serializers.CharField(source="patient.study_id")
     sex = serializers.CharField(source="patient.sex")
     birth_year = serializers.IntegerField(source="patient.birth_year", allow_null=True)
-    qct = serializers.SerializerMethodField()
-    exclusions = ExclusionOutputSerializer(many=True)
+    bone_status = serializers.CharField(required=False, help_text=BLINDED_NOTE)
+    qct = QCTOutputSerializer(required=False, allow_null=True, help_text=BLINDED_NOTE)
+    exclusions = ExclusionOutputSerializer(many=True, required=False, help_text=BLINDED_NOTE)
 
     class Meta:
         model = Case
@@ -61,9 +76,20 @@ class CaseOutputSerializer(serializers.ModelSerializer):
                   "slice_thickness_mm", "spacing", "size", "origin", "direction", "dlp_mgycm", "effective_dose_msv",
                   "volume_sha256", "source", "bone_status", "qct", "exclusions", "created_at"]
 
-    def get_qct(self, case: Case):
-        qct = getattr(case, "qct", None)
-        return QCTOutputSerializer(qct).data if qct else None
+    def to_representation(self, case: Case) -> dict:
+        data = super().to_representation(case)
+        if self.context.get("blinded"):
+            for name in self.REFERENCE_STANDARD:
+                data.pop(name, None)
+        return data
+
+
+def blinding_context(request) -> dict:
+    return {"blinded": not sees_reference_standard(request.user)}
+
+
+class IdFilter(filters.Filter):
+    field_class = IdFormField
 
     def to_representation(self, case: Case) -> dict:
         data = super().to_representation(case)
@@ -76,8 +102,8 @@ class CaseOutputSerializer(serializers.ModelSerializer):
 
 
 class CaseFilter(filters.FilterSet):
-    cohort = filters.NumberFilter(field_name="cohorts__id")
-    split = filters.NumberFilter(field_name="split_memberships__split_id")
+    cohort = IdFilter(field_name="cohorts__id")
+    split = IdFilter(field_name="split_memberships__split_id")
     subset = filters.CharFilter(field_name="split_memberships__subset")
     excluded = filters.BooleanFilter(method="filter_excluded")
     bone_status = filters.CharFilter()
@@ -87,8 +113,28 @@ class CaseFilter(filters.FilterSet):
         model = Case
         fields = ["bone_status"]
 
+    # Filtering by these would tell a blinded reader the reference standard through the count.
+    REFERENCE_FILTERS = ("split", "subset", "excluded", "bone_status")
+
     def filter_excluded(self, queryset, name, value):
         return queryset.filter(exclusions__isnull=not value).distinct()
+
+    def filter_queryset(self, queryset):
+        if not sees_reference_standard(self.request.user):
+            for name in self.REFERENCE_FILTERS:
+                self.form.cleaned_data.pop(name, None)
+        return super().filter_queryset(queryset)
+
+
+class CaseImportOutputSerializer(CaseOutputSerializer):
+    created = serializers.BooleanField(help_text="False when the same series was stored already (nothing new).")
+
+    class Meta(CaseOutputSerializer.Meta):
+        fields = [*CaseOutputSerializer.Meta.fields, "created"]
+
+
+class ImportJobOutputSerializer(serializers.Serializer):
+    job = JobOutputSerializer()
 
 
 class CaseListApi(generics.ListAPIView):
@@ -99,12 +145,18 @@ class CaseListApi(generics.ListAPIView):
     def get_queryset(self):
         return cases_visible_to(self.request.user).distinct()
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **blinding_context(self.request)}
+
 
 class CaseDetailApi(generics.RetrieveAPIView):
     serializer_class = CaseOutputSerializer
 
     def get_queryset(self):
         return cases_visible_to(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **blinding_context(self.request)}
 
 
 class CaseImportApi(APIView):
@@ -115,11 +167,17 @@ class CaseImportApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CaseImportInput"
+
         file = serializers.FileField()
         study_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
         sex = serializers.ChoiceField(choices=["M", "F", ""], required=False, allow_blank=True)
-        birth_year = serializers.IntegerField(required=False, allow_null=True, min_value=1900, max_value=2100)
+        birth_year = WholeNumberField(required=False, allow_null=True, min_value=1900, max_value=2100)
 
+    @extend_schema(request=InputSerializer, responses={
+        201: CaseImportOutputSerializer, 200: CaseImportOutputSerializer, 202: ImportJobOutputSerializer,
+        400: BAD_REQUEST, 413: REFUSED})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -131,21 +189,27 @@ class CaseImportApi(APIView):
         if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
             return Response({"detail": f"{upload.name} is {upload.size:,} bytes, over the limit"}, status=413)
         suffix = ".nii.gz" if name.endswith(".nii.gz") else Path(name).suffix
+        # Django has streamed the upload to a temporary file in blocks; it is copied block by block, and
+        # only its header (or zip directory) is read here, whatever its size.
         staged = services.staging_store(upload, suffix)
         params = {k: v for k, v in data.validated_data.items() if k != "file"}
-        if upload.size > settings.IMPORT_BACKGROUND_BYTES:
-            job = job_start(kind=IMPORT_FILE_JOB, owner=request.user,
-                            params={"path": str(staged), "filename": upload.name, **params})
-            return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
         try:
+            in_memory = services.import_declared_bytes(staged)
+            if in_memory > settings.IMPORT_BACKGROUND_BYTES:
+                job = job_start(kind=IMPORT_FILE_JOB, owner=request.user,
+                                params={"path": str(staged), "filename": upload.name, **params})
+                return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
             outcome = services.case_import(path=staged, actor=request.user, **params)
         except ImportRejected as exc:
+            services.remove_quietly(staged)
             # Name the user's file, not our staging copy; the exception handler answers 400.
             raise ImportRejected(exc.message.replace(staged.name, upload.name)) from exc
-        finally:
+        except BaseException:
             services.remove_quietly(staged)
-        body = CaseOutputSerializer(outcome.case).data
-        return Response({**body, "created": outcome.created},
+            raise
+        services.remove_quietly(staged)
+        body = {**CaseOutputSerializer(outcome.case).data, "created": outcome.created}
+        return Response(body,
                         status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
@@ -156,19 +220,22 @@ class QCTImportApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
-        file = serializers.FileField()
+        class Meta:
+            ref_name = "QCTImportInput"
 
+        file = serializers.FileField(help_text="The CSV as a spreadsheet saves it (UTF-8, UTF-16, Latin-1; , ; or tab).")
+
+    @extend_schema(request=InputSerializer, responses={
+        201: inline_serializer("QCTImportOutput", {"imported": serializers.IntegerField()}),
+        400: BAD_REQUEST, 413: REFUSED})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        if upload.size > 50 * 1024 * 1024:
-            return Response({"detail": "the CSV is over 50 MB"}, status=413)
-        try:
-            text = upload.read().decode("utf-8")
-            stored = services.qct_import_csv(text=text, actor=request.user)
-        except UnicodeDecodeError:
-            return Response({"detail": "the file is not UTF-8 text"}, status=status.HTTP_400_BAD_REQUEST)
+        if upload.size > QCT_CSV_MAX_BYTES:
+            return Response({"detail": f"the CSV is over {QCT_CSV_MAX_BYTES // 1024**2} MB"}, status=413)
+        text = services.qct_csv_decode(upload.read())
+        stored = services.qct_import_csv(text=text, actor=request.user)
         return Response({"imported": len(stored)}, status=status.HTTP_201_CREATED)
 
 
@@ -176,9 +243,13 @@ class ExclusionCreateApi(APIView):
     permission_classes = [MANAGERS]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ExclusionInput"
+
         reason = serializers.ChoiceField(choices=Exclusion.Reason.choices)
         note = serializers.CharField(required=False, allow_blank=True)
 
+    @extend_schema(request=InputSerializer, responses={201: ExclusionOutputSerializer, 400: BAD_REQUEST})
     def post(self, request, pk: int):
         case = get_object_or_404(Case, pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -205,10 +276,14 @@ class CohortCreateApi(APIView):
     permission_classes = [MANAGERS]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CohortCreateInput"
+
         name = serializers.CharField(max_length=100)
         description = serializers.CharField(required=False, allow_blank=True)
-        case_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+        case_ids = serializers.ListField(child=IdField(), required=False)
 
+    @extend_schema(request=InputSerializer, responses={201: CohortOutputSerializer, 400: BAD_REQUEST})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -221,9 +296,33 @@ class CohortCreateApi(APIView):
         return Response(CohortOutputSerializer(cohort).data, status=status.HTTP_201_CREATED)
 
 
+def _class_counts(name: str):
+    return serializers.DictField(child=serializers.IntegerField(), help_text=f"{name}: cases per bone status class")
+
+
+CohortFlowOutputSerializer = inline_serializer("CohortFlowOutput", {
+    "screened": serializers.IntegerField(),
+    "excluded": serializers.IntegerField(),
+    "excluded_by_reason": inline_serializer("ExcludedByReason", {
+        "reason": serializers.CharField(), "label": serializers.CharField(), "count": serializers.IntegerField(),
+    }, many=True),
+    "included": serializers.IntegerField(),
+    "included_classes": _class_counts("included"),
+    "split": inline_serializer("FlowSplit", {
+        "id": serializers.IntegerField(), "version": serializers.IntegerField(), "locked": serializers.BooleanField(),
+    }, allow_null=True),
+    "subsets": inline_serializer("FlowSubset", {
+        "subset": serializers.CharField(), "count": serializers.IntegerField(), "classes": _class_counts("subset"),
+    }, many=True),
+})
+
+
 class CohortFlowApi(APIView):
+    """The study flow of a cohort in numbers (the paper's Fig. 1)."""
+
     permission_classes = [READERS_OF_ALL]
 
+    @extend_schema(responses=CohortFlowOutputSerializer)
     def get(self, request, pk: int):
         return Response(cohort_flow(get_object_or_404(Cohort, pk=pk)))
 
@@ -238,12 +337,16 @@ class SplitCreateApi(APIView):
     permission_classes = [MANAGERS]
 
     class InputSerializer(serializers.Serializer):
-        seed = serializers.IntegerField(default=20240101)
+        class Meta:
+            ref_name = "SplitCreateInput"
+
+        seed = WholeNumberField(default=20240101)
         test_fraction = serializers.FloatField(default=0.22, min_value=0, max_value=0.9)
         test_cutoff = serializers.DateField(required=False, allow_null=True)
         validation_fraction = serializers.FloatField(default=0.3, min_value=0.05, max_value=0.9)
         stratify = serializers.BooleanField(default=True)
 
+    @extend_schema(request=InputSerializer, responses={201: SplitOutputSerializer, 400: BAD_REQUEST})
     def post(self, request, pk: int):
         cohort = get_object_or_404(Cohort, pk=pk)
         data = self.InputSerializer(data=request.data)

@@ -18,8 +18,10 @@ from .validation import (
     ImportRejected,
     check_dimensions,
     check_direction,
+    check_finite,
     check_hu_range,
     check_nifti_header,
+    check_nifti_payload,
     check_spacing,
 )
 
@@ -38,6 +40,7 @@ def canonicalise(image: sitk.Image, *, where: str = "") -> sitk.Image:
     check_dimensions(image.GetSize(), where=where)
     check_spacing(image.GetSpacing(), where=where)
     check_direction(image.GetDirection(), where=where)
+    check_finite(sitk.GetArrayViewFromImage(image), where=where)
     image = sitk.DICOMOrient(image, CANONICAL_ORIENTATION)
     stats = sitk.MinimumMaximumImageFilter()
     stats.Execute(image)
@@ -50,7 +53,7 @@ def canonicalise(image: sitk.Image, *, where: str = "") -> sitk.Image:
 
 
 def read_nifti(path: Path) -> CanonicalVolume:
-    check_nifti_header(path)
+    check_nifti_payload(path, check_nifti_header(path))
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:

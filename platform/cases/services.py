@@ -1,5 +1,6 @@
 """Writes of the cases app: import, QCT, exclusions, cohorts and splits."""
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -19,11 +20,12 @@ from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_log, model_snapshot, snapshot_changes
 from osteoscreen.errors import DomainError
+from osteoscreen.parsing import parse_int
 
 from . import imaging
 from .bone_status import QCT_SITES, T_SCORE_RANGE, bone_status
 from .models import Case, Cohort, Exclusion, Patient, QCTMeasurement, Split, SplitMembership
-from .validation import NIFTI_SUFFIXES, ImportRejected, check_zip
+from .validation import NIFTI_SUFFIXES, ImportRejected, check_nifti_header, check_nifti_payload, check_zip
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,21 @@ def _read_volume(path: Path) -> imaging.CanonicalVolume:
         return imaging.read_nifti(path)
     if name.endswith(".zip"):
         return _read_dicom_zip(path)
+    raise ImportRejected(f"{path.name}: not a NIfTI file (.nii, .nii.gz) or a DICOM series (.zip or folder)")
+
+
+def import_declared_bytes(path: Path) -> int:
+    """The memory an upload's volume will take once read, from its header (NIfTI) or its zip directory
+    (DICOM), after checking both; nothing is decompressed. The API uses it to decide whether the import
+    runs in the request or in a background job, and refuses a bad file before either."""
+    name = path.name.lower()
+    if name.endswith(NIFTI_SUFFIXES):
+        layout = check_nifti_header(path)
+        if not name.endswith(".gz"):
+            check_nifti_payload(path, layout)  # a file size, not a read: cheap enough for the request
+        return layout.payload_bytes
+    if name.endswith(".zip"):
+        return sum(info.file_size for info in check_zip(path))
     raise ImportRejected(f"{path.name}: not a NIfTI file (.nii, .nii.gz) or a DICOM series (.zip or folder)")
 
 
@@ -185,9 +202,49 @@ def _parse_float(raw: str, *, line: int, column: str, bounds: tuple[float, float
     return value
 
 
+# Byte-order marks a spreadsheet writes at the start of a "Unicode" CSV or text export.
+QCT_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Without a mark: UTF-8 (strict), else the Windows code page Excel writes as "CSV", else Latin-1.
+QCT_FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+# Control characters never found in a text table (tab, line feed and carriage return are allowed).
+_NOT_TEXT = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+# Field separators spreadsheets write: "," (English), ";" (where "," is the decimal mark), tab ("text").
+QCT_DELIMITERS = (",", ";", "\t")
+
+
+def qct_csv_decode(raw: bytes) -> str:
+    """The text of a QCT CSV in whatever encoding a spreadsheet saved it (UTF-8 with or without a BOM,
+    UTF-16/32 with a BOM, Windows-1252 / Latin-1); binary junk is refused with a clear message."""
+    for bom, encoding in QCT_BOMS:
+        if raw.startswith(bom):
+            try:
+                return _text_only(raw.decode(encoding))
+            except UnicodeDecodeError as exc:
+                raise ImportRejected(f"QCT CSV: starts like {encoding} text but is not ({exc.reason})") from exc
+    for encoding in QCT_FALLBACK_ENCODINGS:
+        try:
+            return _text_only(raw.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    raise ImportRejected("QCT CSV: not a text file")  # unreachable: Latin-1 decodes any byte
+
+
+def _text_only(text: str) -> str:
+    if any(ch in _NOT_TEXT for ch in text):
+        raise ImportRejected("QCT CSV: this is not a text table (it holds binary data); save the sheet as CSV")
+    return text
+
+
+def _qct_delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    return max(QCT_DELIMITERS, key=header.count)
+
+
 def qct_csv_parse(text: str) -> list[QCTRow]:
     """Parses and checks every row before anything is stored; the first problem names row and column."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_qct_delimiter(text))
     missing = [c for c in ("study_id", "qct_date") if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportRejected(f"QCT CSV: missing column(s) {', '.join(missing)}; expected {', '.join(QCT_COLUMNS)}")
@@ -466,16 +523,21 @@ def cohort_folder_import(*, folder: Path, actor: Any = None, cohort_name: str = 
     outcomes = []
     for i, record in enumerate(records):
         birth = (record.get("birth_year") or "").strip()
+        try:
+            birth_year = parse_int(birth, name="birth_year", minimum=1800, maximum=2200) if birth else None
+            metadata = _manifest_metadata(record)
+        except ValueError as exc:
+            raise ImportRejected(f"manifest.csv row {i + 2}: {exc}") from exc
         outcome = case_import(
             path=folder / record["image"], actor=actor, study_id=record["study_id"].strip(),
-            sex=(record.get("sex") or "").strip(), birth_year=int(birth) if birth else None,
-            metadata=_manifest_metadata(record), exclusion_reason=(record.get("exclusion_reason") or "").strip(),
+            sex=(record.get("sex") or "").strip(), birth_year=birth_year,
+            metadata=metadata, exclusion_reason=(record.get("exclusion_reason") or "").strip(),
         )
         outcomes.append(outcome)
         if on_progress:
             on_progress(i + 1, len(records), record["study_id"])
     if (folder / "qct.csv").exists():
-        qct_import_csv(text=(folder / "qct.csv").read_text(), actor=actor)
+        qct_import_csv(text=qct_csv_decode((folder / "qct.csv").read_bytes()), actor=actor)
     if cohort_name:
         cohort = Cohort.objects.filter(name=cohort_name).first()
         cases = [o.case for o in outcomes]

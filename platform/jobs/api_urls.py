@@ -4,6 +4,6 @@ from . import apis
 
 urlpatterns = [
     path("jobs/", apis.JobListApi.as_view(), name="api-job-list"),
-    path("jobs/<int:pk>/", apis.JobDetailApi.as_view(), name="api-job-detail"),
-    path("jobs/<int:pk>/cancel/", apis.JobCancelApi.as_view(), name="api-job-cancel"),
+    path("jobs/<id:pk>/", apis.JobDetailApi.as_view(), name="api-job-detail"),
+    path("jobs/<id:pk>/cancel/", apis.JobCancelApi.as_view(), name="api-job-cancel"),
 ]

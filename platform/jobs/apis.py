@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,7 @@ class JobOutputSerializer(serializers.ModelSerializer):
 class JobListApi(generics.ListAPIView):
     serializer_class = JobOutputSerializer
     filterset_fields = ["status", "kind"]
+    queryset = Job.objects.none()  # what the schema generator sees; requests get get_queryset()
 
     def get_queryset(self):
         return jobs_visible_to(self.request.user)
@@ -28,12 +30,17 @@ class JobListApi(generics.ListAPIView):
 
 class JobDetailApi(generics.RetrieveAPIView):
     serializer_class = JobOutputSerializer
+    queryset = Job.objects.none()
 
     def get_queryset(self):
         return jobs_visible_to(self.request.user)
 
 
+JobRefusalSerializer = inline_serializer("JobRefusal", {"detail": serializers.CharField()})
+
+
 class JobCancelApi(APIView):
+    @extend_schema(request=None, responses={200: JobOutputSerializer, 403: JobRefusalSerializer, 409: JobRefusalSerializer})
     def post(self, request, pk: int):
         job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
         if job.owner_id != request.user.pk and not cancels_any_job(request.user):

@@ -5,5 +5,5 @@ from . import views
 app_name = "jobs"
 urlpatterns = [
     path("", views.job_list, name="list"),
-    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<id:pk>/", views.job_detail, name="detail"),
 ]

@@ -2,6 +2,8 @@
 
 from celery.exceptions import CeleryError
 from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,10 +45,26 @@ def worker_state() -> dict:
     return {"ok": bool(names), "count": len(names), "names": names}
 
 
+def _state(name: str, **fields) -> serializers.Serializer:
+    return inline_serializer(name, {"ok": serializers.BooleanField(), **fields})
+
+
+HealthOutputSerializer = inline_serializer("HealthOutput", {
+    "ok": serializers.BooleanField(help_text="database, broker and at least one worker are up"),
+    "database": _state("DatabaseState", vendor=serializers.CharField(), error=serializers.CharField(required=False)),
+    "broker": _state("BrokerState", transport=serializers.CharField(required=False),
+                     error=serializers.CharField(required=False)),
+    "workers": _state("WorkerState", count=serializers.IntegerField(),
+                      names=serializers.ListField(child=serializers.CharField(), required=False),
+                      error=serializers.CharField(required=False)),
+})
+
+
 class HealthApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(responses={200: HealthOutputSerializer, 503: HealthOutputSerializer})
     def get(self, request):
         database = database_state()
         broker = broker_state()

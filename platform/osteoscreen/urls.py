@@ -1,12 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.apis import TokenObtainApi, TokenRevokeApi
 
 from .health import HealthApi
+from .parsing import IdConverter
 from .views import home
+
+# `<id:pk>` in every app's URLs: ids that fit the database, so an absurd id is a 404, never a 500. Registered
+# here, before the apps' URL modules are included, because the root URLconf is always loaded first.
+register_converter(IdConverter, "id")
 
 # Annotated: a list of both kinds is inferred as list[object], which include() does not accept.
 api: list[URLPattern | URLResolver] = [

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def cohort_with_split(make_case):
     """Ten cases: six in training (one of them excluded), two validation, two test."""
-    cases = [make_case(size=(8, 6, 4)) for _ in range(10)]
+    cases = [make_case(size=(16, 16, 16)) for _ in range(10)]
     cohort = Cohort.objects.create(name="Study")
     cohort.cases.set(cases)
     split = Split.objects.create(cohort=cohort, version=1, seed=1)

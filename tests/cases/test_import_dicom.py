@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+import pytest
 import SimpleITK as sitk
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import AuditEvent
 from cases.models import Case, Patient
@@ -18,13 +19,13 @@ def all_stored_text() -> str:
 
 
 def test_a_dicom_zip_imports_with_metadata_and_no_identifiers(api_client, coordinator, tmp_path, settings):
-    folder = write_ct_series(tmp_path / "s", size=(16, 12, 6), spacing=(0.8, 0.8, 1.25))
+    folder = write_ct_series(tmp_path / "s", size=(16, 17, 18), spacing=(0.8, 0.8, 1.25))
     api_client.force_authenticate(coordinator)
     with open(zip_folder(folder, tmp_path / "s.zip"), "rb") as fh:
         response = api_client.post("/api/cases/import/", {"file": fh}, format="multipart")
     assert response.status_code == 201, response.json()
     case = Case.objects.get()
-    assert case.size == [16, 12, 6]
+    assert case.size == [16, 17, 18]
     assert case.spacing == [0.8, 0.8, 1.25]
     assert case.kvp == 120 and case.scanner_model == "Revolution 256" and case.manufacturer == "ExampleMed"
     assert case.exam_datetime is not None and case.exam_datetime.isoformat().startswith("2024-03-15T10:15")
@@ -51,7 +52,8 @@ def test_the_same_series_imported_twice_is_one_case(tmp_path, db):
 def test_the_command_imports_a_dicom_folder_and_reports_a_bad_file_in_one_line(tmp_path, db, capsys):
     folder = write_ct_series(tmp_path / "inbox" / "series1")
     (tmp_path / "inbox" / "broken.nii.gz").write_bytes(b"garbage")
-    call_command("import_cases", str(tmp_path / "inbox"))
+    with pytest.raises(CommandError, match="1 input"):  # a rejected input makes the exit non-zero
+        call_command("import_cases", str(tmp_path / "inbox"))
     captured = capsys.readouterr()
     assert "error: broken.nii.gz:" in captured.err
     assert Case.objects.count() == 1

@@ -39,7 +39,7 @@ def nothing_stored(settings):
     return check
 
 
-def nifti_with(tmp_path, *, shape=(8, 8, 6), pixdim=(1.0, 1.0, 1.0), affine=None, dtype=np.int16, name="bad.nii.gz"):
+def nifti_with(tmp_path, *, shape=(16, 16, 16), pixdim=(1.0, 1.0, 1.0), affine=None, dtype=np.int16, name="bad.nii.gz"):
     data = np.full(shape, -1000, dtype=dtype)
     data[2:6, 2:6, :] = 800
     image = nib.Nifti1Image(data, affine if affine is not None else np.diag([*pixdim, 1.0]))
@@ -135,7 +135,7 @@ def test_it_rejects_a_non_orthonormal_direction(api_client, coordinator, tmp_pat
 
 def test_it_rejects_an_image_that_is_not_in_hounsfield_units(api_client, coordinator, tmp_path, nothing_stored):
     path = tmp_path / "normalised.nii.gz"
-    nib.save(nib.Nifti1Image(np.random.default_rng(0).random((8, 8, 6)).astype(np.float32), np.eye(4)), path)
+    nib.save(nib.Nifti1Image(np.random.default_rng(0).random((16, 16, 16)).astype(np.float32), np.eye(4)), path)
     response = upload(api_client, coordinator, path)
     assert response.status_code == 400
     assert "Hounsfield" in response.json()["detail"]

@@ -19,7 +19,7 @@ from inference.training.versions import model_version_create
 def cohort(make_case):
     cases = []
     for i in range(20):
-        case = make_case(size=(8, 8, 4), exam_datetime=dt.datetime(2024, 1 + i // 2, 1 + i, tzinfo=dt.UTC))
+        case = make_case(size=(16, 16, 16), exam_datetime=dt.datetime(2024, 1 + i // 2, 1 + i, tzinfo=dt.UTC))
         Case.objects.filter(pk=case.pk).update(bone_status=["normal", "osteopenia", "osteoporosis", "normal"][i % 4])
         cases.append(case)
     exclusion_add(case=cases[0], reason="hip_replacement")

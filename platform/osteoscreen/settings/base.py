@@ -170,6 +170,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, so an upload is described as a binary file, not a URL.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # `<id:...>` path parameters (osteoscreen.parsing.IdConverter): ids that fit a 64-bit primary key.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
 
 # Content-Security-Policy (django-csp): scripts only from this site, or inline with the per-response nonce
@@ -208,6 +212,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # decides whether a redelivered task still has work to do).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=48 * 3600)}
 
+# Readers are blinded to the reference standard (QCT, bone status, exclusions, split subsets, predictions)
+# on every page and endpoint while this is False; set it once the reading is over and the study unblinded.
+STUDY_UNBLINDED = env.bool("STUDY_UNBLINDED", default=False)
+
 # The study's site rule for bone status (ISCD/ACR thresholds applied to QCT T-scores): the lowest
 # T-score among these sites decides. Sites: femoral_neck, trochanter, intertrochanter, total_hip.
 BONE_STATUS_SITES = env.list("BONE_STATUS_SITES", default=["femoral_neck", "total_hip"])
@@ -215,10 +223,15 @@ BONE_STATUS_SITES = env.list("BONE_STATUS_SITES", default=["femoral_neck", "tota
 # Import limits, checked on the header before any pixel data is decompressed.
 IMPORT_MAX_VOXELS = env.int("IMPORT_MAX_VOXELS", default=1024 * 1024 * 1200)
 IMPORT_MAX_DIM = env.int("IMPORT_MAX_DIM", default=4096)
+# Fewer voxels than this along any axis is a localiser, a slab or a fragment, not a CT to read a femur on.
+IMPORT_MIN_DIM = env.int("IMPORT_MIN_DIM", default=16)
+# The memory one volume may take once decompressed (voxel type size x voxels, from the header).
+IMPORT_MAX_VOLUME_BYTES = env.int("IMPORT_MAX_VOLUME_BYTES", default=2 * 1024**3)
 IMPORT_MAX_SPACING_MM = 10.0
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3)
-# Imports larger than this run as background jobs instead of inside the request.
-IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=64 * 1024**2)
+# Uploads whose voxels take more than this in memory (declared by the header, or unpacked zip size) are
+# imported by a background job; a web worker only checks the header and hands the file on.
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=16 * 1024**2)
 # A keyed hash turns DICOM PatientID into a stable pseudonym when no study id is given.
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 

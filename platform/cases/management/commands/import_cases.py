@@ -25,13 +25,16 @@ class Command(BaseCommand):
         source = Path(path)
         if not source.exists():
             raise CommandError(f"{source} does not exist")
+        # The QCT file is read and every row checked before any image is imported, so a wrong file
+        # stops the command before it has stored anything.
+        qct_text = _qct_text(qct) if qct else None
         if source.is_dir() and (source / "manifest.csv").exists():
             outcomes = self._folder(source, cohort)
         else:
             outcomes = self._files(source, study_id, cohort)
-        if qct:
+        if qct_text is not None:
             try:
-                stored = services.qct_import_csv(text=Path(qct).read_text())
+                stored = services.qct_import_csv(text=qct_text)
             except ImportRejected as exc:
                 raise CommandError(f"{qct}: {exc}") from exc
             self.stdout.write(f"QCT: {len(stored)} measurement(s)")
@@ -56,6 +59,8 @@ class Command(BaseCommand):
             try:
                 outcomes.append(services.case_import(path=item, study_id=sid if not _is_dicom(item) else study_id))
             except ImportRejected as exc:
+                if len(candidates) == 1:  # one input: its one error line, and a non-zero exit
+                    raise CommandError(f"{item.name}: {exc}") from exc
                 failed += 1
                 self.stderr.write(f"error: {item.name}: {exc}")
         if cohort and outcomes:
@@ -64,9 +69,20 @@ class Command(BaseCommand):
                 services.cohort_add_cases(cohort=existing, cases=[o.case for o in outcomes])
             else:
                 services.cohort_create(name=cohort, cases=[o.case for o in outcomes])
-        if failed and not outcomes:
-            raise CommandError(f"{failed} input(s) rejected, nothing imported")
+        if failed:
+            raise CommandError(f"{failed} input(s) rejected (named above), {len(outcomes)} imported")
         return outcomes
+
+
+def _qct_text(qct: str) -> str:
+    try:
+        text = services.qct_csv_decode(Path(qct).read_bytes())
+        services.qct_csv_parse(text)
+    except ImportRejected as exc:
+        raise CommandError(f"{qct}: {exc}") from exc
+    except OSError as exc:
+        raise CommandError(f"{qct}: cannot be read ({exc.strerror})") from exc
+    return text
 
 
 def _is_dicom(path: Path) -> bool:
