@@ -4,7 +4,7 @@ start like a spreadsheet formula."""
 import csv
 import io
 
-from inference.services.features import feature_table_csv
+from inference.training.features import feature_table_csv
 
 
 def test_the_feature_table_neutralises_a_study_id_that_starts_like_a_formula(tmp_path):
