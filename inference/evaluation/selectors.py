@@ -24,7 +24,7 @@ from cases.bone_status import CLASSES
 from cases.models import Cohort, Split, SplitMembership
 from cases.selectors import cohort_flow, current_split, split_subsets
 from inference.ml import evaluation
-from inference.models import FeatureVector, ModelVersion, Prediction, SegmentationPrediction
+from inference.models import FeatureVector, ModelVersion, Prediction
 from osteoscreen.errors import DomainError
 
 SUBSETS = tuple(SplitMembership.Subset.values)
@@ -110,11 +110,10 @@ def version_subsets(version: ModelVersion) -> dict[int, str]:
     return split_subsets(version.split) if version.split_id else {}
 
 
-def segmentation_training_cases(segmentation_ids: list[int | None]) -> dict[int, set[int]]:
-    """Segmentation prediction id -> the cases its model trained on (the training cases its training job
-    recorded in the version's lineage when it started)."""
-    ids = [pk for pk in segmentation_ids if pk]
-    rows = SegmentationPrediction.objects.filter(pk__in=ids).values_list("pk", "model_version__lineage")
+def segmentation_training_cases(version_ids: set[int | None]) -> dict[int, set[int]]:
+    """Segmentation version id -> the cases it trained on (the training cases its training job recorded in
+    the version's lineage when it started). A dashboard's masks come from one or a few versions."""
+    rows = ModelVersion.objects.filter(pk__in=[pk for pk in version_ids if pk]).values_list("pk", "lineage")
     return {pk: {int(row["case_id"]) for row in (lineage or {}).get("training_cases", [])} for pk, lineage in rows}
 
 
@@ -128,10 +127,11 @@ def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str,
                                       case__exclusions__isnull=True)
             .annotate(**numbers).order_by("case_id")
             .values("case_id", "case__patient__study_id", "case__bone_status", "true_class", "segmentation_id",
+                    "segmentation__model_version_id",
                     *numbers))
     class_index = {name: k for k, name in enumerate(CLASSES)}
     kept = [r for r in rows if class_index.get(r["case__bone_status"] or r["true_class"]) is not None]
-    trained_on = segmentation_training_cases([r["segmentation_id"] for r in kept])
+    trained_on = segmentation_training_cases({r["segmentation__model_version_id"] for r in kept})
     model_subset = np.array([own_subsets.get(r["case_id"], "") for r in kept], dtype=object)
     shown = np.array([subsets.get(r["case_id"], "") for r in kept], dtype=object)
     trained_on_held_out = (model_subset == "training") & np.isin(shown.astype(str), ["validation", "test"])
@@ -153,7 +153,8 @@ def evaluation_cases(*, version: ModelVersion, cohort: Cohort, mask_source: str,
         volume_difference_cm3=np.array([mask_value(r, "vd_overall") for r in kept], dtype=float),
         segmentation_ids=[r["segmentation_id"] for r in kept],
         model_subset=model_subset,
-        segmenter_trained_on=np.array([r["case_id"] in trained_on.get(r["segmentation_id"], ()) for r in kept],
+        segmenter_trained_on=np.array([r["case_id"] in trained_on.get(r["segmentation__model_version_id"], ())
+                                       for r in kept],
                                       dtype=bool),
         n_trained_on_held_out=int(trained_on_held_out.sum()),
     )

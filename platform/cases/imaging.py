@@ -14,6 +14,8 @@ import numpy as np
 import pydicom
 import SimpleITK as sitk
 
+from voi.grid import CANONICAL_ORIENTATION
+
 from .validation import (
     ImportRejected,
     check_dimensions,
@@ -24,8 +26,6 @@ from .validation import (
     check_nifti_payload,
     check_spacing,
 )
-
-CANONICAL_ORIENTATION = "LPS"
 
 
 @dataclass
