@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The real-worker fixtures (celery_worker_factory), for tests/jobs and tests/inference alike.
+pytest_plugins = ["worker_fixtures"]
 
 
 def pytest_report_header(config):

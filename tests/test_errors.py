@@ -20,6 +20,7 @@ def test_every_domain_error_answers_with_its_status_and_message():
                           (StaleRevision("stale base"), 409), (TrainingInProgress("training"), 409)):
         assert isinstance(error, DomainError)
         response = domain_exception_handler(error, {})
+        assert response is not None
         assert (response.status_code, response.data) == (status, {"detail": error.message})
 
 

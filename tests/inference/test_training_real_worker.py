@@ -14,7 +14,6 @@ from jobs.models import Job
 from model_helpers import TINY_STAGE, hip_cohort
 from worker_fixtures import wait_for
 
-pytest_plugins = ["worker_fixtures"]
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
 
 

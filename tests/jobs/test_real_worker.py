@@ -11,9 +11,7 @@ from jobs.services import job_start
 from selftest_job import SELFTEST_JOB
 from worker_fixtures import wait_for
 
-pytest_plugins = ["worker_fixtures"]
 pytestmark = [pytest.mark.services, pytest.mark.timeout(240)]
-
 
 
 def test_a_worker_runs_a_job_to_the_end_reporting_progress(celery_worker_factory, pi):
