@@ -15,7 +15,8 @@ def import_file(ctx: JobContext) -> dict:
     ctx.progress(5, f"reading {ctx.params.get('filename', path.name)}")
     try:
         outcome = services.case_import(path=path, actor=ctx.owner, study_id=ctx.params.get("study_id", ""),
-                                       sex=ctx.params.get("sex", ""), birth_year=ctx.params.get("birth_year"))
+                                       sex=ctx.params.get("sex", ""), birth_year=ctx.params.get("birth_year"),
+                                       series=ctx.params.get("series", ""))
     finally:
         services.remove_quietly(path)
     ctx.log(f"{'imported' if outcome.created else 'already stored'}: case {outcome.case.pk}")
