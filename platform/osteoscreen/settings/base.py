@@ -169,6 +169,10 @@ PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 # Encrypts the source series' UIDs and PatientID that DICOM SEG/SR exports must reference; empty: derived
 # from PSEUDONYM_KEY. Changing it makes the stored sources unreadable (exports then refuse, imports still work).
 DICOM_SOURCE_KEY = env("DICOM_SOURCE_KEY", default="")
+# PACS reached over DICOMweb (QIDO-RS search, WADO-RS retrieve, STOW-RS send), a JSON list:
+# [{"name": "hospital", "url": "https://pacs.example.org/dicom-web", "username": "...", "password": "..."}].
+# Credentials are used only to connect; no page, API answer or error message shows them.
+PACS_ENDPOINTS = env.json("PACS_ENDPOINTS", default=[])
 
 LOGGING = {
     "version": 1,
