@@ -167,7 +167,7 @@ class CasePredictionsApi(ModelsApi):
         case = get_object_or_404(Case, pk=case_id)
         return Response({
             "case": case.pk,
-            "predictions": [{"model_version": p.model_version_id, "family": p.model_version.family,
+            "predictions": [{"id": p.pk, "model_version": p.model_version_id, "family": p.model_version.family,
                              "number": p.model_version.number, "status": p.model_version.status,
                              "mask_source": p.mask_source, "probabilities": p.probabilities,
                              "predicted_class": p.predicted_class, "true_class": p.true_class, "subset": p.subset}

@@ -133,3 +133,22 @@ def zip_folder(folder: Path, archive: Path) -> Path:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             zf.write(path, f"series/{path.relative_to(folder)}")
     return archive
+
+
+def imported_dicom_case(folder: Path, *, size=(20, 14, 7)):
+    """A DICOM series imported through the platform; returns (case, its slice headers in z order)."""
+    import pydicom
+
+    from cases.services import case_import
+
+    write_ct_series(folder, size=size, spacing=(0.9, 0.7, 2.0))
+    headers = sorted((pydicom.dcmread(p) for p in folder.iterdir()), key=lambda d: float(d.ImagePositionPatient[2]))
+    return case_import(path=folder).case, headers
+
+
+def two_femur_labels(case) -> np.ndarray:
+    """Labels on the case grid (z, y, x): 1 on the patient's left (+x), 2 on the right."""
+    labels = np.zeros((case.size[2], case.size[1], case.size[0]), np.uint8)
+    labels[1:4, 3:8, case.size[0] - 7 : case.size[0] - 2] = 1
+    labels[3:6, 5:11, 2:6] = 2
+    return labels

@@ -44,7 +44,7 @@ def _labels(case: Case, labels_path: Path) -> sitk.Image:
     return labels
 
 
-def _bytes(dataset: pydicom.Dataset) -> bytes:
+def dataset_bytes(dataset: pydicom.Dataset) -> bytes:
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
@@ -59,7 +59,7 @@ def voi_segmentation(*, case: Case, labels_path: Path, producer: export.Producer
 
 
 def voi_segmentation_bytes(**kwargs: Any) -> bytes:
-    return _bytes(voi_segmentation(**kwargs))
+    return dataset_bytes(voi_segmentation(**kwargs))
 
 
 def screening_report(*, case: Case, labels_path: Path, probabilities: dict[str, float], predicted_class: str,
@@ -74,7 +74,7 @@ def screening_report(*, case: Case, labels_path: Path, probabilities: dict[str, 
 
 
 def screening_report_bytes(**kwargs: Any) -> bytes:
-    return _bytes(screening_report(**kwargs))
+    return dataset_bytes(screening_report(**kwargs))
 
 
 def dicom_send(*, case: Case, dataset: pydicom.Dataset, pacs_name: str, what: str, actor: Any = None) -> dict:

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from jobs.registry import JobContext, job_handler
 
 from . import services
+from .validation import ImportRejected
 
 
 @job_handler("cases.import_file", queue="cpu", time_limit=3600)
@@ -32,3 +33,31 @@ def import_folder(ctx: JobContext) -> dict:
     outcomes = services.cohort_folder_import(folder=Path(ctx.params["folder"]), actor=owner,
                                              cohort_name=ctx.params.get("cohort", ""), on_progress=on_progress)
     return {"cases": len(outcomes), "created": sum(o.created for o in outcomes)}
+
+
+@job_handler("cases.import_pacs", queue="cpu", time_limit=6 * 3600)
+def import_pacs(ctx: JobContext) -> dict:
+    """Studies picked from a PACS search: each retrieved (WADO-RS) and imported; one refused study is
+    logged and the others still import."""
+    tokens = list(ctx.params["studies"])
+    owner = get_user_model().objects.filter(pk=ctx.owner.pk).first() if ctx.owner else None
+    cases, failed = [], 0
+    for number, token in enumerate(tokens, start=1):
+        ctx.progress(100.0 * (number - 1) / len(tokens), f"study {number}/{len(tokens)}: retrieving and importing")
+        try:
+            results = services.pacs_study_import(pacs_name=ctx.params["pacs"], token=token, actor=owner,
+                                                 study_id=ctx.params.get("study_id", ""))
+        except ImportRejected as exc:
+            failed += 1
+            ctx.log(f"study {number}: {exc}")
+            continue
+        for result in results:
+            if result.outcome:
+                cases.append(result.outcome.case.pk)
+                ctx.log(f"study {number}: {'imported' if result.outcome.created else 'already stored'}: "
+                        f"case {result.outcome.case.pk}")
+            else:
+                failed += 1
+                ctx.log(f"study {number}: {result.error}")
+    ctx.progress(100.0, f"{len(cases)} case(s) from {len(tokens)} study/studies, {failed} refused")
+    return {"cases": cases, "failed": failed}

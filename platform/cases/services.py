@@ -21,6 +21,7 @@ from accounts.audit import audit_log, model_snapshot, snapshot_changes
 
 from . import imaging
 from .bone_status import QCT_SITES, T_SCORE_RANGE, bone_status
+from .dicom import pacs
 from .dicom import reader as dicom_reader
 from .dicom.source import seal
 from .models import Case, Cohort, DicomSource, Exclusion, Patient, QCTMeasurement, Split, SplitMembership
@@ -477,7 +478,7 @@ class StudyOutcome:
 
 
 def dicom_folder_import(*, sources: list[Path], actor: Any = None, study_id: str = "", series: str = "",
-                        on_progress=None) -> list[StudyOutcome]:
+                        on_progress=None, metadata: dict | None = None) -> list[StudyOutcome]:
     """Imports every DICOM study found in these files and folders (by content: folders, DICOMDIR media,
     zips), one case per study; a refused study is reported and the others still import."""
     results = []
@@ -488,13 +489,22 @@ def dicom_folder_import(*, sources: list[Path], actor: Any = None, study_id: str
             try:
                 volume = dicom_reader.read_study(study.files, key=settings.PSEUDONYM_KEY, series=series)
                 result.outcome = _volume_import(volume=volume, actor=actor, study_id=study_id, sex="", birth_year=None,
-                                                metadata=None, exclusion_reason="")
+                                                metadata=metadata, exclusion_reason="")
             except ImportRejected as exc:
                 result.error = str(exc)
             results.append(result)
             if on_progress:
                 on_progress(len(results), len(found), study.label)
     return results
+
+
+def pacs_study_import(*, pacs_name: str, token: str, actor: Any = None, study_id: str = "") -> list[StudyOutcome]:
+    """Retrieves one study picked from a PACS search (WADO-RS) and imports it like any DICOM export:
+    series chosen by the rules, de-identified, the source UIDs sealed."""
+    endpoint = pacs.pacs_endpoint(pacs_name)
+    with tempfile.TemporaryDirectory(prefix="osteoscreen-pacs-") as folder:
+        pacs.study_retrieve(endpoint, token=token, folder=Path(folder))
+        return dicom_folder_import(sources=[Path(folder)], actor=actor, study_id=study_id, metadata={"source": "pacs"})
 
 
 def staging_path(suffix: str) -> Path:

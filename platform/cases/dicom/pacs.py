@@ -26,7 +26,15 @@ SEARCH_FIELDS = ["StudyDate", "StudyTime", "StudyDescription", "ModalitiesInStud
 
 
 class PacsError(ImportRejected):
-    """The PACS is unknown, unreachable or refused; the message names no credentials."""
+    """The PACS is unreachable or refused; the message names no credentials."""
+
+    status_code = 502
+
+
+class PacsRequestInvalid(PacsError):
+    """An unknown PACS name or a study token this platform did not make."""
+
+    status_code = 400
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ def pacs_endpoint(name: str) -> PacsEndpoint:
     for endpoint in pacs_endpoints():
         if endpoint.name == name:
             return endpoint
-    raise PacsError(f"no PACS named {name!r} is configured (PACS_ENDPOINTS)")
+    raise PacsRequestInvalid(f"no PACS named {name!r} is configured (PACS_ENDPOINTS)")
 
 
 def _client(endpoint: PacsEndpoint) -> DICOMwebClient:
@@ -118,19 +126,23 @@ def study_uid_of(token: str) -> str:
     try:
         return str(unseal(token)["study_uid"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise PacsError("a picked study is not a token from a search of this platform") from exc
+        raise PacsRequestInvalid("a picked study is not a token from a search of this platform") from exc
 
 
 def study_retrieve(endpoint: PacsEndpoint, *, token: str, folder: Path) -> int:
     """WADO-RS: every instance of the study, written as files under `folder`; returns their number."""
     folder.mkdir(parents=True, exist_ok=True)
+    study_uid = study_uid_of(token)
+    number = 0
     try:
-        instances = _client(endpoint).retrieve_study(study_uid_of(token))
+        # One instance at a time: a 600-slice study never sits in memory whole.
+        for number, dataset in enumerate(_client(endpoint).iter_study(study_uid), start=1):
+            dataset.save_as(folder / f"{number:06d}", enforce_file_format=True)
     except (requests.RequestException, ValueError) as exc:
         raise _failure(endpoint, "retrieving a study", exc) from exc
-    for number, dataset in enumerate(instances):
-        dataset.save_as(folder / f"{number:06d}", enforce_file_format=True)
-    return len(instances)
+    if number == 0:
+        raise PacsError(f"PACS {endpoint.name}: the study holds no instances (or is gone)")
+    return number
 
 
 def instances_store(endpoint: PacsEndpoint, datasets: list[pydicom.Dataset]) -> None:
