@@ -71,8 +71,18 @@ def pacs_endpoint(name: str) -> PacsEndpoint:
     raise PacsRequestInvalid(f"no PACS named {name!r} is configured (PACS_ENDPOINTS)")
 
 
+class _RawWildcardSession(requests.Session):
+    """Sends QIDO wildcards as `*`, not `%2A`: `*` is a legal query character (RFC 3986), and some PACS
+    (Orthanc 1.10 with DICOMweb 1.7) match a percent-encoded `*` literally and find nothing."""
+
+    def prepare_request(self, request):
+        prepared = super().prepare_request(request)
+        prepared.url = (prepared.url or "").replace("%2A", "*")
+        return prepared
+
+
 def _client(endpoint: PacsEndpoint) -> DICOMwebClient:
-    session = requests.Session()
+    session = _RawWildcardSession()
     if endpoint.username:
         session.auth = (endpoint.username, endpoint.password)
     return DICOMwebClient(url=endpoint.url, session=session)
@@ -101,8 +111,9 @@ def studies_search(endpoint: PacsEndpoint, *, date_from: dt.date | None = None, 
         filters["StudyDate"] = f"{_dicom_date(date_from, '')}-{_dicom_date(date_to, '')}"
     if modality:
         filters["ModalitiesInStudy"] = modality.upper()
-    if description:
-        filters["StudyDescription"] = f"*{description}*"
+    if description.split():
+        # Words become wildcards between them: a space is matched literally by some PACS, or not at all.
+        filters["StudyDescription"] = "*" + "*".join(description.split()) + "*"
     try:
         found = _client(endpoint).search_for_studies(search_filters=filters, fields=SEARCH_FIELDS, limit=SEARCH_LIMIT,
                                                       fuzzymatching=False)
