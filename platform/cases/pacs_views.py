@@ -22,7 +22,9 @@ class PacsSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["pacs"].choices = [(e.name, e.name) for e in pacs.pacs_endpoints()]
+        choice = self.fields["pacs"]
+        assert isinstance(choice, forms.ChoiceField)
+        choice.choices = [(e.name, e.name) for e in pacs.pacs_endpoints()]
 
 
 def _search(form: PacsSearchForm) -> tuple[list[dict], str]:

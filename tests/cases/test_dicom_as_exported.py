@@ -99,3 +99,16 @@ def test_an_anonymised_series_asks_for_a_study_id_and_says_why(api_client, coord
         response = api_client.post("/api/cases/import/", {"file": fh, "study_id": "ANON-7"}, format="multipart")
     assert response.status_code == 201, response.json()
     assert Case.objects.get().patient.study_id == "ANON-7"
+
+
+def test_a_zip_of_two_studies_is_refused_with_what_to_do(api_client, coordinator, tmp_path):
+    from dicom_helpers import zip_folder
+
+    write_ct_series(tmp_path / "two" / "a")
+    write_ct_series(tmp_path / "two" / "b", seed=4)
+    api_client.force_authenticate(coordinator)
+    with open(zip_folder(tmp_path / "two", tmp_path / "two.zip"), "rb") as fh:
+        response = api_client.post("/api/cases/import/", {"file": fh}, format="multipart")
+    assert response.status_code == 400
+    assert "holds 2 DICOM studies; import one study at a time" in response.json()["detail"]
+    assert Case.objects.count() == 0

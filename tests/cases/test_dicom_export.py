@@ -100,7 +100,7 @@ def test_seg_and_sr_sent_to_the_pacs_join_the_source_study_and_read_back(flipped
 
     assert len(orthanc.get("/studies")) == 1  # the results joined the source study
     stored = client.retrieve_study(headers[0].StudyInstanceUID)
-    by_modality = {}
+    by_modality: dict[str, list] = {}
     for dataset in stored:
         by_modality.setdefault(dataset.Modality, []).append(dataset)
     assert len(by_modality["CT"]) == 7

@@ -21,6 +21,9 @@ DICM_MAGIC = b"DICM"
 # The directory record of DICOMDIR media: it lists files, it is not an image; the files it lists are
 # found by the walk like any other (ISO 9660 names such as IM00001 carry no extension).
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+# Files that are never DICOM are not force-parsed (a forced parse of a big image reads far before failing).
+NOT_DICOM_SUFFIXES = (".nii", ".nii.gz", ".gz", ".txt", ".csv", ".json", ".xml", ".html", ".htm", ".pdf", ".jpg",
+                      ".jpeg", ".png", ".exe", ".dll", ".inf", ".ini", ".js", ".css")
 # Zips inside zips inside zips: deeper than this is no export any scanner or PACS writes.
 ZIP_MAX_DEPTH = 3
 
@@ -36,6 +39,14 @@ def _has_dicm_magic(path: Path) -> bool:
         with open(path, "rb") as fh:
             fh.seek(DICM_OFFSET)
             return fh.read(4) == DICM_MAGIC
+    except OSError:
+        return False
+
+
+def _has_gzip_magic(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"\x1f\x8b"
     except OSError:
         return False
 
@@ -78,6 +89,8 @@ class _Walk:
             header = _read_header(path, force=False)
         elif zipfile.is_zipfile(path):
             self._unpack(path, depth)
+            return
+        elif path.name.lower().endswith(NOT_DICOM_SUFFIXES) or _has_gzip_magic(path):
             return
         else:
             header = _read_header(path, force=True)

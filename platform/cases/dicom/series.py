@@ -106,6 +106,8 @@ def _rule_reason(candidate: SeriesCandidate) -> tuple[str, bool]:
         return "dose report (RDSR): read for the DLP, not an image", False
     if candidate.modality != "CT" or str(header.get("SOPClassUID", "")) not in CT_IMAGE_STORAGE:
         return f"not a CT image series (modality {candidate.modality or 'unknown'})", False
+    if int(header.get("NumberOfFrames", 1) or 1) > 1:
+        return "a multi-frame (Enhanced CT) object: not read yet; export the series as single-frame CT slices", False
     image_type = _image_type(header)
     if LOCALIZER_WORDS & set(image_type) or len(candidate.files) < 2:
         return "localizer (scout) or single image, not a volume", False

@@ -86,7 +86,7 @@ class Command(BaseCommand):
             self.stderr.write(f"error: {exc}")
             return []
         for study in studies:
-            if study.error:
+            if study.error or study.outcome is None:
                 self.stderr.write(f"error: {study.label}: {study.error}")
             else:
                 report = study.outcome.case.import_report
