@@ -82,3 +82,9 @@ def test_the_reference_seg_goes_to_the_pacs(api_client, coordinator, approved, o
     assert len(stored) == 1
     unknown = api_client.post(f"/api/cases/{case.pk}/reference-voi/seg/send/", {"pacs": "elsewhere"}, format="json")
     assert unknown.status_code == 400 and "no PACS named 'elsewhere'" in unknown.json()["detail"]
+
+
+def test_the_case_page_links_the_reference_seg_for_staff(client, coordinator, approved):
+    case = approved[0]
+    client.force_login(coordinator)
+    assert f"/api/cases/{case.pk}/reference-voi/seg.dcm" in client.get(f"/cases/{case.pk}/").content.decode()

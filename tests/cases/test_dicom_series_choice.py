@@ -108,3 +108,14 @@ def test_the_source_uids_are_kept_only_sealed(tmp_path, db):
     assert str(header.StudyInstanceUID) not in stored and str(header.SeriesInstanceUID) not in stored
     record = unseal(sealed)
     assert record["study_uid"] == header.StudyInstanceUID and len(record["slices"]) == 33
+
+
+def test_a_study_of_derived_axial_series_only_reads_the_best_of_them_and_says_so(tmp_path, db):
+    study = generate_uid()
+    for number, (slices, step) in enumerate(((33, 1.25), (9, 5.0)), start=2):
+        write_ct_series(tmp_path / "s" / str(number), study_uid=study, size=(16, 12, slices), spacing=(0.8, 0.8, step),
+                        image_type=("DERIVED", "PRIMARY", "AXIAL"), series_number=number, description=f"{step} mm")
+    case = case_import(path=tmp_path / "s").case
+    assert case.size[2] == 33
+    assert any("no ORIGINAL PRIMARY AXIAL series" in note for note in case.import_report["notes"])
+    assert "thicker slices" in case.import_report["passed_over"][0]["reason"]

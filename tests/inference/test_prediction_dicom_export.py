@@ -94,3 +94,10 @@ def test_seg_and_sr_go_to_the_pacs_and_read_back(api_client, coordinator, predic
         [h.SOPInstanceUID for h in headers], combine_segments=True)
     assert np.array_equal(frames, labels)
     assert _numbers(stored["SR"])["bone status/Probability of normal"] == pytest.approx(0.1)
+
+
+def test_the_case_page_links_the_dicom_exports(client, pi, predicted):
+    case, _, _, segmentation, prediction = predicted
+    client.force_login(pi)
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"/api/segmentations/{segmentation.pk}/seg.dcm" in html and f"/api/predictions/{prediction.pk}/sr.dcm" in html

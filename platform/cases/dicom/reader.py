@@ -32,7 +32,7 @@ def _report(choice: SeriesChoice, *, key: str, dose_note: str) -> dict:
     return {
         "chosen": chosen.summary(series_hash=series_code(chosen.uid, key=key)),
         "passed_over": [c.summary(series_hash=series_code(c.uid, key=key)) for c in choice.candidates if c is not chosen],
-        "notes": list(chosen.geometry.notes) + [dose_note],  # type: ignore[union-attr]
+        "notes": choice.notes + list(chosen.geometry.notes) + [dose_note],  # type: ignore[union-attr]
     }
 
 

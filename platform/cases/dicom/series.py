@@ -35,6 +35,7 @@ class SeriesCandidate:
     geometry: SliceGeometry | None = None
     reason: str = ""  # why it was passed over; empty for the chosen one
     readable: bool = True  # False: no volume can be read from it, whatever the coordinator says
+    fallback: bool = False  # an axial volume passed over only for its ImageType: read when nothing better exists
 
     @property
     def first(self):
@@ -127,7 +128,9 @@ def _examine(candidate: SeriesCandidate) -> None:
     except ImportRejected as exc:
         candidate.reason, candidate.readable = str(exc), False
         return
-    if not candidate.reason and abs(candidate.geometry.normal[2]) < AXIAL_MIN_COSINE:
+    axial = abs(candidate.geometry.normal[2]) >= AXIAL_MIN_COSINE
+    candidate.fallback = axial and candidate.reason.startswith("ImageType")
+    if not candidate.reason and not axial:
         candidate.reason = "slices are not axial (a coronal or sagittal series)"
 
 
@@ -164,6 +167,7 @@ class SeriesChoice:
     chosen: SeriesCandidate
     candidates: list[SeriesCandidate] = field(default_factory=list)
     dose_reports: list[DicomFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def choose_series(files: list[DicomFile], *, wanted: str = "", hash_of=lambda uid: uid) -> SeriesChoice:
@@ -173,18 +177,27 @@ def choose_series(files: list[DicomFile], *, wanted: str = "", hash_of=lambda ui
     for candidate in candidates:
         _examine(candidate)
     reports = [f for c in candidates for f in c.files if is_dose_report(f.header)]
+    notes, by_fallback = [], False
     if wanted:
         chosen = _named(candidates, wanted.strip(), hash_of)
+        notes.append(f"series {chosen.index} read as the coordinator chose" + (f" ({chosen.reason})" if chosen.reason else ""))
     else:
         eligible = [c for c in candidates if c.readable and not c.reason]
         if not eligible:
-            raise ImportRejected(_nothing_to_read(candidates))
+            # Some exports (and anonymisation tools) mark every series DERIVED: an axial CT volume is
+            # still read, and the case says so.
+            eligible = [c for c in candidates if c.fallback]
+            if not eligible:
+                raise ImportRejected(_nothing_to_read(candidates))
+            notes.append("no ORIGINAL PRIMARY AXIAL series in the study: read the best axial one whose ImageType "
+                         "says otherwise")
+            by_fallback = True
         chosen = _best(eligible)
     for candidate in candidates:
-        if candidate is not chosen and not candidate.reason:
+        if candidate is not chosen and (not candidate.reason or (by_fallback and candidate.fallback)):
             candidate.reason = _why_not(candidate, chosen)
     chosen.reason = ""
-    return SeriesChoice(chosen=chosen, candidates=candidates, dose_reports=reports)
+    return SeriesChoice(chosen=chosen, candidates=candidates, dose_reports=reports, notes=notes)
 
 
 def _nothing_to_read(candidates: list[SeriesCandidate]) -> str:
