@@ -164,6 +164,11 @@ def _aligned_slice(pixels: np.ndarray, offset: np.ndarray, geometry: SliceGeomet
     return ndimage.shift(pixels, (shift_rows, shift_columns), order=1, mode="constant", cval=float(pixels.min()))
 
 
+def geometry_shape(geometry: SliceGeometry) -> tuple[int, int]:
+    header = geometry.files[0].header
+    return int(header.Rows), int(header.Columns)
+
+
 def _image(volume: np.ndarray, geometry: SliceGeometry) -> sitk.Image:
     image = sitk.GetImageFromArray(volume.astype(np.float32))
     image.SetSpacing((geometry.pixel_spacing[1], geometry.pixel_spacing[0], geometry.step_mm))
@@ -175,15 +180,20 @@ def _image(volume: np.ndarray, geometry: SliceGeometry) -> sitk.Image:
 def resampled_volume(geometry: SliceGeometry) -> sitk.Image:
     """The series on a regular right-angled grid: slices aligned in-plane, then linear interpolation
     along the normal at the median step."""
-    slices = [_aligned_slice(_slice_hu(f), o, geometry) for f, o in zip(geometry.files, geometry.offsets, strict=True)]
-    stack = np.stack(slices)
+    stack = np.empty((len(geometry.files), *geometry_shape(geometry)), dtype=np.float32)
+    for k, (file, offset) in enumerate(zip(geometry.files, geometry.offsets, strict=True)):
+        stack[k] = _aligned_slice(_slice_hu(file), offset, geometry)
     n_out = int(math.floor(geometry.extent_mm / geometry.step_mm + 1e-6)) + 1
     targets = np.arange(n_out) * geometry.step_mm
     upper = np.clip(np.searchsorted(geometry.heights, targets, side="right"), 1, len(geometry.heights) - 1)
     lower = upper - 1
     span = geometry.heights[upper] - geometry.heights[lower]
-    weight = np.clip((targets - geometry.heights[lower]) / span, 0.0, 1.0)[:, None, None]
-    return _image((1.0 - weight) * stack[lower] + weight * stack[upper], geometry)
+    weights = np.clip((targets - geometry.heights[lower]) / span, 0.0, 1.0).astype(np.float32)
+    volume = np.empty((n_out, *stack.shape[1:]), dtype=np.float32)
+    for j, weight in enumerate(weights):  # one slice at a time: no volume-sized float64 temporaries
+        np.multiply(stack[lower[j]], 1.0 - weight, out=volume[j])
+        volume[j] += weight * stack[upper[j]]
+    return _image(volume, geometry)
 
 
 def regular_volume(geometry: SliceGeometry) -> sitk.Image:
