@@ -119,3 +119,16 @@ def test_a_study_of_derived_axial_series_only_reads_the_best_of_them_and_says_so
     assert case.size[2] == 33
     assert any("no ORIGINAL PRIMARY AXIAL series" in note for note in case.import_report["notes"])
     assert "thicker slices" in case.import_report["passed_over"][0]["reason"]
+
+
+def test_series_stripped_of_their_uids_are_still_told_apart(tmp_path, db):
+    import pydicom
+
+    root = write_study(tmp_path / "study", dose=False)
+    for path in (p for p in root.rglob("*") if p.is_file()):
+        dataset = pydicom.dcmread(path)
+        dataset.SeriesInstanceUID = ""
+        dataset.save_as(path)
+    case = case_import(path=root).case
+    assert case.import_report["chosen"]["description"] == NAMES["thin"]
+    assert len(case.import_report["passed_over"]) == 4

@@ -88,11 +88,20 @@ def studies(files: list[DicomFile]) -> dict[str, list[DicomFile]]:
     return grouped
 
 
+def _series_key(header) -> str:
+    """The SeriesInstanceUID; for exports stripped of it, what tells a scanner's series apart."""
+    uid = str(header.get("SeriesInstanceUID", "") or "")
+    if uid:
+        return uid
+    orientation = ",".join(f"{float(v):.3f}" for v in (header.get("ImageOrientationPatient") or []))
+    return f"no-uid:{header.get('SeriesNumber', '')}:{header.get('Modality', '')}:{'/'.join(_image_type(header))}:{orientation}"
+
+
 def series_of(files: list[DicomFile]) -> list[SeriesCandidate]:
     """Image series and other objects of one study, by SeriesInstanceUID, numbered in series order."""
     grouped: dict[str, list[DicomFile]] = {}
     for file in files:
-        grouped.setdefault(str(file.header.get("SeriesInstanceUID", "") or ""), []).append(file)
+        grouped.setdefault(_series_key(file.header), []).append(file)
     candidates = [SeriesCandidate(uid=uid, files=members) for uid, members in grouped.items()]
     candidates.sort(key=lambda c: (c.number if c.number is not None else 1 << 30, c.uid))
     for index, candidate in enumerate(candidates, start=1):
