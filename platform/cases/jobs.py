@@ -43,10 +43,15 @@ def import_pacs(ctx: JobContext) -> dict:
     owner = get_user_model().objects.filter(pk=ctx.owner.pk).first() if ctx.owner else None
     cases, failed = [], 0
     for number, token in enumerate(tokens, start=1):
-        ctx.progress(100.0 * (number - 1) / len(tokens), f"study {number}/{len(tokens)}: retrieving and importing")
+        start = 100.0 * (number - 1) / len(tokens)
+        ctx.progress(start, f"study {number}/{len(tokens)}: retrieving")
+
+        def retrieved(images: int, number: int = number, start: float = start) -> None:
+            ctx.progress(start, f"study {number}/{len(tokens)}: {images} images retrieved")
+
         try:
             results = services.pacs_study_import(pacs_name=ctx.params["pacs"], token=token, actor=owner,
-                                                 study_id=ctx.params.get("study_id", ""))
+                                                 study_id=ctx.params.get("study_id", ""), on_retrieved=retrieved)
         except ImportRejected as exc:
             failed += 1
             ctx.log(f"study {number}: {exc}")

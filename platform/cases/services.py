@@ -498,12 +498,14 @@ def dicom_folder_import(*, sources: list[Path], actor: Any = None, study_id: str
     return results
 
 
-def pacs_study_import(*, pacs_name: str, token: str, actor: Any = None, study_id: str = "") -> list[StudyOutcome]:
+def pacs_study_import(*, pacs_name: str, token: str, actor: Any = None, study_id: str = "",
+                      on_retrieved=None) -> list[StudyOutcome]:
     """Retrieves one study picked from a PACS search (WADO-RS) and imports it like any DICOM export:
-    series chosen by the rules, de-identified, the source UIDs sealed."""
+    series chosen by the rules, de-identified, the source UIDs sealed. `on_retrieved(n)` hears how many
+    images have arrived."""
     endpoint = pacs.pacs_endpoint(pacs_name)
     with tempfile.TemporaryDirectory(prefix="osteoscreen-pacs-") as folder:
-        pacs.study_retrieve(endpoint, token=token, folder=Path(folder))
+        pacs.study_retrieve(endpoint, token=token, folder=Path(folder), on_progress=on_retrieved)
         return dicom_folder_import(sources=[Path(folder)], actor=actor, study_id=study_id, metadata={"source": "pacs"})
 
 

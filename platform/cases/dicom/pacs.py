@@ -140,8 +140,13 @@ def study_uid_of(token: str) -> str:
         raise PacsRequestInvalid("a picked study is not a token from a search of this platform") from exc
 
 
-def study_retrieve(endpoint: PacsEndpoint, *, token: str, folder: Path) -> int:
-    """WADO-RS: every instance of the study, written as files under `folder`; returns their number."""
+# How often a retrieval reports how far it got (instances).
+PROGRESS_EVERY = 50
+
+
+def study_retrieve(endpoint: PacsEndpoint, *, token: str, folder: Path, on_progress=None) -> int:
+    """WADO-RS: every instance of the study, written as files under `folder`; returns their number.
+    `on_progress(n)` hears every PROGRESS_EVERY instances."""
     folder.mkdir(parents=True, exist_ok=True)
     study_uid = study_uid_of(token)
     number = 0
@@ -149,6 +154,8 @@ def study_retrieve(endpoint: PacsEndpoint, *, token: str, folder: Path) -> int:
         # One instance at a time: a 600-slice study never sits in memory whole.
         for number, dataset in enumerate(_client(endpoint).iter_study(study_uid), start=1):
             dataset.save_as(folder / f"{number:06d}", enforce_file_format=True)
+            if on_progress and number % PROGRESS_EVERY == 0:
+                on_progress(number)
     except (requests.RequestException, ValueError) as exc:
         raise _failure(endpoint, "retrieving a study", exc) from exc
     if number == 0:
