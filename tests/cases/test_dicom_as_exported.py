@@ -5,6 +5,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from pydicom.fileset import FileSet
@@ -112,3 +113,20 @@ def test_a_zip_of_two_studies_is_refused_with_what_to_do(api_client, coordinator
     assert response.status_code == 400
     assert "holds 2 DICOM studies; import one study at a time" in response.json()["detail"]
     assert Case.objects.count() == 0
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.5"], ids=["jpeg-ls", "rle"])
+def test_a_compressed_export_reads_the_same_voxels(tmp_path, syntax):
+    import pydicom
+    import SimpleITK as sitk
+
+    from cases.dicom.reader import read_dicom
+
+    folder = write_ct_series(tmp_path / "s", name=lambda k: f"IM{k}")
+    plain = sitk.GetArrayFromImage(read_dicom(folder, key="k").image)
+    for path in folder.iterdir():  # PACS often export losslessly compressed
+        dataset = pydicom.dcmread(path)
+        dataset.compress(syntax)
+        dataset.save_as(path)
+    assert pydicom.dcmread(next(folder.iterdir())).file_meta.TransferSyntaxUID == syntax
+    assert np.array_equal(sitk.GetArrayFromImage(read_dicom(folder, key="k").image), plain)
