@@ -130,3 +130,12 @@ def test_a_compressed_export_reads_the_same_voxels(tmp_path, syntax):
         dataset.save_as(path)
     assert pydicom.dcmread(next(folder.iterdir())).file_meta.TransferSyntaxUID == syntax
     assert np.array_equal(sitk.GetArrayFromImage(read_dicom(folder, key="k").image), plain)
+
+
+def test_a_folder_without_any_image_is_an_error_not_a_silent_zero(tmp_path, db):
+    from django.core.management.base import CommandError
+
+    (tmp_path / "inbox" / "sub").mkdir(parents=True)
+    (tmp_path / "inbox" / "sub" / "README").write_text("exported by a PACS viewer")
+    with pytest.raises(CommandError, match="no NIfTI file, zip or DICOM study found"):
+        call_command("import_cases", str(tmp_path / "inbox"))

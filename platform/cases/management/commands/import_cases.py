@@ -77,6 +77,9 @@ class Command(BaseCommand):
                 services.cohort_create(name=cohort, cases=[o.case for o in outcomes])
         if failed and not outcomes:
             raise CommandError(f"{failed} input(s) rejected, nothing imported")
+        if not outcomes and not failed:
+            raise CommandError(f"{source}: no NIfTI file, zip or DICOM study found (DICOM files are recognised by "
+                               "their content, whatever their names)")
         return outcomes
 
     def _dicom_studies(self, sources: list[Path], study_id: str, series: str):
