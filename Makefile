@@ -16,7 +16,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 endif
 
-.PHONY: help demo test venv frontend browser lint typecheck bench clean
+.PHONY: help demo test venv frontend browser pacs lint typecheck bench clean
 help:
 	@echo "make demo   - set up and start the platform with demo data on http://127.0.0.1:8000"
 	@echo "make test   - set up and run the test suite (CI=true: on PostgreSQL + Redis)"
@@ -43,6 +43,12 @@ browser:
 	  ( [ "$$(id -u)" = 0 ] && (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) ) || \
 	  echo "NOTICE: chromium is missing; browser tests will be skipped (apt-get install chromium)"
 
+# Debian's Orthanc with its DICOMweb plugin: the PACS the tests start (on a free port, a temporary folder).
+pacs:
+	@( command -v Orthanc >/dev/null && [ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] ) || \
+	  ( [ "$$(id -u)" = 0 ] && (apt-get install -y -q orthanc orthanc-dicomweb || (apt-get update -q && apt-get install -y -q orthanc orthanc-dicomweb)) ) || \
+	  echo "NOTICE: Orthanc is missing; PACS tests will be skipped (apt-get install orthanc orthanc-dicomweb)"
+
 migrate: venv
 	$(PY) manage.py migrate --noinput
 
@@ -51,7 +57,7 @@ demo: venv frontend migrate
 	$(PY) manage.py load_demo
 	$(PY) manage.py run_platform --bind $(DEMO_BIND)
 
-test: venv frontend browser
+test: venv frontend browser pacs
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # lint-imports checks the allowed arrows between the parts (pyproject.toml, [tool.importlinter]).

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis
+from . import apis, dicom_apis
 
 urlpatterns = [
     path("assignments/", apis.AssignmentListApi.as_view(), name="api-assignment-list"),
@@ -22,4 +22,9 @@ urlpatterns = [
         name="api-cohort-assignments-create",
     ),
     path("agreement/", apis.AgreementListApi.as_view(), name="api-agreement-list"),
+    path("revisions/<int:pk>/seg.dcm", dicom_apis.RevisionSegApi.as_view(), name="api-revision-seg"),
+    path("revisions/<int:pk>/seg/send/", dicom_apis.RevisionSegSendApi.as_view(), name="api-revision-seg-send"),
+    path("cases/<int:pk>/reference-voi/seg.dcm", dicom_apis.ReferenceVOISegApi.as_view(), name="api-reference-seg"),
+    path("cases/<int:pk>/reference-voi/seg/send/", dicom_apis.ReferenceVOISegSendApi.as_view(),
+         name="api-reference-seg-send"),
 ]

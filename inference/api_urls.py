@@ -4,6 +4,7 @@ from django.urls import path
 
 from inference.evaluation import apis as evaluation
 from inference.predictions import apis as predictions
+from inference.predictions import dicom_apis
 from inference.training import apis as training
 
 urlpatterns = [
@@ -18,4 +19,9 @@ urlpatterns = [
          name="api-models-case-predictions"),
     path("dashboard/", evaluation.DashboardApi.as_view(), name="api-dashboard"),
     path("dashboard/compare/", evaluation.ComparisonApi.as_view(), name="api-dashboard-compare"),
+    path("segmentations/<id:pk>/seg.dcm", dicom_apis.SegmentationSegApi.as_view(), name="api-segmentation-seg"),
+    path("segmentations/<id:pk>/seg/send/", dicom_apis.SegmentationSegSendApi.as_view(),
+         name="api-segmentation-seg-send"),
+    path("predictions/<id:pk>/sr.dcm", dicom_apis.PredictionSrApi.as_view(), name="api-prediction-sr"),
+    path("predictions/<id:pk>/sr/send/", dicom_apis.PredictionSrSendApi.as_view(), name="api-prediction-sr-send"),
 ]

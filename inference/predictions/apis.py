@@ -15,7 +15,7 @@ from inference.training.apis import VIEWERS, ModelsApi
 CasePredictionsOutputSerializer = inline_serializer("CasePredictionsOutput", {
     "case": serializers.IntegerField(),
     "predictions": inline_serializer("BoneStatusPrediction", {
-        "model_version": serializers.IntegerField(), "family": serializers.CharField(),
+        "id": serializers.IntegerField(), "model_version": serializers.IntegerField(), "family": serializers.CharField(),
         "number": serializers.IntegerField(), "status": serializers.CharField(),
         "mask_source": serializers.CharField(allow_blank=True),
         "probabilities": serializers.DictField(child=serializers.FloatField()),
@@ -41,7 +41,7 @@ class CasePredictionsApi(ModelsApi):
         case = get_object_or_404(Case, pk=case_id)
         return Response({
             "case": case.pk,
-            "predictions": [{"model_version": p.model_version_id, "family": p.model_version.family,
+            "predictions": [{"id": p.pk, "model_version": p.model_version_id, "family": p.model_version.family,
                              "number": p.model_version.number, "status": p.model_version.status,
                              "mask_source": p.mask_source, "probabilities": p.probabilities,
                              "predicted_class": p.predicted_class, "true_class": p.true_class, "subset": p.subset}

@@ -74,7 +74,7 @@ class CaseOutputSerializer(serializers.ModelSerializer):
         model = Case
         fields = ["id", "study_id", "sex", "birth_year", "exam_datetime", "scanner_model", "manufacturer", "kvp",
                   "slice_thickness_mm", "spacing", "size", "origin", "direction", "dlp_mgycm", "effective_dose_msv",
-                  "volume_sha256", "source", "bone_status", "qct", "exclusions", "created_at"]
+                  "volume_sha256", "source", "bone_status", "qct", "exclusions", "import_report", "created_at"]
 
     def to_representation(self, case: Case) -> dict:
         data = super().to_representation(case)
@@ -174,6 +174,9 @@ class CaseImportApi(APIView):
         study_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
         sex = serializers.ChoiceField(choices=["M", "F", ""], required=False, allow_blank=True)
         birth_year = WholeNumberField(required=False, allow_null=True, min_value=1900, max_value=2100)
+        series = serializers.CharField(required=False, allow_blank=True, max_length=40,
+                                       help_text="DICOM: read this series (index or code from an import report) "
+                                                 "instead of the one the rules choose")
 
     @extend_schema(request=InputSerializer, responses={
         201: CaseImportOutputSerializer, 200: CaseImportOutputSerializer, 202: ImportJobOutputSerializer,

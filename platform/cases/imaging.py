@@ -87,27 +87,6 @@ def _float_or_none(value: object) -> float | None:
     return result if np.isfinite(result) else None
 
 
-def dicom_series_files(folder: Path) -> tuple[str, list[str]]:
-    """The one CT series in `folder`, sorted by SimpleITK/GDCM along the patient axis."""
-    reader = sitk.ImageSeriesReader()
-    series_ids = reader.GetGDCMSeriesIDs(str(folder))
-    if not series_ids:
-        nested = [p for p in folder.rglob("*") if p.is_dir()]
-        for sub in nested:
-            series_ids = reader.GetGDCMSeriesIDs(str(sub))
-            if series_ids:
-                folder = sub
-                break
-    if not series_ids:
-        raise ImportRejected("no DICOM image series found")
-    if len(series_ids) > 1:
-        raise ImportRejected(f"found {len(series_ids)} DICOM series; import one series at a time")
-    files = list(reader.GetGDCMSeriesFileNames(str(folder), series_ids[0]))
-    if len(files) < 2:
-        raise ImportRejected("the DICOM series has fewer than 2 slices")
-    return series_ids[0], files
-
-
 def dicom_metadata(first: pydicom.Dataset, *, key: str) -> dict:
     """The study-relevant, non-identifying header fields (DICOM PS3.15 basic profile in spirit)."""
     exam = _dicom_datetime(first)
@@ -128,33 +107,6 @@ def _birth_year(ds: pydicom.Dataset) -> int | None:
     # Only the year is kept: the platform stores no birth dates.
     birth = str(ds.get("PatientBirthDate", "") or "")
     return int(birth[:4]) if len(birth) >= 4 and birth[:4].isdigit() else None
-
-
-def read_dicom_series(folder: Path, *, key: str) -> CanonicalVolume:
-    series_id, files = dicom_series_files(folder)
-    try:
-        first = pydicom.dcmread(files[0], stop_before_pixels=True)
-    except Exception as exc:  # noqa: BLE001
-        raise ImportRejected(f"the first slice is not a readable DICOM file ({exc})") from exc
-    modality = str(first.get("Modality", ""))
-    if modality and modality != "CT":
-        raise ImportRejected(f"the series is {modality}, not CT")
-    spacing = first.get("PixelSpacing")
-    if spacing is not None:
-        check_spacing([_float_or_nan(v) for v in spacing] + [1.0], where="DICOM PixelSpacing: ")
-    reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(files)
-    try:
-        image = reader.Execute()
-    except RuntimeError as exc:
-        raise ImportRejected(f"the DICOM series could not be read: {str(exc).splitlines()[0][:200]}") from exc
-    meta = dicom_metadata(first, key=key)
-    return CanonicalVolume(image=canonicalise(image, where="DICOM series: "), series_uid_hash=meta["series_uid"], metadata=meta)
-
-
-def _float_or_nan(value: object) -> float:
-    result = _float_or_none(value)
-    return float("nan") if result is None else result
 
 
 def write_canonical(image: sitk.Image) -> tuple[Path, str]:

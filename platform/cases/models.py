@@ -50,6 +50,8 @@ class Case(models.Model):
     volume_sha256 = models.CharField(max_length=64, unique=True)
     source = models.CharField(max_length=32, blank=True, help_text="nifti, dicom or pacs")
     bone_status = models.CharField(max_length=16, choices=BONE_STATUS_CHOICES, blank=True, db_index=True)
+    import_report = models.JSONField(default=dict, blank=True, help_text="DICOM: the series read, those passed over "
+                                     "and why, geometry notes (resampling), where the DLP came from")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
@@ -67,6 +69,18 @@ class Case(models.Model):
     @property
     def is_excluded(self) -> bool:
         return self.exclusions.exists()
+
+
+class DicomSource(models.Model):
+    """The source series' UIDs, PatientID and slice positions, encrypted (cases/dicom/source.py): opened only
+    to reference the source in a DICOM SEG/SR export; never shown."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="dicom_source")
+    sealed = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"DICOM source of {self.case}"
 
 
 class QCTMeasurement(models.Model):

@@ -8,7 +8,6 @@ import logging
 import random
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,10 @@ from osteoscreen.parsing import parse_int
 
 from . import imaging
 from .bone_status import QCT_SITES, T_SCORE_RANGE, bone_status
-from .models import Case, Cohort, Exclusion, Patient, QCTMeasurement, Split, SplitMembership
+from .dicom import pacs
+from .dicom import reader as dicom_reader
+from .dicom.source import seal
+from .models import Case, Cohort, DicomSource, Exclusion, Patient, QCTMeasurement, Split, SplitMembership
 from .validation import NIFTI_SUFFIXES, ImportRejected, check_nifti_header, check_nifti_payload, check_zip
 
 log = logging.getLogger(__name__)
@@ -39,14 +41,12 @@ class ImportOutcome:
 # -- volumes ------------------------------------------------------------------------------------
 
 
-def _read_volume(path: Path) -> imaging.CanonicalVolume:
+def _read_volume(path: Path, *, series: str = "") -> imaging.CanonicalVolume:
     name = path.name.lower()
-    if path.is_dir():
-        return imaging.read_dicom_series(path, key=settings.PSEUDONYM_KEY)
     if name.endswith(NIFTI_SUFFIXES):
         return imaging.read_nifti(path)
-    if name.endswith(".zip"):
-        return _read_dicom_zip(path)
+    if path.is_dir() or name.endswith(".zip"):
+        return dicom_reader.read_dicom(path, key=settings.PSEUDONYM_KEY, series=series)
     raise ImportRejected(f"{path.name}: not a NIfTI file (.nii, .nii.gz) or a DICOM series (.zip or folder)")
 
 
@@ -65,16 +65,6 @@ def import_declared_bytes(path: Path) -> int:
     raise ImportRejected(f"{path.name}: not a NIfTI file (.nii, .nii.gz) or a DICOM series (.zip or folder)")
 
 
-def _read_dicom_zip(path: Path) -> imaging.CanonicalVolume:
-    entries = check_zip(path)
-    with tempfile.TemporaryDirectory(prefix="osteoscreen-dicom-") as folder:
-        with zipfile.ZipFile(path) as archive:
-            for info in entries:
-                # Entries were checked for absolute paths, `..` and links; extract() also normalises.
-                archive.extract(info, folder)
-        return imaging.read_dicom_series(Path(folder), key=settings.PSEUDONYM_KEY)
-
-
 def _existing_case(volume: imaging.CanonicalVolume, sha256: str) -> Case | None:
     query = Case.objects.filter(volume_sha256=sha256)
     if volume.series_uid_hash:
@@ -91,17 +81,32 @@ def case_import(
     birth_year: int | None = None,
     metadata: dict | None = None,
     exclusion_reason: str = "",
+    series: str = "",
 ) -> ImportOutcome:
     """Imports one CT (NIfTI file, DICOM zip or DICOM folder) as a case. Nothing is stored on error.
 
-    Re-importing the same series (same voxel file SHA-256 or same SeriesInstanceUID) returns the
-    existing case instead of a duplicate.
+    A DICOM study's series is chosen by the rules of cases/dicom/series.py unless `series` names one
+    (its index or code in the import report). Re-importing the same series (same voxel file SHA-256 or
+    same SeriesInstanceUID) returns the existing case instead of a duplicate.
     """
-    volume = _read_volume(Path(path))
+    volume = _read_volume(Path(path), series=series)
+    return _volume_import(volume=volume, actor=actor, study_id=study_id, sex=sex, birth_year=birth_year,
+                          metadata=metadata, exclusion_reason=exclusion_reason)
+
+
+def _missing_identity(meta: dict) -> str:
+    if meta.get("format") == "dicom":
+        return ("no study id: this DICOM series carries no patient identity (its PatientID is empty, as in "
+                "anonymised exports); give a study id")
+    return "no study id: give one (NIfTI files carry no patient identity)"
+
+
+def _volume_import(*, volume: imaging.CanonicalVolume, actor: Any, study_id: str, sex: str, birth_year: int | None,
+                   metadata: dict | None, exclusion_reason: str) -> ImportOutcome:
     meta = {**volume.metadata, **(metadata or {})}
     study_id = study_id or meta.get("patient_pseudonym") or ""
     if not study_id:
-        raise ImportRejected("no study id: give one (NIfTI files carry no patient identity)")
+        raise ImportRejected(_missing_identity(meta))
     tmp_path, sha256 = imaging.write_canonical(volume.image)
     try:
         existing = _existing_case(volume, sha256)
@@ -160,9 +165,12 @@ def _case_rows_create(*, case: Case, volume: imaging.CanonicalVolume, meta: dict
     case.slice_thickness_mm = meta.get("slice_thickness_mm")
     case.dlp_mgycm = meta.get("dlp_mgycm")
     case.effective_dose_msv = meta.get("effective_dose_msv")
-    case.source = meta.get("source", "dicom" if volume.series_uid_hash else "nifti")
+    case.source = meta.get("source", "dicom" if meta.get("format") == "dicom" else "nifti")
+    case.import_report = meta.get("import_report", {})
     case.created_by = actor if getattr(actor, "is_authenticated", False) else None
     case.save()
+    if meta.get("dicom_source"):
+        DicomSource.objects.create(case=case, sealed=seal(meta["dicom_source"]))
     audit_log(actor=actor, action="create", obj=case)
     return case
 
@@ -546,6 +554,45 @@ def cohort_folder_import(*, folder: Path, actor: Any = None, cohort_name: str = 
         else:
             cohort_create(name=cohort_name, cases=cases, actor=actor)
     return outcomes
+
+
+@dataclass
+class StudyOutcome:
+    label: str
+    outcome: ImportOutcome | None = None
+    error: str = ""
+
+
+def dicom_folder_import(*, sources: list[Path], actor: Any = None, study_id: str = "", series: str = "",
+                        on_progress=None, metadata: dict | None = None) -> list[StudyOutcome]:
+    """Imports every DICOM study found in these files and folders (by content: folders, DICOMDIR media,
+    zips), one case per study; a refused study is reported and the others still import."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="osteoscreen-dicom-") as scratch:
+        found = dicom_reader.studies_in(sources, scratch=Path(scratch))
+        for study in found:
+            result = StudyOutcome(label=study.label)
+            try:
+                volume = dicom_reader.read_study(study.files, key=settings.PSEUDONYM_KEY, series=series)
+                result.outcome = _volume_import(volume=volume, actor=actor, study_id=study_id, sex="", birth_year=None,
+                                                metadata=metadata, exclusion_reason="")
+            except ImportRejected as exc:
+                result.error = str(exc)
+            results.append(result)
+            if on_progress:
+                on_progress(len(results), len(found), study.label)
+    return results
+
+
+def pacs_study_import(*, pacs_name: str, token: str, actor: Any = None, study_id: str = "",
+                      on_retrieved=None) -> list[StudyOutcome]:
+    """Retrieves one study picked from a PACS search (WADO-RS) and imports it like any DICOM export:
+    series chosen by the rules, de-identified, the source UIDs sealed. `on_retrieved(n)` hears how many
+    images have arrived."""
+    endpoint = pacs.pacs_endpoint(pacs_name)
+    with tempfile.TemporaryDirectory(prefix="osteoscreen-pacs-") as folder:
+        pacs.study_retrieve(endpoint, token=token, folder=Path(folder), on_progress=on_retrieved)
+        return dicom_folder_import(sources=[Path(folder)], actor=actor, study_id=study_id, metadata={"source": "pacs"})
 
 
 def staging_path(suffix: str) -> Path:

@@ -57,11 +57,12 @@ def _write_case(case: PhantomCase, config: CohortConfig) -> dict:
 
 def _write_extras(case: PhantomCase, config: CohortConfig, index: int) -> None:
     if config.dicom:
-        from .dicom import fake_identity, write_series
+        from .dicom import fake_identity, write_dose_report, write_series
 
         identity = fake_identity(np.random.default_rng([config.seed, index, 7]), case.metadata)
         write_series(case.image, case.metadata, identity, config.out / "dicom" / case.study_id,
                      seed=config.seed, index=index)
+        write_dose_report(case.metadata, identity, config.out / "dicom" / case.study_id, seed=config.seed, index=index)
     if config.preview:
         from .preview import write_preview
 

@@ -23,7 +23,9 @@ RESCALE_INTERCEPT = -1024  # stored value = HU + 1024, as many scanners store CT
 PRIVATE_GROUP = 0x0011
 PRIVATE_CREATOR = "OSTEOSCREEN PHANTOM"
 # Where the dose lives: CTDIvol in its standard attribute (0018,9345); DLP, which a single CT image has no
-# standard attribute for, in ImageComments as several vendors do and in a private element (0011,1001).
+# standard attribute for, in ImageComments as several vendors do and in a private element (0011,1001), and
+# as real scanners report it: in a CT Radiation Dose SR (RDSR, TID 10011) beside the series.
+XRAY_RADIATION_DOSE_SR = "1.2.840.10008.5.1.4.1.1.88.67"
 
 
 def fake_identity(rng: np.random.Generator, case: dict) -> dict:
@@ -100,3 +102,48 @@ def write_series(image: sitk.Image, case: dict, identity: dict, folder: Path, *,
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.save_as(folder / f"CT{k + 1:04d}.dcm", enforce_file_format=True)
     return pixels.shape[0]
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
+
+
+def _dlp_total(dlp_mgycm: float) -> Dataset:
+    total = Dataset()
+    total.RelationshipType, total.ValueType = "CONTAINS", "NUM"
+    total.ConceptNameCodeSequence = [_code("113813", "DCM", "CT Dose Length Product Total")]
+    measured = Dataset()
+    measured.NumericValue = f"{dlp_mgycm:.2f}"
+    measured.MeasurementUnitsCodeSequence = [_code("mGy.cm", "UCUM", "mGy.cm")]
+    total.MeasuredValueSequence = [measured]
+    accumulated = Dataset()
+    accumulated.RelationshipType, accumulated.ValueType = "CONTAINS", "CONTAINER"
+    accumulated.ConceptNameCodeSequence = [_code("113811", "DCM", "CT Accumulated Dose Data")]
+    accumulated.ContentSequence = [total]
+    return accumulated
+
+
+def write_dose_report(case: dict, identity: dict, folder: Path, *, seed: int, index: int) -> Path:
+    """The exam's CT Radiation Dose SR (only the accumulated DLP of TID 10011), named without an extension
+    as media exports name their files."""
+    exam = dt.datetime.fromisoformat(case["exam_datetime"])
+    ds = Dataset()
+    ds.update(dict(identity.items()))
+    ds.PatientSex = case["sex"]
+    ds.StudyInstanceUID = _uid(seed, index, "study")
+    ds.SeriesInstanceUID = _uid(seed, index, "dose-series")
+    ds.SOPInstanceUID = _uid(seed, index, "dose-report")
+    ds.SOPClassUID, ds.Modality, ds.SeriesNumber = XRAY_RADIATION_DOSE_SR, "SR", 997
+    ds.StudyDate, ds.StudyTime = exam.strftime("%Y%m%d"), exam.strftime("%H%M%S")
+    ds.ValueType = "CONTAINER"
+    ds.ConceptNameCodeSequence = [_code("113701", "DCM", "X-Ray Radiation Dose Report")]
+    ds.ContentSequence = [_dlp_total(float(case["dlp_mgycm"]))]
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    path = folder / "SR000001"
+    ds.save_as(path, enforce_file_format=True)
+    return path

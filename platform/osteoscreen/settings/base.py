@@ -234,6 +234,13 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3
 IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=16 * 1024**2)
 # A keyed hash turns DICOM PatientID into a stable pseudonym when no study id is given.
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
+# Encrypts the source series' UIDs and PatientID that DICOM SEG/SR exports must reference; empty: derived
+# from PSEUDONYM_KEY. Changing it makes the stored sources unreadable (exports then refuse, imports still work).
+DICOM_SOURCE_KEY = env("DICOM_SOURCE_KEY", default="")
+# PACS reached over DICOMweb (QIDO-RS search, WADO-RS retrieve, STOW-RS send), a JSON list:
+# [{"name": "hospital", "url": "https://pacs.example.org/dicom-web", "username": "...", "password": "..."}].
+# Credentials are used only to connect; no page, API answer or error message shows them.
+PACS_ENDPOINTS = env.json("PACS_ENDPOINTS", default=[])
 
 LOGGING = {
     "version": 1,
