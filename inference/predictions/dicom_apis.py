@@ -8,9 +8,8 @@ from django.shortcuts import get_object_or_404
 from cases.dicom.export import Producer
 from cases.dicom_apis import DicomObjectApi, DicomSendApi
 from cases.exports import ExportUnavailable, screening_report, voi_segmentation
-
-from .models import FeatureVector, Prediction, SegmentationPrediction
-from .selectors import current_reference_voi
+from inference.models import FeatureVector, Prediction, SegmentationPrediction
+from inference.selectors import current_reference_voi
 
 
 class SegmentationSegApi(DicomObjectApi):
