@@ -10,5 +10,7 @@ urlpatterns = [
     path("review/", views.review_list, name="review"),
     path("review/<int:pk>/decide/", views.review_decide, name="review-decide"),
     path("cohorts/", views.coordinate, name="coordinate"),
+    path("cohorts/assign/", views.assign_cases, name="assign-cases"),
+    path("assignments/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("interobserver/", views.interobserver, name="interobserver"),
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
 from accounts.roles import Role
-from cases.models import Cohort
+from cases.models import Case, Cohort
 
 from . import selectors, services
 from .models import Assignment
@@ -122,6 +122,7 @@ def coordinate(request):
         return redirect("annotations:coordinate")
     readers = get_user_model().objects.filter(groups__name=Role.READER.value).order_by("username")
     cohorts = list(Cohort.objects.all())
+    case = Case.objects.select_related("patient").filter(pk=_int_or_none(request.GET.get("case"))).first()
     return render(
         request,
         "annotations/coordinate.html",
@@ -130,8 +131,54 @@ def coordinate(request):
             "readers": readers,
             "default_count": services.DEFAULT_INTEROBSERVER_COUNT,
             "progress": [(cohort, selectors.cohort_progress(cohort)) for cohort in cohorts],
+            "case": case,
+            "case_cohorts": list(case.cohorts.all()) if case else [],
+            "movable": selectors.assignments_not_started(case=case),
         },
     )
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@require_POST
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def assign_cases(request):
+    """Primary reading of a selection of cases (the cohort page) or of one case (the case page)."""
+    ids = [int(i) for i in request.POST.getlist("case") if i.isdigit()]
+    cohort = Cohort.objects.filter(pk=_int_or_none(request.POST.get("cohort"))).first()
+    reader = get_user_model().objects.filter(pk=_int_or_none(request.POST.get("reader"))).first()
+    if not ids or cohort is None or reader is None:
+        messages.error(request, "Choose at least one case, its cohort and a reader.")
+    else:
+        try:
+            cases = list(Case.objects.select_related("patient").filter(pk__in=ids))
+            created = services.assignments_create_for_cases(
+                cases=cases, reader=reader, cohort=cohort, created_by=request.user)
+            kept = len(cases) - len(created)
+            messages.success(request, f"Assigned {_count(len(created), 'case')} to {reader.username}"
+                             + (f"; {reader.username} already had {_count(kept, 'case')}." if kept else "."))
+        except services.AnnotationError as error:
+            messages.error(request, error.message)
+    return redirect(request.POST.get("next") or reverse("annotations:coordinate"))
+
+
+@require_POST
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def reassign(request, pk: int):
+    assignment = get_object_or_404(Assignment.objects.select_related("case__patient"), pk=pk)
+    reader = get_object_or_404(get_user_model(), pk=_int_or_none(request.POST.get("reader")) or 0)
+    try:
+        services.assignment_reassign(assignment=assignment, reader=reader, actor=request.user)
+        messages.success(request, f"{assignment.case.patient.study_id} now goes to {reader.username}.")
+    except services.AnnotationError as error:
+        messages.error(request, error.message)
+    return redirect(request.POST.get("next") or reverse("annotations:coordinate"))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _assignments_create_from_form(request) -> None:

@@ -1,5 +1,6 @@
 """The cases API: one class per operation, each with its own input and output serializer."""
 
+import dataclasses
 from pathlib import Path
 
 from django.conf import settings
@@ -146,6 +147,8 @@ class QCTImportApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
+        dry_run = serializers.BooleanField(
+            default=False, help_text="check every row and list each refused row and column; store nothing")
 
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -155,11 +158,16 @@ class QCTImportApi(APIView):
             return Response({"detail": "the CSV is over 50 MB"}, status=413)
         try:
             text = upload.read().decode("utf-8")
-            stored = services.qct_import_csv(text=text, actor=request.user)
         except UnicodeDecodeError:
             return Response({"detail": "the file is not UTF-8 text"}, status=status.HTTP_400_BAD_REQUEST)
+        rows, problems = services.qct_csv_check(text)
+        checked = {"rows": rows, "problems": [dataclasses.asdict(p) for p in problems]}
+        if data.validated_data["dry_run"]:
+            return Response(checked)
+        try:
+            stored = services.qct_import_csv(text=text, actor=request.user)
         except ImportRejected as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": str(exc), **checked}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"imported": len(stored)}, status=status.HTTP_201_CREATED)
 
 
