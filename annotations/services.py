@@ -498,6 +498,7 @@ def agreement_queue_if_ready(*, assignment: Assignment, user):
         params={
             "first_revision_id": first.current_revision_id,
             "second_revision_id": second.current_revision_id,
+            "subject": assignment.case.patient.study_id,
         },
     )
 

@@ -125,7 +125,7 @@ class CaseImportApi(APIView):
         params = {k: v for k, v in data.validated_data.items() if k != "file"}
         if upload.size > settings.IMPORT_BACKGROUND_BYTES:
             job = job_start(kind="cases.import_file", owner=request.user,
-                            params={"path": str(staged), "filename": upload.name, **params})
+                            params={"path": str(staged), "filename": upload.name, "subject": upload.name, **params})
             return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
         try:
             outcome = services.case_import(path=staged, actor=request.user, **params)
