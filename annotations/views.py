@@ -7,18 +7,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
-from accounts.roles import Role
+from accounts.roles import Role, has_role
 from cases.models import Case, Cohort
+from cases.selectors import case_image, cases_visible_to
 
-from . import selectors, services
-from .models import Assignment
+from . import selectors, services, thumbnails
+from .labelmaps import labelmap_from_nifti_path
+from .models import Assignment, ReferenceVOI
 
 ALL_ROLES = (Role.READER, Role.COORDINATOR, Role.PI, Role.ADMIN)
 # The distribution plot's drawing area in SVG user units.
@@ -267,3 +269,19 @@ def dice_plot(values: list[float], *, threshold: float) -> dict | None:
         "axis_right": PLOT_WIDTH - PLOT_MARGIN,
         "margin": PLOT_MARGIN,
     }
+
+
+@role_required(*ALL_ROLES)
+def case_thumbnail(request, pk: int, plane: str):
+    """The case page's axial or coronal PNG. A case the user may not see answers 404; the reference VOI
+    is drawn only for PIs and admins (coordinators never see masks, readers stay blinded)."""
+    if plane not in thumbnails.PLANES:
+        raise Http404("No such plane.")
+    case = get_object_or_404(cases_visible_to(request.user), pk=pk)
+    reference = ReferenceVOI.objects.filter(case=case, is_current=True).select_related("revision").first()
+    labels = None
+    if reference is not None and has_role(request.user, Role.PI, Role.ADMIN):
+        labels = labelmap_from_nifti_path(reference.revision.labelmap.path)
+    response = HttpResponse(thumbnails.thumbnail_png(case_image(case), labels, plane=plane), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

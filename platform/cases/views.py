@@ -70,6 +70,7 @@ def case_detail(request, pk: int):
         "case": case, "qct": getattr(case, "qct", None), "exclusions": case.exclusions.all(),
         "memberships": case.split_memberships.select_related("split__cohort"),
         "reasons": Exclusion.Reason.choices, "may_manage": has_role(request.user, *MANAGERS),
+        "planes": ("axial", "coronal"),
     })
 
 

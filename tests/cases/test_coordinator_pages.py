@@ -118,3 +118,21 @@ def test_every_coordinator_page_renders(staff, cases):
         response = staff.get(url)
         assert response.status_code == 200, url
         assert "{{" not in response.content.decode() and "{#" not in response.content.decode(), url
+
+
+def test_the_case_page_shows_its_qct_in_the_site_format_and_its_thumbnails(staff, cases):
+    from cases.services import qct_set
+
+    qct_set(case=cases[0], qct_date=dt.date(2024, 1, 4), days_from_ct=3,
+            values={"femoral_neck_bmd": 0.7, "femoral_neck_t": -1.25, "bmd_unit": "g/cm2"})
+    page = staff.get(f"/cases/{cases[0].pk}/").content.decode()
+    assert "0.700 g/cm²" in page and "3 days after the CT" in page and "day(s)" not in page
+    assert "2024-01-01 00:00" in page  # the exam date, ISO-like
+    for plane in ("axial", "coronal"):
+        response = staff.get(f"/reading/cases/{cases[0].pk}/{plane}.png")
+        assert response.status_code == 200 and response.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_reader_gets_no_thumbnail_of_a_case_not_assigned_to_them(client, reader, cases):
+    client.force_login(reader)
+    assert client.get(f"/reading/cases/{cases[0].pk}/axial.png").status_code == 404
