@@ -79,7 +79,7 @@ def _plain(value: Any) -> str:
 def labelled(data: Any) -> str:
     """Dict-shaped data (a job's result) as a definition list; nested values flatten to "a · b"."""
     if not isinstance(data, Mapping):
-        return _plain(data)
+        return _flat(data)
     rows = ((k.replace("_", " ").capitalize(), _flat(v)) for k, v in data.items())
     return format_html('<dl class="meta">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 
