@@ -166,7 +166,7 @@ function setUpQct(section) {
       summary.textContent = errorText(body, status);
     } else if (problems.length) {
       const rows = new Set(problems.map((p) => p.row)).size;
-      summary.textContent = `Refused: ${plural(problems.length, "problem")} in ${plural(rows, "row")} of ${body.rows}. Nothing was stored; fix the file and check it again.`;
+      summary.textContent = `Refused: ${plural(problems.length, "problem")} in ${plural(rows, "row")} of ${body.rows} (rows counted as lines of the file, the header is row 1). Nothing was stored; fix the file and check it again.`;
     } else {
       summary.textContent = `${plural(body.rows, "row")} checked, no problem found. Nothing is stored until you import.`;
     }
