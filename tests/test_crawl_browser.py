@@ -2,15 +2,22 @@
 every link of the navigation and every page reachable from it, and finds no console error, no failed
 request, no HTTP error, no template text and no bare or debug error page."""
 
+import datetime as dt
+import io
 import re
 from collections import deque
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from browser_helpers import launch, sync_api_or_skip
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from browser_helpers import launch, sync_api_or_skip
+from annotations.services import assignments_create_for_cohort
+from cases.services import SplitParams, cohort_create, exclusion_add, qct_set, split_create
+from inference.services.versions import model_version_create
+from jobs.models import Job
 
 DEMO_PASSWORDS = {"reader1": "reader1-demo", "reader2": "reader2-demo", "coordinator": "coordinator-demo",
                   "pi": "pi-demo", "admin": "admin-demo"}
@@ -29,16 +36,8 @@ PAGE_LIMIT = 60
 def study(db, make_case):
     """A small study in every state a page can show: QCT, an exclusion, a cohort with a split, reading
     assigned (interobserver and primary), a running and a failed job, a trained model version."""
-    from annotations.services import assignments_create_for_cohort
-    from cases.services import SplitParams, cohort_create, exclusion_add, qct_set, split_create
-    from django.contrib.auth import get_user_model
-    from inference.services.versions import model_version_create
-    from jobs.models import Job
-
-    call_command("create_demo_users", stdout=open("/dev/null", "w"))
+    call_command("create_demo_users", stdout=io.StringIO())
     users = {u.username: u for u in get_user_model().objects.all()}
-    import datetime as dt
-
     cases = [make_case(study_id=f"SYN-{i:04d}", size=(24, 20, 16),
                        exam_datetime=dt.datetime(2024, 1 + i, 3, 9, tzinfo=dt.UTC)) for i in range(1, 9)]
     for i, case in enumerate(cases):

@@ -8,10 +8,11 @@ import datetime as dt
 import zipfile
 
 import pytest
+from browser_helpers import PageWatch, launch, screenshot, session_cookie, sync_api_or_skip
 
 from annotations.models import Assignment
-from browser_helpers import PageWatch, launch, screenshot, session_cookie, sync_api_or_skip
 from cases.models import Case, Cohort, Exclusion, QCTMeasurement, Split
+
 from dicom_helpers import write_ct_series
 from volumes import write_test_volume
 
