@@ -1,5 +1,5 @@
 """Headless Chromium: a coordinator does the study's set-up through the pages alone: drops two NIfTI
-files and a DICOM zip on the import page, sees a bad QCT CSV refused row by row, records an exclusion,
+files and a DICOM zip on the import page (and chooses a DICOM folder), sees a bad QCT CSV refused row by row, records an exclusion,
 creates a cohort, freezes a split after its preview and assigns one case, with no console error and no
 failed request on the way."""
 
@@ -49,6 +49,11 @@ def upload_files(tmp_path):
 
 
 @pytest.fixture
+def dicom_folder(tmp_path):
+    return write_ct_series(tmp_path / "folder-series", seed=4)
+
+
+@pytest.fixture
 def earlier_cases(make_case):
     """Cases already in the platform, so the new cohort has enough included cases for a split."""
     return [make_case(study_id=f"SYN-00{i:02d}", size=(12, 10, 6),
@@ -57,7 +62,7 @@ def earlier_cases(make_case):
 
 @pytest.mark.browser
 def test_a_coordinator_sets_up_the_study_through_the_pages(
-        live_server, client, coordinator, reader, upload_files, earlier_cases, tmp_path, monkeypatch):
+        live_server, client, coordinator, reader, upload_files, dicom_folder, earlier_cases, tmp_path, monkeypatch):
     sync_api = sync_api_or_skip()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     bad_csv = tmp_path / "qct.csv"
@@ -75,6 +80,11 @@ def test_a_coordinator_sets_up_the_study_through_the_pages(
                                timeout=30000)
         results = page.locator("#ct-uploads td[data-field=result]").all_text_contents()
         assert results[0] == "imported as SYN-0101" and results[1] == "imported as SYN-0102", results
+        # A DICOM folder, chosen as a folder: the page zips it and imports it as one series.
+        page.set_input_files("#ct-folder", str(dicom_folder))
+        page.wait_for_function("document.querySelectorAll('#ct-uploads tr[data-state=imported]').length === 4",
+                               timeout=30000)
+        assert page.locator("#ct-uploads tr").nth(3).get_attribute("data-file") == "folder-series.zip"
         page.set_input_files("#qct-file", str(bad_csv))
         page.click("#qct-check")
         page.wait_for_selector("#qct-problems tbody tr")
@@ -94,7 +104,7 @@ def test_a_coordinator_sets_up_the_study_through_the_pages(
         page.goto(f"{live_server.url}/cases/cohorts/")
         page.fill("[data-testid=cohort-create] input[name=name]", "Browser study")
         page.click("text=Create cohort")
-        page.wait_for_selector("text=Created the cohort Browser study with 8 cases.")
+        page.wait_for_selector("text=Created the cohort Browser study with 9 cases.")
         screenshot(page, "coordinator-cohorts")
 
         page.fill("[data-testid=split-form] input[name=seed]", "11")
@@ -103,7 +113,7 @@ def test_a_coordinator_sets_up_the_study_through_the_pages(
         preview = page.locator("[data-testid=split-preview]")
         preview.wait_for()
         counts = [int(c) for c in preview.locator("tbody tr td:nth-child(2)").all_text_contents()]
-        assert sum(counts) == 7  # eight cases, one excluded
+        assert sum(counts) == 8  # nine cases, one excluded
         screenshot(page, "coordinator-split-preview")
         page.click("text=Freeze this split")
         page.wait_for_selector("text=Froze split v1")
@@ -116,9 +126,9 @@ def test_a_coordinator_sets_up_the_study_through_the_pages(
         browser.close()
 
     assert watch.problems == []
-    assert Case.objects.count() == 8 and Case.objects.filter(source="dicom").count() == 1
+    assert Case.objects.count() == 9 and Case.objects.filter(source="dicom").count() == 2
     assert not QCTMeasurement.objects.exists()
     assert Exclusion.objects.get().note == "left total hip replacement"
     split = Split.objects.get(cohort=Cohort.objects.get(name="Browser study"))
-    assert split.seed == 11 and split.memberships.count() == 7
+    assert split.seed == 11 and split.memberships.count() == 8
     assert Assignment.objects.get().case == imported

@@ -1,5 +1,7 @@
 // The coordinator's import page: every dropped CT file is uploaded on its own XMLHttpRequest (so each
 // has its own progress bar and its own answer), and a QCT CSV is checked row by row before it is stored.
+import { filesOfDirectory, zipFolder } from "./zip.js";
+
 const NIFTI = /\.nii(\.gz)?$/i;
 const ACCEPTED = /\.(nii|nii\.gz|zip)$/i;
 
@@ -113,12 +115,34 @@ function setUpDropZone(section) {
   const input = section.querySelector("#ct-files");
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-  zone.addEventListener("drop", (e) => {
+  zone.addEventListener("drop", async (e) => {
     e.preventDefault();
     zone.classList.remove("over");
-    importFiles(section, [...e.dataTransfer.files]);
+    // Entries must be read before the event returns; a folder then becomes one zip.
+    const entries = [...e.dataTransfer.items].map((item) => item.webkitGetAsEntry?.());
+    const files = [...e.dataTransfer.files];
+    const folders = entries.filter((entry) => entry?.isDirectory);
+    const plain = files.filter((file, i) => !entries[i]?.isDirectory);
+    const zipped = await Promise.all(folders.map(async (entry) => zipFolder(await filesOfDirectory(entry), `${entry.name}.zip`)));
+    importFiles(section, [...plain, ...zipped]);
   });
   input.addEventListener("change", () => { importFiles(section, [...input.files]); input.value = ""; });
+  const folderInput = section.querySelector("#ct-folder");
+  folderInput.addEventListener("change", async () => {
+    importFiles(section, await foldersAsZips([...folderInput.files]));
+    folderInput.value = "";
+  });
+}
+
+// A chosen folder arrives as its files with their paths; each top-level folder becomes one zip.
+async function foldersAsZips(files) {
+  const byFolder = new Map();
+  for (const file of files) {
+    const [top, ...rest] = file.webkitRelativePath.split("/");
+    if (!byFolder.has(top)) byFolder.set(top, []);
+    byFolder.get(top).push({ name: rest.join("/") || file.name, file });
+  }
+  return Promise.all([...byFolder].map(([folder, entries]) => zipFolder(entries, `${folder}.zip`)));
 }
 
 async function postQct(section, file, dryRun) {
