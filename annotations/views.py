@@ -124,7 +124,8 @@ def coordinate(request):
         return redirect("annotations:coordinate")
     readers = get_user_model().objects.filter(groups__name=Role.READER.value).order_by("username")
     cohorts = list(Cohort.objects.all())
-    case = Case.objects.select_related("patient").filter(pk=_int_or_none(request.GET.get("case"))).first()
+    case_query = request.GET.get("case", "").strip()
+    case = _case_named(case_query)
     return render(
         request,
         "annotations/coordinate.html",
@@ -134,10 +135,20 @@ def coordinate(request):
             "default_count": services.DEFAULT_INTEROBSERVER_COUNT,
             "progress": [(cohort, selectors.cohort_progress(cohort)) for cohort in cohorts],
             "case": case,
+            "case_query": case_query,
             "case_cohorts": list(case.cohorts.all()) if case else [],
             "movable": selectors.assignments_not_started(case=case),
         },
     )
+
+
+def _case_named(name: str) -> Case | None:
+    """A case by its study id (what coordinators read) or its number (what links carry)."""
+    if not name:
+        return None
+    cases = Case.objects.select_related("patient")
+    found = cases.filter(pk=int(name)).first() if name.isdigit() else None
+    return found or cases.filter(patient__study_id__iexact=name).order_by("pk").first()
 
 
 def _int_or_none(raw: str | None) -> int | None:
