@@ -42,3 +42,12 @@ def test_the_coordinator_follows_a_model_job_started_by_the_pi(client, pi, coord
     html = response.content.decode()
     assert "Train segmentation cascade · Demo study" in html
     assert "{#" not in html and "#}" not in html and "{{" not in html
+
+
+def test_the_report_and_the_predictions_file_before_any_model_are_a_nothing_yet_state(client, pi):
+    client.force_login(pi)
+    report = client.get("/models/dashboard/report/")
+    assert report.status_code == 200 and "nothing to evaluate yet" in report.content.decode()
+    table = client.get("/models/dashboard/predictions.csv")
+    assert table.status_code == 200 and table.content.decode().splitlines() == [
+        "case_id,study_id,subset,true_class,predicted_class,correct,p_normal,p_osteopenia,p_osteoporosis,dice"]
