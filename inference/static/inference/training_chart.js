@@ -17,8 +17,9 @@ function ticks(max, count) {
   const raw = max / count;
   const power = 10 ** Math.floor(Math.log10(raw || 1));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) || raw;
-  const values = [];
-  for (let v = 0; v <= max + step / 2; v += step) values.push(Number(v.toPrecision(6)));
+  // The last tick is at or above the maximum, so the curve never leaves the plot.
+  const values = [0];
+  while (values.at(-1) < max) values.push(Number((values.at(-1) + step).toPrecision(6)));
   return values;
 }
 
