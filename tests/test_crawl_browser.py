@@ -80,13 +80,20 @@ def links_of(page, base: str) -> list[str]:
     return found
 
 
+def navigated_away(request) -> bool:
+    """A live page's background poll cut short because the crawl opened the next page: the browser's
+    doing, not a request the site failed."""
+    return request.resource_type in ("fetch", "xhr") and "ERR_ABORTED" in (request.failure or "")
+
+
 def crawl_as(browser, live_url: str, username: str) -> tuple[list[str], list[str]]:
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: console: {m.text}"))
     page.on("pageerror", lambda e: problems.append(f"{page.url}: script error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"{page.url}: failed request {r.url} ({r.failure})"))
+    page.on("requestfailed", lambda r: None if navigated_away(r) else problems.append(
+        f"{page.url}: failed request {r.url} ({r.failure})"))
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{page.url}: HTTP {r.status} for {r.url}"))
     page.goto(f"{live_url}/login/")
     page.fill("input[name=username]", username)
