@@ -2,7 +2,6 @@ from typing import Any
 
 from .roles import Role, user_roles
 
-
 # The group of senior readers (who review); the annotations app grants it.
 SENIOR_GROUP = "senior"
 
