@@ -237,6 +237,14 @@ def cohort_progress(cohort: Cohort) -> list[dict]:
     return [dict(row) for row in rows]
 
 
+def assignments_not_started(*, case: Case | None = None, limit: int = 200) -> QuerySet[Assignment]:
+    """Reading that may still move to another reader: nothing drawn yet (of one case, or any)."""
+    rows = Assignment.objects.filter(status=Assignment.Status.ASSIGNED, current_revision__isnull=True)
+    if case is not None:
+        rows = rows.filter(case=case)
+    return rows.select_related("case__patient", "reader", "cohort").order_by("cohort__name", "case_id")[:limit]
+
+
 def reader_progress(assignments) -> dict[str, int]:
     counts = {status: 0 for status in Assignment.Status.values}
     for assignment in assignments:

@@ -166,6 +166,43 @@ def assignment_create(
     return assignment
 
 
+@transaction.atomic
+def assignments_create_for_cases(*, cases: list[Case], reader, cohort: Cohort, created_by) -> list[Assignment]:
+    """Primary reading of a selection of cases (or one newly imported case) for one reader. Cases the
+    reader already has are left as they are; a case outside the cohort is refused."""
+    if not has_role(reader, Role.READER):
+        raise AnnotationError(f"{reader} is not a reader.")
+    outside = [c for c in cases if not cohort.cases.filter(pk=c.pk).exists()]
+    if outside:
+        raise AnnotationError(f"{outside[0].patient.study_id} is not in cohort '{cohort}'; add it to the cohort first.")
+    held = set(Assignment.objects.filter(reader=reader, case__in=cases).values_list("case_id", flat=True))
+    created = _assignments_create(
+        [c.pk for c in cases if c.pk not in held], Assignment.StudyRole.PRIMARY,
+        readers=(reader,), cohort=cohort, created_by=created_by,
+    )
+    for assignment in created:
+        audit_log(actor=created_by, action="create", obj=assignment)
+    return created
+
+
+@transaction.atomic
+def assignment_reassign(*, assignment: Assignment, reader, actor) -> Assignment:
+    """Moves unstarted reading to another reader. Started work stays with its reader: its revisions are
+    that reader's drawing, and the blinding of the interobserver set depends on who drew what."""
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if not has_role(reader, Role.READER):
+        raise AnnotationError(f"{reader} is not a reader.")
+    if assignment.status != Assignment.Status.ASSIGNED or assignment.current_revision_id is not None:
+        raise AnnotationError("Only reading not started yet can move to another reader.")
+    if Assignment.objects.filter(case=assignment.case, reader=reader).exclude(pk=assignment.pk).exists():
+        raise AnnotationError(f"{reader} already reads this case.")
+    before = assignment.reader.username
+    assignment.reader = reader
+    assignment.save(update_fields=["reader", "updated_at"])
+    audit_log(actor=actor, action="update", obj=assignment, changes={"reader": [before, reader.username]})
+    return assignment
+
+
 def senior_reader_grant(*, user) -> None:
     """Make a reader a senior reader (who may review other readers' submitted VOIs)."""
     grant_role(user, Role.READER)
@@ -460,6 +497,7 @@ def agreement_queue_if_ready(*, assignment: Assignment, user):
         params={
             "first_revision_id": first.current_revision_id,
             "second_revision_id": second.current_revision_id,
+            "subject": assignment.case.patient.study_id,
         },
     )
 

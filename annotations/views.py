@@ -9,19 +9,21 @@ import math
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
-from accounts.roles import Role
-from cases.models import Cohort
-from osteoscreen.parsing import InvalidNumber, parse_id, parse_int, query_id_or_404
+from accounts.roles import Role, has_role
+from cases.models import Case, Cohort
+from cases.selectors import case_image, cases_visible_to
+from osteoscreen.parsing import InvalidNumber, id_or_none, ids_of, parse_id, parse_int, query_id_or_404
 
-from . import selectors, services
-from .models import Assignment
+from . import selectors, services, thumbnails
+from .labelmaps import labelmap_from_nifti_path
+from .models import Assignment, ReferenceVOI
 
 ALL_ROLES = (Role.READER, Role.COORDINATOR, Role.PI, Role.ADMIN)
 # The distribution plot's drawing area in SVG user units.
@@ -125,6 +127,8 @@ def coordinate(request):
         return redirect("annotations:coordinate")
     readers = get_user_model().objects.filter(groups__name=Role.READER.value).order_by("username")
     cohorts = list(Cohort.objects.all())
+    case_query = request.GET.get("case", "").strip()
+    case = _case_named(case_query)
     return render(
         request,
         "annotations/coordinate.html",
@@ -133,8 +137,61 @@ def coordinate(request):
             "readers": readers,
             "default_count": services.DEFAULT_INTEROBSERVER_COUNT,
             "progress": [(cohort, selectors.cohort_progress(cohort)) for cohort in cohorts],
+            "case": case,
+            "case_query": case_query,
+            "case_cohorts": list(case.cohorts.all()) if case else [],
+            "movable": selectors.assignments_not_started(case=case),
         },
     )
+
+
+def _case_named(name: str) -> Case | None:
+    """A case by its study id (what coordinators read) or its number (what links carry)."""
+    if not name:
+        return None
+    cases = Case.objects.select_related("patient")
+    number = id_or_none(name)
+    found = cases.filter(pk=number).first() if number is not None else None
+    return found or cases.filter(patient__study_id__iexact=name).order_by("pk").first()
+
+
+@require_POST
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def assign_cases(request):
+    """Primary reading of a selection of cases (the cohort page) or of one case (the case page)."""
+    ids = ids_of(request.POST.getlist("case"))
+    cohort = Cohort.objects.filter(pk=id_or_none(request.POST.get("cohort"))).first()
+    reader = get_user_model().objects.filter(pk=id_or_none(request.POST.get("reader"))).first()
+    if not ids or cohort is None or reader is None:
+        messages.error(request, "Choose at least one case, its cohort and a reader.")
+    else:
+        try:
+            cases = list(Case.objects.select_related("patient").filter(pk__in=ids))
+            created = services.assignments_create_for_cases(
+                cases=cases, reader=reader, cohort=cohort, created_by=request.user)
+            kept = len(cases) - len(created)
+            messages.success(request, f"Assigned {_count(len(created), 'case')} to {reader.username}"
+                             + (f"; {reader.username} already had {_count(kept, 'case')}." if kept else "."))
+        except services.AnnotationError as error:
+            messages.error(request, error.message)
+    return redirect(request.POST.get("next") or reverse("annotations:coordinate"))
+
+
+@require_POST
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def reassign(request, pk: int):
+    assignment = get_object_or_404(Assignment.objects.select_related("case__patient"), pk=pk)
+    reader = get_object_or_404(get_user_model(), pk=id_or_none(request.POST.get("reader")) or 0)
+    try:
+        services.assignment_reassign(assignment=assignment, reader=reader, actor=request.user)
+        messages.success(request, f"{assignment.case.patient.study_id} now goes to {reader.username}.")
+    except services.AnnotationError as error:
+        messages.error(request, error.message)
+    return redirect(request.POST.get("next") or reverse("annotations:coordinate"))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _assignments_create_from_form(request) -> None:
@@ -226,3 +283,19 @@ def dice_plot(values: list[float], *, threshold: float) -> dict | None:
         "axis_right": PLOT_WIDTH - PLOT_MARGIN,
         "margin": PLOT_MARGIN,
     }
+
+
+@role_required(*ALL_ROLES)
+def case_thumbnail(request, pk: int, plane: str):
+    """The case page's axial or coronal PNG. A case the user may not see answers 404; the reference VOI
+    is drawn only for PIs and admins (coordinators never see masks, readers stay blinded)."""
+    if plane not in thumbnails.PLANES:
+        raise Http404("No such plane.")
+    case = get_object_or_404(cases_visible_to(request.user), pk=pk)
+    reference = ReferenceVOI.objects.filter(case=case, is_current=True).select_related("revision").first()
+    labels = None
+    if reference is not None and has_role(request.user, Role.PI, Role.ADMIN):
+        labels = labelmap_from_nifti_path(reference.revision.labelmap.path)
+    response = HttpResponse(thumbnails.thumbnail_png(case_image(case), labels, plane=plane), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -31,6 +31,11 @@ def versions_of_family(family: str) -> QuerySet[ModelVersion]:
             .prefetch_related("files").order_by("-number"))
 
 
+def training_version(family: str) -> ModelVersion | None:
+    """The version of a family being trained now, if any: a family trains one version at a time."""
+    return ModelVersion.objects.filter(family=family, status=ModelVersion.Status.TRAINING).select_related("job").first()
+
+
 def active_version(family: str) -> ModelVersion | None:
     return ModelVersion.objects.filter(family=family, status=Status.ACTIVE).first()
 

@@ -15,9 +15,12 @@ const BRUSH_RADIUS_MM = { min: 1, max: 40 };
 
 const $ = (id) => document.getElementById(id);
 
+// The site's one date-time shape ("2026-12-02 04:04", local time), as osteoscreen/format.js writes it.
 function formatTime(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  if (Number.isNaN(date.getTime())) return iso;
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
 export class Controls {
@@ -244,7 +247,7 @@ export class Controls {
     const note = revision.restored_from ? ` (restored)` : '';
     item.innerHTML = `<span class="ov-rev-head"><b>#${revision.number}</b>${note} <span class="ov-muted"></span></span><span class="ov-muted ov-rev-vol"></span>`;
     item.querySelector('.ov-rev-head .ov-muted').textContent = formatTime(revision.created_at);
-    item.querySelector('.ov-rev-vol').textContent = `${volumes} · ${revision.edit_count} edits`;
+    item.querySelector('.ov-rev-vol').textContent = `${volumes} · ${revision.edit_count} edit${revision.edit_count === 1 ? "" : "s"}`;
     item.dataset.revisionId = revision.id;
     if (revision.id === this.saver?.baseRevisionId) {
       item.classList.add('ov-current');

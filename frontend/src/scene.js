@@ -81,6 +81,9 @@ export function initCornerstone() {
   });
 }
 
+// The opening window of the CT: bone and soft tissue both readable.
+const CT_WINDOW = { width: 2000, center: 500 };
+
 function volumeMetadata(meta) {
   return {
     BitsAllocated: 16,
@@ -95,7 +98,7 @@ function volumeMetadata(meta) {
     FrameOfReferenceUID: `osteoscreen.${meta.study_id}`,
     Columns: meta.size[0],
     Rows: meta.size[1],
-    voiLut: [{ windowWidth: 2000, windowCenter: 500 }],
+    voiLut: [{ windowWidth: CT_WINDOW.width, windowCenter: CT_WINDOW.center }],
     VOILUTFunction: 'LINEAR',
   };
 }
@@ -123,6 +126,12 @@ function registerSlicePositions(volume, meta) {
         columnPixelSpacing: sx,
         sliceThickness: sz,
       },
+    });
+    // The CT window, found per slice: without it Cornerstone computes one from the middle slice, which
+    // is still a constant while the volume streams in, and vtk logs "zero width color range".
+    coreUtils.genericMetadataProvider.add(imageId, {
+      type: 'voiLutModule',
+      metadata: { windowWidth: [CT_WINDOW.width], windowCenter: [CT_WINDOW.center], voiLUTFunction: 'LINEAR' },
     });
   });
 }

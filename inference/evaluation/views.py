@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
@@ -187,7 +187,8 @@ def dashboard(request):
 def report(request):
     selection = selection_from(request)
     if selection is None:
-        raise Http404("There is no evaluated model version to report on.")
+        # Nothing evaluated yet is a normal state of a new study, not a missing page.
+        return render(request, "inference/dashboard_empty.html", _choices())
     context = dashboard_context(selection)
     context["lineage_json"] = json.dumps(context["lineage"], indent=2, sort_keys=True, default=str)
     return render(request, "inference/report.html", context)
@@ -229,15 +230,14 @@ def predictions(request):
 @role_required(*DASHBOARD_ROLES)
 def predictions_csv(request):
     selection = selection_from(request)
-    if selection is None:
-        raise Http404("There is no evaluated model version.")
+    # Before any evaluation the file holds its header alone: nothing yet, not a missing page.
+    name = f"predictions-v{selection.version.number}-cohort{selection.cohort.pk}" if selection else "predictions-none"
     response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = (
-        f'attachment; filename="predictions-v{selection.version.number}-cohort{selection.cohort.pk}.csv"')
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     writer = SpreadsheetSafeWriter(response)
     writer.writerow(["case_id", "study_id", "subset", "true_class", "predicted_class", "correct",
                      *(f"p_{c}" for c in CLASSES), "dice"])
-    for row in _filtered_rows(selection, _prediction_filters(request)):
+    for row in _filtered_rows(selection, _prediction_filters(request)) if selection else []:
         writer.writerow([row["case_id"], row["study_id"], row["subset"], row["true_class"], row["predicted_class"],
                          row["correct"], *(f"{row['probabilities'][c]:.6f}" for c in CLASSES),
                          "" if row["dice"] is None else f"{row['dice']:.6f}"])

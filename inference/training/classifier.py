@@ -114,7 +114,8 @@ def classifier_training_start(*, owner: Any, cohort: Cohort, mask_source: str = 
                                     config={**shared, "classifier": config.as_dict(),
                                             "feature": features.BASELINE_FEATURE}, **common)
     job = job_start(kind=CLASSIFIER_TRAIN_JOB, owner=owner, params={
-        "classifier_version_id": classifier.pk, "baseline_version_id": baseline.pk, "cohort_id": cohort.pk})
+        "classifier_version_id": classifier.pk, "baseline_version_id": baseline.pk, "cohort_id": cohort.pk,
+        "subject": cohort.name})
     for version in (classifier, baseline):
         model_version_attach_job(version=version, job=job)
     return job
@@ -198,13 +199,14 @@ def _extract_missing(ctx, masks, *, sides, settings, segmentation) -> None:
     missing = [m for m in masks if len(features.stored_features(m, settings_hash=settings.settings_hash,
                                                                 sides=sides)) < len(sides)]
     ctx.log(f"features stored for {len(masks) - len(missing)} of {len(masks)} masks; extracting {len(missing)}")
+    study_ids = dict(Case.objects.filter(pk__in=[m.case_id for m in missing]).values_list("pk", "patient__study_id"))
     children = [job_start(kind=RADIOMICS_EXTRACT_JOB, owner=ctx.owner, params={
-        "case_id": m.case_id, "mask_source": m.source, "sides": list(sides),
+        "case_id": m.case_id, "mask_source": m.source, "sides": list(sides), "subject": study_ids.get(m.case_id, ""),
         "segmentation_version_id": segmentation.pk if segmentation else None}).pk for m in missing]
     finished = jobs_await(ctx, children, percent_from=2, percent_to=75, what="radiomics extraction")
     failed = [job for job in finished.values() if job.status != Job.Status.SUCCEEDED]
     for job in failed:
-        ctx.log(f"case {job.params['case_id']}: feature extraction {job.status}: {job.error.splitlines()[0] if job.error else ''}")
+        ctx.log(f"{job.params.get('subject') or job.params['case_id']}: feature extraction {job.status}: {job.error.splitlines()[0] if job.error else ''}")
 
 
 def _feature_rows(cases, masks, subsets, *, sides, settings_hash) -> tuple[list[_Row], list[dict]]:

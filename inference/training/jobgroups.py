@@ -39,11 +39,14 @@ def jobs_await(ctx: JobContext, job_ids: Iterable[int], *, percent_from: float, 
             # (a training) moves it too.
             fraction = sum(1.0 if pk in finished else job.progress / 100 for pk, job in jobs.items()) / total
             running = [job for pk, job in jobs.items() if pk not in finished and job.message]
-            detail = f" (#{running[0].pk}: {running[0].message})" if len(pending) == 1 and running else ""
+            detail = f" ({running[0].message})" if len(pending) == 1 and running else ""
             ctx.progress(percent_from + (percent_to - percent_from) * fraction, f"{what}: {done}/{total} done{detail}")
             queued = [job.pk for job in jobs.values() if job.status == Job.Status.QUEUED]
             if queued:
-                job_run(job_id=queued[0])  # does nothing if another worker claimed it meanwhile
+                # Does nothing if another worker claimed it meanwhile. While the child runs here, its
+                # progress moves the parent's bar (and keeps the parent's heartbeat fresh).
+                job_run(job_id=queued[0], on_progress=_follow(ctx, fraction - jobs[queued[0]].progress / 100 / total,
+                                                              total, percent_from, percent_to, what, done))
                 continue
             if done == len(pending):
                 return jobs
@@ -52,6 +55,18 @@ def jobs_await(ctx: JobContext, job_ids: Iterable[int], *, percent_from: float, 
         for job in Job.objects.filter(pk__in=pending).exclude(status__in=Job.FINISHED):
             job_cancel(job=job, by=ctx.owner)
         raise
+
+
+def _follow(ctx: JobContext, fraction_before: float, total: int, percent_from: float, percent_to: float,
+            what: str, done: int):
+    """A progress listener for a child run in the parent's process: the parent's bar moves with it."""
+
+    def on_progress(child_percent: float, message: str) -> None:
+        fraction = fraction_before + child_percent / 100 / total
+        detail = f" ({message})" if total == 1 and message else ""
+        ctx.progress(percent_from + (percent_to - percent_from) * fraction, f"{what}: {done}/{total} done{detail}")
+
+    return on_progress
 
 
 def _is_stale(job: Job) -> bool:

@@ -121,7 +121,7 @@ def segmentation_training_start(*, owner: Any, cohort: Cohort, config_name: str 
     version = model_version_create(family=Family.SEGMENTATION, owner=owner, split=split, config=config.as_dict(),
                                    lineage=lineage, name=f"{config.name} on {cohort.name}")
     job = job_start(kind=SEGMENTATION_TRAIN_JOB, owner=owner, params={"model_version_id": version.pk, "cohort_id": cohort.pk,
-                                                         "config_name": config.name})
+                                                         "config_name": config.name, "subject": cohort.name})
     model_version_attach_job(version=version, job=job)
     return job
 
@@ -293,7 +293,7 @@ def segment_cohort_start(*, owner: Any, cohort: Cohort, version: ModelVersion | 
     if not cohort.cases.exists():
         raise InvalidRequest(f"cohort {cohort.name!r} has no cases")
     return job_start(kind=SEGMENT_COHORT_JOB, owner=owner,
-                     params={"cohort_id": cohort.pk, "model_version_id": version.pk})
+                     params={"cohort_id": cohort.pk, "model_version_id": version.pk, "subject": cohort.name})
 
 
 def segment_cohort_run(ctx: JobContext) -> dict:

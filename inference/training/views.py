@@ -5,7 +5,6 @@ coordinators and admins; readers get 403. (The overlay of a predicted mask is in
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -21,6 +20,7 @@ from inference.models import ModelFile, ModelVersion, SegmentationPrediction
 from inference.training import classifier, segmentation
 from inference.training.versions import model_version_promote, model_version_retire
 from jobs.models import Job
+from jobs.selectors import jobs_visible_to
 from osteoscreen.parsing import InvalidNumber, parse_int, query_id_or_404
 
 VIEWERS = (Role.PI, Role.COORDINATOR, Role.ADMIN)
@@ -36,6 +36,8 @@ def model_list(request):
         "families": families, "cohorts": Cohort.objects.all(), "jobs": jobs,
         "may_start": has_role(request.user, *JOB_STARTERS), "may_promote": has_role(request.user, Role.PI),
         "active_segmentation": selectors.active_version(ModelVersion.Family.SEGMENTATION),
+        "segmentation_training": selectors.training_version(ModelVersion.Family.SEGMENTATION),
+        "classifier_training": selectors.training_version(ModelVersion.Family.CLASSIFIER),
     })
 
 
@@ -138,9 +140,8 @@ def classifier_train(request):
 @role_required(*VIEWERS)
 def model_job(request, pk: int):
     """One model job: its live progress bar and, for a training, the live loss / validation Dice chart."""
-    job = get_object_or_404(Job.objects.filter(kind__in=MODEL_JOB_KINDS), pk=pk)
-    if job.owner_id != request.user.pk and not has_role(request.user, Role.PI, Role.ADMIN):
-        raise PermissionDenied("Only the job's owner, a PI or an admin can follow this job.")
+    # Whoever may see the job on /jobs/ may follow it here (coordinators see every job).
+    job = get_object_or_404(jobs_visible_to(request.user).filter(kind__in=MODEL_JOB_KINDS), pk=pk)
     return render(request, "inference/job.html", {
         "job": job, "versions": ModelVersion.objects.filter(job=job), "chart": job.kind == SEGMENTATION_TRAIN_JOB,
         "points": job.data.get("loss_curve", []),

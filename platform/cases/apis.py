@@ -1,5 +1,6 @@
 """The cases API: one class per operation, each with its own input and output serializer."""
 
+import dataclasses
 from pathlib import Path
 
 from django.conf import settings
@@ -200,7 +201,7 @@ class CaseImportApi(APIView):
             in_memory = services.import_declared_bytes(staged)
             if in_memory > settings.IMPORT_BACKGROUND_BYTES:
                 job = job_start(kind=IMPORT_FILE_JOB, owner=request.user,
-                                params={"path": str(staged), "filename": upload.name, **params})
+                                params={"path": str(staged), "filename": upload.name, "subject": upload.name, **params})
                 return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
             outcome = services.case_import(path=staged, actor=request.user, **params)
         except ImportRejected as exc:
@@ -227,6 +228,8 @@ class QCTImportApi(APIView):
             ref_name = "QCTImportInput"
 
         file = serializers.FileField(help_text="The CSV as a spreadsheet saves it (UTF-8, UTF-16, Latin-1; , ; or tab).")
+        dry_run = serializers.BooleanField(
+            default=False, help_text="check every row and list each refused row and column; store nothing")
 
     @extend_schema(request=InputSerializer, responses={
         201: inline_serializer("QCTImportOutput", {"imported": serializers.IntegerField()}),
@@ -238,7 +241,14 @@ class QCTImportApi(APIView):
         if upload.size > QCT_CSV_MAX_BYTES:
             return Response({"detail": f"the CSV is over {QCT_CSV_MAX_BYTES // 1024**2} MB"}, status=413)
         text = services.qct_csv_decode(upload.read())
-        stored = services.qct_import_csv(text=text, actor=request.user)
+        rows, problems = services.qct_csv_check(text)
+        checked = {"rows": rows, "problems": [dataclasses.asdict(p) for p in problems]}
+        if data.validated_data["dry_run"]:
+            return Response(checked)
+        try:
+            stored = services.qct_import_csv(text=text, actor=request.user)
+        except ImportRejected as exc:
+            return Response({"detail": str(exc), **checked}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"imported": len(stored)}, status=status.HTTP_201_CREATED)
 
 

@@ -20,9 +20,12 @@ def import_file(ctx: JobContext) -> dict:
         outcome = services.case_import(path=path, actor=ctx.owner, study_id=ctx.params.get("study_id", ""),
                                        sex=ctx.params.get("sex", ""), birth_year=ctx.params.get("birth_year"),
                                        series=ctx.params.get("series", ""))
+    except ImportRejected as exc:
+        # Name the user's file, not our staging copy.
+        raise ImportRejected(str(exc).replace(path.name, ctx.params.get("filename", "the file"))) from exc
     finally:
         services.remove_quietly(path)
-    ctx.log(f"{'imported' if outcome.created else 'already stored'}: case {outcome.case.pk}")
+    ctx.log(f"{'imported' if outcome.created else 'already stored'}: {outcome.case.patient.study_id}")
     return {"case_id": outcome.case.pk, "created": outcome.created}
 
 

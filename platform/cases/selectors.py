@@ -84,6 +84,17 @@ def cohort_flow(cohort: Cohort, split: Split | None = None) -> dict:
     }
 
 
+def split_preview(cohort: Cohort, assignment: dict[int, str]) -> list[dict]:
+    """Counts per subset and class of a split drawn but not stored: what the coordinator checks before
+    freezing it."""
+    status_of = dict(cohort.cases.values_list("pk", "bone_status"))
+    return [
+        {"subset": subset, "count": len(members), "classes": _class_counts(status_of[pk] for pk in members)}
+        for subset in SplitMembership.Subset.values
+        for members in [[pk for pk, s in assignment.items() if s == subset]]
+    ]
+
+
 def _class_counts(statuses: Iterable[str]) -> dict[str, int]:
     counts = Counter(status or "unknown" for status in statuses)
     return {name: counts.get(name, 0) for name in (*CLASSES, "unknown")}

@@ -253,12 +253,7 @@ def qct_csv_parse(text: str) -> list[QCTRow]:
     """Parses and checks every row before anything is stored; the first problem names row and column."""
     text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text), delimiter=_qct_delimiter(text))
-    missing = [c for c in ("study_id", "qct_date") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportRejected(f"QCT CSV: missing column(s) {', '.join(missing)}; expected {', '.join(QCT_COLUMNS)}")
-    known = [c for c in QCT_COLUMNS[2:] if c in (reader.fieldnames or [])]
-    if not any(c.endswith("_t") for c in known):
-        raise ImportRejected("QCT CSV: no T-score column (e.g. femoral_neck_t, total_hip_t)")
+    known = qct_csv_parse_header(list(reader.fieldnames or []))
     rows = []
     for line, record in enumerate(reader, start=2):
         if None in record or any(record.get(c) is None for c in reader.fieldnames or []):
@@ -281,6 +276,95 @@ def qct_csv_parse(text: str) -> list[QCTRow]:
     if not rows:
         raise ImportRejected("QCT CSV: no data rows")
     return rows
+
+
+@dataclass(frozen=True)
+class QCTProblem:
+    """One refused cell (or row, when column is empty) of a QCT CSV, for the page's table."""
+
+    row: int
+    column: str
+    message: str
+
+
+def _cell_problem(call, *, line: int, column: str) -> QCTProblem | None:
+    try:
+        call()
+    except ImportRejected as exc:
+        # The row and column are the table's own columns; the message keeps only what is wrong.
+        return QCTProblem(row=line, column=column, message=str(exc).split(": ", 1)[-1])
+    return None
+
+
+def _row_problems(record: dict, *, line: int, known: list[str], fieldnames: list[str]) -> list[QCTProblem]:
+    if None in record or any(record.get(c) is None for c in fieldnames):
+        return [QCTProblem(row=line, column="", message="wrong number of columns")]
+    problems = []
+    if not (record["study_id"] or "").strip():
+        problems.append(QCTProblem(row=line, column="study_id", message="empty"))
+    raw_date = (record["qct_date"] or "").strip()
+    try:
+        dt.date.fromisoformat(raw_date[:10])
+    except ValueError:
+        problems.append(QCTProblem(row=line, column="qct_date", message=f"{raw_date!r} is not a date (YYYY-MM-DD)"))
+    unit = (record.get("bmd_unit") or DEFAULT_BMD_UNIT).strip()
+    if unit not in BMD_RANGES:
+        problems.append(QCTProblem(row=line, column="bmd_unit", message=f"{unit!r} is not one of {', '.join(BMD_RANGES)}"))
+        unit = DEFAULT_BMD_UNIT
+    for c in known:
+        bounds = T_SCORE_RANGE if c.endswith("_t") else BMD_RANGES[unit]
+        problem = _cell_problem(lambda c=c, bounds=bounds: _parse_float(record[c], line=line, column=c, bounds=bounds),
+                                line=line, column=c)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def qct_csv_check(text: str) -> tuple[int, list[QCTProblem]]:
+    """Every problem of a QCT CSV (row and column of each), without storing anything: the import page
+    shows them all at once, so a coordinator fixes the file in one go. Returns (data rows, problems)."""
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_qct_delimiter(text))
+    fieldnames = list(reader.fieldnames or [])
+    try:
+        qct_csv_parse_header(fieldnames)
+    except ImportRejected as exc:
+        return 0, [QCTProblem(row=1, column="", message=str(exc))]
+    known = [c for c in QCT_COLUMNS[2:] if c in fieldnames]
+    problems: list[QCTProblem] = []
+    ids: dict[int, str] = {}
+    n_rows = 0
+    for line, record in enumerate(reader, start=2):
+        n_rows += 1
+        row_problems = _row_problems(record, line=line, known=known, fieldnames=fieldnames)
+        problems += row_problems
+        if not any(p.column in ("", "study_id") for p in row_problems):
+            ids[line] = record["study_id"].strip()
+    if n_rows == 0:
+        problems.append(QCTProblem(row=1, column="", message="no data rows"))
+    return n_rows, problems + _patient_problems(ids)
+
+
+def _patient_problems(ids: dict[int, str]) -> list[QCTProblem]:
+    with_cases = set(Patient.objects.filter(study_id__in=set(ids.values()), cases__isnull=False)
+                     .values_list("study_id", flat=True))
+    known = set(Patient.objects.filter(study_id__in=set(ids.values())).values_list("study_id", flat=True))
+    return [
+        QCTProblem(row=line, column="study_id",
+                   message=f"unknown patient {sid!r}" if sid not in known else f"patient {sid!r} has no CT case")
+        for line, sid in ids.items() if sid not in with_cases
+    ]
+
+
+def qct_csv_parse_header(fieldnames: list[str]) -> list[str]:
+    """The known measurement columns of a header; refuses a header without the key columns or a T-score."""
+    missing = [c for c in ("study_id", "qct_date") if c not in fieldnames]
+    if missing:
+        raise ImportRejected(f"QCT CSV: missing column(s) {', '.join(missing)}; expected {', '.join(QCT_COLUMNS)}")
+    known = [c for c in QCT_COLUMNS[2:] if c in fieldnames]
+    if not any(c.endswith("_t") for c in known):
+        raise ImportRejected("QCT CSV: no T-score column (e.g. femoral_neck_t, total_hip_t)")
+    return known
 
 
 def _nearest_case(patient: Patient, qct_date: dt.date) -> tuple[Case | None, int | None]:
@@ -377,6 +461,16 @@ def cohort_add_cases(*, cohort: Cohort, cases: Iterable[Case], actor: Any = None
     cases = list(cases)
     cohort.cases.add(*cases)
     audit_log(actor=actor, action="update", obj=cohort, changes={"cases_added": [None, [c.pk for c in cases]]})
+    return cohort
+
+
+@transaction.atomic
+def cohort_remove_cases(*, cohort: Cohort, cases: Iterable[Case], actor: Any = None) -> Cohort:
+    """Takes cases out of a cohort. Frozen splits keep their memberships (append-only): the removal shows
+    in the next split version the coordinator freezes."""
+    cases = list(cases)
+    cohort.cases.remove(*cases)
+    audit_log(actor=actor, action="update", obj=cohort, changes={"cases_removed": [[c.pk for c in cases], None]})
     return cohort
 
 

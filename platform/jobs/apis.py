@@ -12,11 +12,18 @@ from .services import job_cancel
 
 class JobOutputSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", default=None)
+    title = serializers.CharField(read_only=True, help_text="what a person reads: the kind's title and its subject")
+    data = serializers.SerializerMethodField(help_text="live data for charts (loss curves...)")
 
     class Meta:
         model = Job
-        fields = ["id", "kind", "queue", "status", "owner", "params", "progress", "message", "data", "result",
-                  "error", "log_tail", "attempts", "cancel_requested", "created_at", "started_at", "finished_at"]
+        fields = ["id", "kind", "title", "queue", "status", "owner", "params", "progress", "message", "data",
+                  "result", "error", "log_tail", "attempts", "cancel_requested", "created_at", "started_at",
+                  "finished_at"]
+
+    def get_data(self, job: Job) -> dict:
+        # The traceback of a failed job is for the log and the admin's job page, never for the API.
+        return {k: v for k, v in (job.data or {}).items() if k != "traceback"}
 
 
 class JobListApi(generics.ListAPIView):

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from .titles import job_title
+
 
 class Job(models.Model):
     """A background job's state. It lives here, in the database, never in a worker's memory, so that
@@ -39,6 +41,10 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def title(self) -> str:
+        return job_title(self)
 
     @property
     def is_finished(self) -> bool:

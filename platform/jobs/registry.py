@@ -54,10 +54,11 @@ def job_kinds() -> list[str]:
 class JobContext:
     """What a handler sees of its job: parameters, and ways to report progress and notice cancellation."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, on_progress: Callable[[float, str], None] | None = None) -> None:
         self.job = job
         self.params: dict[str, Any] = dict(job.params)
         self.owner = job.owner
+        self._on_progress = on_progress
 
     def _write(self, **fields: Any) -> None:
         fields["heartbeat_at"] = timezone.now()
@@ -67,6 +68,8 @@ class JobContext:
 
     def progress(self, percent: float, message: str = "") -> None:
         self._write(progress=max(0.0, min(100.0, float(percent))), message=message[:255])
+        if self._on_progress is not None:
+            self._on_progress(self.job.progress, message)
         self.check_cancelled()
 
     def log(self, line: str) -> None:

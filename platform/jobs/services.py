@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from .models import Job
 from .registry import JobCancelled, JobContext, job_kind
+from .titles import user_error
 
 log = logging.getLogger(__name__)
 Status = Job.Status
@@ -110,19 +112,22 @@ def job_finish(*, job: Job, status: str, result: dict | None = None, error: str 
     Job.objects.filter(pk=job.pk, status__in=[Status.RUNNING, Status.QUEUED]).update(**fields)
 
 
-def job_run(*, job_id: int) -> None:
-    """The body of the Celery task: claim, run the handler, record the outcome."""
+def job_run(*, job_id: int, on_progress: Callable[[float, str], None] | None = None) -> None:
+    """The body of the Celery task: claim, run the handler, record the outcome. A parent job running its
+    child in its own process passes on_progress, so its own bar (and heartbeat) follows the child's."""
     job = job_claim(job_id=job_id)
     if job is None:
         return
-    context = JobContext(job)
+    context = JobContext(job, on_progress=on_progress)
     try:
         result = job_kind(job.kind).handler(context)
     except JobCancelled:
         job_finish(job=job, status=Status.CANCELLED, error="cancelled by its owner")
     except Exception as exc:  # noqa: BLE001 - any failure of a handler is the job's failure
         log.exception("job %s failed", job.pk)
-        job_finish(job=job, status=Status.FAILED, error=f"{exc}\n\n{traceback.format_exc()}")
+        # The user reads a plain sentence; the traceback goes to the log and to the admin's job page.
+        Job.objects.filter(pk=job.pk).update(data={**context.job.data, "traceback": traceback.format_exc()[-8000:]})
+        job_finish(job=job, status=Status.FAILED, error=user_error(exc))
     else:
         job_finish(job=job, status=Status.SUCCEEDED, result=result or {})
 

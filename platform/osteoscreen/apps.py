@@ -13,6 +13,7 @@ class OsteoscreenConfig(AppConfig):
 
         from .demo import jobs  # noqa: F401
 
-        # PIs and admins follow every job; only an admin cancels someone else's.
-        job_access_register(sees_every_job=lambda user: has_role(user, Role.PI, Role.ADMIN),
+        # Coordinators, PIs and admins run the study and follow every job; only an admin cancels someone
+        # else's.
+        job_access_register(sees_every_job=lambda user: has_role(user, Role.COORDINATOR, Role.PI, Role.ADMIN),
                             cancels_any_job=lambda user: has_role(user, Role.ADMIN))

@@ -127,3 +127,17 @@ def query_id_or_404(params, key: str) -> int | None:
         return parse_optional_id(params.get(key), name=key)
     except InvalidNumber as error:
         raise Http404(error.message) from error
+
+
+def id_or_none(value: str | None) -> int | None:
+    """A strict id, or None for an absent, empty or malformed value: for a form's optional choice, whose
+    bad value simply matches nothing."""
+    try:
+        return parse_optional_id(value, name="id")
+    except InvalidNumber:
+        return None
+
+
+def ids_of(values: list[str]) -> list[int]:
+    """The strict ids among a form's repeated values (a selection of checkboxes); the rest match nothing."""
+    return [i for i in map(id_or_none, values) if i is not None]

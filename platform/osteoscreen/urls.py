@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path, register_converter
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.apis import TokenObtainApi, TokenRevokeApi
@@ -29,6 +31,8 @@ api: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", home, name="home"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the API docs, files); base.html names one.
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}osteoscreen/favicon.svg", permanent=True)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

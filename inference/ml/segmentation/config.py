@@ -117,7 +117,7 @@ DEMO = SegmentationConfig(
     # One window holds a 384 x 480 x 480 mm field at 3 mm: the whole CT in one pass, no window borders.
     coarse=StageConfig(spacing_mm=COARSE_SPACING_MM, patch_size=(32, 32, 32), window_size=(128, 160, 160),
                        base_width=8, depth=3, epochs=15, patches_per_case=8, foreground_fraction=0.5,
-                       learning_rate=DEMO_LEARNING_RATE, validate_every=15),
+                       learning_rate=DEMO_LEARNING_RATE, validate_every=5),
     fine=StageConfig(spacing_mm=FINE_SPACING_MM, patch_size=(32, 32, 32), window_size=(64, 64, 64),
                      base_width=8, depth=3, epochs=30, patches_per_case=8, learning_rate=DEMO_LEARNING_RATE,
                      validate_every=10),

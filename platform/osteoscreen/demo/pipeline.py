@@ -37,7 +37,7 @@ def demo_pipeline_start(*, owner: Any, cohort: Cohort | None = None, config_name
         raise InvalidRequest("there is no cohort to train on")
     return job_start(kind=DEMO_PIPELINE_JOB, owner=owner,
                      params={"cohort_id": cohort.pk, "config_name": config_name, "epochs": epochs,
-                             "stage_overrides": stage_overrides or {}})
+                             "stage_overrides": stage_overrides or {}, "subject": cohort.name})
 
 
 def demo_pipeline_run(ctx: JobContext) -> dict:
@@ -84,6 +84,6 @@ def _await(ctx: JobContext, job: Job, start: float, stop: float, what: str) -> J
     finished = jobs_await(ctx, [job.pk], percent_from=start, percent_to=stop, what=what)[job.pk]
     if finished.status != Job.Status.SUCCEEDED:
         reason = finished.error.strip().splitlines()[-1] if finished.error.strip() else "no reason recorded"
-        raise RuntimeError(f"{what} (job {job.pk}) {finished.status}: {reason}")
+        raise InvalidRequest(f"{what} {finished.status}: {reason}")
     ctx.log(f"{what}: done (job {job.pk})")
     return finished

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.CurrentUserMiddleware",
+    "osteoscreen.middleware.UserTimeZoneMiddleware",
     "accounts.middleware.SessionIdleTimeoutMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -123,6 +124,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
+# One date-time shape everywhere ("2026-12-02 04:04"), see osteoscreen/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["osteoscreen.formats"]
 USE_I18N = True
 USE_TZ = True
 
