@@ -82,6 +82,11 @@ class CaseOutputSerializer(serializers.ModelSerializer):
         if self.context.get("blinded"):
             for name in self.REFERENCE_STANDARD:
                 data.pop(name, None)
+        request = self.context.get("request")
+        # A reader needs no file hash: it names the stored volume's folder. (Without a request in the
+        # context the caller is the import API, which only coordinators and admins reach.)
+        if request is not None and not has_role(request.user, *FILE_HASH_ROLES):
+            data.pop("volume_sha256", None)
         return data
 
 
@@ -91,15 +96,6 @@ def blinding_context(request) -> dict:
 
 class IdFilter(filters.Filter):
     field_class = IdFormField
-
-    def to_representation(self, case: Case) -> dict:
-        data = super().to_representation(case)
-        request = self.context.get("request")
-        # A reader needs no file hash: it names the stored volume's folder. (Without a request in the
-        # context the caller is the import API, which only coordinators and admins reach.)
-        if request is not None and not has_role(request.user, *FILE_HASH_ROLES):
-            data.pop("volume_sha256", None)
-        return data
 
 
 class CaseFilter(filters.FilterSet):

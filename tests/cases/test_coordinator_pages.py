@@ -16,7 +16,7 @@ HEADER = "study_id,qct_date,femoral_neck_bmd,femoral_neck_t,total_hip_bmd,total_
 def cases(make_case):
     made = []
     for i in range(8):
-        case = make_case(study_id=f"SYN-{i:04d}", size=(8, 8, 4),
+        case = make_case(study_id=f"SYN-{i:04d}", size=(16, 16, 16),
                          exam_datetime=dt.datetime(2024, 1 + i, 1, tzinfo=dt.UTC))
         Case.objects.filter(pk=case.pk).update(bone_status=["normal", "osteopenia"][i % 2])
         made.append(case)

@@ -91,8 +91,8 @@ def test_the_cohort_flow_counts_screened_excluded_included_and_subsets(cohort):
 def test_undated_cases_never_enter_the_date_based_test_set_and_the_split_says_so(make_case):
     """The old sort put a case without an examination date at "now", i.e. after every dated case, so the
     latest-cases test set took the undated ones first."""
-    dated = [make_case(size=(8, 8, 4), exam_datetime=dt.datetime(2024, 1, 1 + i, tzinfo=dt.UTC)) for i in range(8)]
-    undated = [make_case(size=(8, 8, 4)) for _ in range(2)]
+    dated = [make_case(size=(16, 16, 16), exam_datetime=dt.datetime(2024, 1, 1 + i, tzinfo=dt.UTC)) for i in range(8)]
+    undated = [make_case(size=(16, 16, 16)) for _ in range(2)]
     assert all(c.exam_datetime is None for c in undated)
     cohort = cohort_create(name="Partly dated", cases=dated + undated)
     split = split_create(cohort=cohort, params=SplitParams(seed=3, test_fraction=0.2, stratify=False))
@@ -104,8 +104,8 @@ def test_undated_cases_never_enter_the_date_based_test_set_and_the_split_says_so
 
 
 def test_a_test_cutoff_leaves_undated_cases_in_development(make_case):
-    dated = [make_case(size=(8, 8, 4), exam_datetime=dt.datetime(2024, 1 + i, 1, tzinfo=dt.UTC)) for i in range(4)]
-    undated = make_case(size=(8, 8, 4))
+    dated = [make_case(size=(16, 16, 16), exam_datetime=dt.datetime(2024, 1 + i, 1, tzinfo=dt.UTC)) for i in range(4)]
+    undated = make_case(size=(16, 16, 16))
     cohort = cohort_create(name="Cut off", cases=[*dated, undated])
     split = split_create(cohort=cohort, params=SplitParams(seed=3, test_cutoff=dt.date(2024, 3, 1), stratify=False))
     members = dict(split.memberships.values_list("case_id", "subset"))
