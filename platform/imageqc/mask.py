@@ -87,9 +87,11 @@ def mask_flags(measures: MaskMeasures, side: str, *, mean_probability: float | N
     """The reasons one side's mask is implausible; none when it passes every check."""
     low, high = MASK_VOLUME_CM3
     if measures.volume_cm3 < low:
+        # Too little to judge its shape; whether it touches the scan's edge still says why, if it does.
         found = f"no {side} femur" if measures.volume_cm3 == 0 else f"only {measures.volume_cm3:.1f} cm3 of {side} femur"
-        return [QCFlag(MASK_VOLUME, side, f"the model found {found}; a proximal femur holds {low:g}-{high:g} cm3")]
-    flags = []
+        return _face_flags(measures, side) + [
+            QCFlag(MASK_VOLUME, side, f"the model found {found}; a proximal femur holds {low:g}-{high:g} cm3")]
+    flags = _face_flags(measures, side)
     if measures.volume_cm3 > high:
         flags.append(QCFlag(MASK_VOLUME, side, f"the {side} mask holds {measures.volume_cm3:.0f} cm3, more than "
                             f"the {high:g} cm3 a proximal femur holds"))
@@ -97,7 +99,7 @@ def mask_flags(measures: MaskMeasures, side: str, *, mean_probability: float | N
         flags.append(QCFlag(MASK_FRAGMENTED, side, f"the {side} mask is not one compact piece: its largest part "
                             f"holds {100 * measures.largest_share:.0f}% of it, and it spans "
                             f"{max(measures.extent_mm):.0f} mm (at most {MAX_EXTENT_MM:g})"))
-    flags += _face_flags(measures, side) + _head_neck_flags(measures, side)
+    flags += _head_neck_flags(measures, side)
     if mean_probability is not None and mean_probability < MIN_MEAN_PROBABILITY:
         flags.append(QCFlag(LOW_CONFIDENCE, side, f"the model is unsure of the {side} femur: mean probability "
                             f"{mean_probability:.2f} over its mask (below {MIN_MEAN_PROBABILITY:g})"))
