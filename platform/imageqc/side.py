@@ -54,7 +54,7 @@ def sides_qc(image_qc: ImageQC, labels: sitk.Image, *, sides=SIDES,
         from_mask = mask_flags(measures, side, mean_probability=(mean_probability or {}).get(side))
         from_image = _image_flags_kept(image_qc.side_flags(side), from_mask)
         metal = [] if any(f.code == METAL for f in from_image) else _metal_near_mask(image_qc.metal, mask.array, side, mask.spacing)
-        results[side] = SideQC(side, _unique(from_image + from_mask + metal), measures)
+        results[side] = SideQC(side, _one_per_check(from_mask + from_image + metal), measures)
     return results
 
 
@@ -76,10 +76,9 @@ def _metal_near_mask(metal: list[MetalObject], labels: np.ndarray, side: str, sp
                    f"above {METAL_HU:g} HU within {METAL_NEAR_MASK_MM:g} mm of it")]
 
 
-def _unique(flags: list[QCFlag]) -> list[QCFlag]:
-    seen, kept = set(), []
-    for flag in flags:
-        if (flag.code, flag.side, flag.reason) not in seen:
-            seen.add((flag.code, flag.side, flag.reason))
-            kept.append(flag)
-    return kept
+def _one_per_check(flags: list[QCFlag]) -> list[QCFlag]:
+    """One finding per check and side; the mask's (measured on the femur itself) wins over the image's."""
+    kept: dict[tuple[str, str], QCFlag] = {}
+    for flag in flags:  # the mask's come first
+        kept.setdefault((flag.code, flag.side), flag)
+    return list(kept.values())

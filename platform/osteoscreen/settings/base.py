@@ -164,6 +164,9 @@ IMPORT_MAX_SPACING_MM = 10.0
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 # Imports larger than this run as background jobs instead of inside the request.
 IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=64 * 1024**2)
+# Automatic QC (platform/imageqc): slices thicker than this make a CT not assessable. The paper's CT has
+# 1.25 mm slices; 3 mm is the thickest routine abdominal reconstruction a study would usually accept.
+QC_MAX_SLICE_THICKNESS_MM = env.float("QC_MAX_SLICE_THICKNESS_MM", default=3.0)
 # A keyed hash turns DICOM PatientID into a stable pseudonym when no study id is given.
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 
