@@ -20,7 +20,9 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from cases.models import Case, Cohort
+from cases.qc import IMPORT_SOURCE, case_image_qc, case_qc_record
 from cases.selectors import case_image, case_volume_path
+from imageqc import sides_qc
 from inference import selectors
 from inference.models import ModelVersion, SegmentationPrediction
 from jobs.models import Job
@@ -252,8 +254,10 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
     if existing is not None:
         return existing
     started = time.perf_counter()
-    mask = segment_ct(case_image(case), version)
+    image = case_image(case)
+    mask = segment_ct(image, version)
     seconds = time.perf_counter() - started
+    mask_qc_record(case=case, image=image, mask=mask, version=version)
     reference = selectors.current_reference_voi(case)
     dice: dict[str, float] = {}
     volume: dict[str, float] = {}
@@ -266,6 +270,14 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
         return _segmentation_store(case=case, version=version, path=path, sha256=sha256, voxels=voxels, dice=dice,
                                    volume=volume, reference_sha256=reference.revision.labelmap_sha256 if reference else "",
                                    seconds=seconds, job=job)
+
+
+def mask_qc_record(*, case: Case, image: sitk.Image, mask: sitk.Image, version: ModelVersion) -> None:
+    """Store the QC findings of a version's mask on the case (those the import already found are not repeated)."""
+    verdicts = sides_qc(case_image_qc(image, slice_thickness_mm=case.slice_thickness_mm), mask)
+    known = set(case.qc_findings.filter(source=IMPORT_SOURCE).values_list("code", "side"))
+    flags = [flag for verdict in verdicts.values() for flag in verdict.flags if (flag.code, flag.side) not in known]
+    case_qc_record(case=case, flags=flags, source=f"segmentation v{version.number}")
 
 
 def _segmentation_store(*, case, version, path: Path, sha256: str, voxels, dice, volume, reference_sha256, seconds,

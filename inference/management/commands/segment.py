@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from inference import selectors
 from inference.models import ModelVersion
 from inference.services.errors import ModelsError
-from inference.services.screening import read_ct
+from inference.services.screening import read_ct, screening_qc
 from inference.services.segmentation import segment_ct
 
 
@@ -36,3 +36,7 @@ class Command(BaseCommand):
         counts = {label: int((sitk.GetArrayViewFromImage(mask) == label).sum()) for label in (1, 2)}
         self.stdout.write(f"{out}: left {counts[1]} voxels, right {counts[2]} voxels "
                           f"(segmentation v{version.number}, {seconds:.1f} s)")
+        # The mask is written either way (a reader may correct it); QC says whether each side can be used.
+        for side, verdict in screening_qc(ct, mask, sides=("left", "right")).items():
+            state = "assessable" if verdict["assessable"] else f"not assessable ({'; '.join(verdict['qc'])})"
+            self.stdout.write(f"{side}: {state}")
