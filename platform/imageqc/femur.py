@@ -35,6 +35,8 @@ MIN_RIM_CONTRAST_HU = 60.0
 RIM_MM = 3.0
 # Sections must stack over this height (gaps of one missing slice allowed) to count as a femur.
 MIN_FEMUR_HEIGHT_MM = 15.0
+IN_PLANE = np.zeros((3, 3, 3), bool)  # 4-connectivity within a slice, none across slices
+IN_PLANE[1] = ndimage.generate_binary_structure(2, 1)
 # In-plane work is done at about this pixel size (every n-th pixel): enough for 16 mm sections.
 WORK_PIXEL_MM = 1.5
 
@@ -58,53 +60,73 @@ def femur_columns(volume: Volume) -> dict[str, FemurColumn]:
     step = max(1, int(WORK_PIXEL_MM // max(volume.spacing[0], 1e-6)))
     sx, sy, sz = volume.spacing[0] * step, volume.spacing[1] * step, volume.spacing[2]
     midline_mm = volume.midline_x * volume.spacing[0]
+    hu = volume.array[:, ::step, ::step]
     hits: dict[str, list] = {"left": [], "right": []}
-    for z in range(volume.array.shape[0]):
-        plane = volume.array[z, ::step, ::step].astype(np.float32)
-        for section in _femur_sections(plane, sx, sy, midline_mm):
-            side = "left" if section[0] > midline_mm else "right"
-            hits[side].append((z, *section))
-    return {side: _column(side, found, sz, plane.shape) for side, found in hits.items()}
+    for z, section in _femur_sections(hu, sx, sy, midline_mm):
+        side = "left" if section[0] > midline_mm else "right"
+        hits[side].append((z, *section))
+    return {side: _column(side, found, sz, hu.shape[1:]) for side, found in hits.items()}
 
 
-def _femur_sections(plane: np.ndarray, sx: float, sy: float, midline_mm: float) -> list[tuple]:
-    """(x mm, y mm, touches edge) of each femur-like section of one axial slice."""
-    solid = ndimage.binary_fill_holes(plane > BONE_HU)
-    components, count = ndimage.label(solid)
+def _femur_sections(hu: np.ndarray, sx: float, sy: float, midline_mm: float) -> list[tuple[int, tuple]]:
+    """(slice, (x mm, y mm, touches edge)) of each femur-like section. Holes are filled and components
+    found slice by slice (an in-plane structure over the whole volume: one call, not one per slice)."""
+    solid = _fill_holes_in_plane(hu > BONE_HU)
+    components, count = ndimage.label(solid, structure=IN_PLANE)
     if count == 0:
         return []
+    areas = np.bincount(components.ravel()) * sx * sy
+    smallest = np.pi * (SECTION_DIAMETER_MM[0] / 2) ** 2
     found = []
     for index, box in enumerate(ndimage.find_objects(components), start=1):
-        region = components[box] == index
-        described = _describe(region, plane[box], sx, sy, box)
-        if described is not None and _femur_like(described, midline_mm):
-            edge = box[0].start == 0 or box[1].start == 0 or box[0].stop == plane.shape[0] or box[1].stop == plane.shape[1]
-            found.append((described["x_mm"], described["y_mm"], edge))
+        if box is None or areas[index] < smallest:
+            continue
+        plane_box = box[1:]
+        region = components[box][0] == index
+        described = _describe(region, hu[box][0].astype(np.float32), sx, sy, plane_box, midline_mm)
+        if _femur_like(described):
+            edge = (plane_box[0].start == 0 or plane_box[1].start == 0 or plane_box[0].stop == hu.shape[1]
+                    or plane_box[1].stop == hu.shape[2])
+            found.append((box[0].start, (described["x_mm"], described["y_mm"], edge)))
     return found
 
 
-def _describe(region: np.ndarray, hu: np.ndarray, sx: float, sy: float, box) -> dict | None:
-    area = region.sum() * sx * sy
-    diameter = 2.0 * np.sqrt(area / np.pi)
+def _fill_holes_in_plane(mask: np.ndarray) -> np.ndarray:
+    """Each slice's holes filled: background not connected (in-plane) to the slice's border is a hole.
+    One labelling of the background, much faster than scipy's iterative binary_fill_holes."""
+    background, count = ndimage.label(~mask, structure=IN_PLANE)
+    outside = np.zeros(count + 1, bool)
+    outside[0] = True  # label 0 is the mask itself
+    for edge in (background[:, 0, :], background[:, -1, :], background[:, :, 0], background[:, :, -1]):
+        outside[np.unique(edge)] = True
+    return mask | ~outside[background]
+
+
+def _describe(region: np.ndarray, hu: np.ndarray, sx: float, sy: float, box, midline_mm: float) -> dict | None:
+    """Size, shape, place and rim contrast of one section; None as soon as one of them rules it out
+    (the rim, which needs an erosion, is measured last and only for sections that pass the rest)."""
+    diameter = 2.0 * np.sqrt(region.sum() * sx * sy / np.pi)
     if not SECTION_DIAMETER_MM[0] <= diameter <= SECTION_DIAMETER_MM[1]:
         return None
     ys, xs = np.nonzero(region)
-    points = np.stack([xs * sx, ys * sy])
-    eigen = np.linalg.eigvalsh(np.cov(points))
+    x_mm, y_mm = (box[1].start + xs.mean()) * sx, (box[0].start + ys.mean()) * sy
+    if not LATERAL_OFFSET_MM[0] <= abs(x_mm - midline_mm) <= LATERAL_OFFSET_MM[1]:
+        return None
+    eigen = np.linalg.eigvalsh(np.cov(np.stack([xs * sx, ys * sy])))
+    elongation = float(np.sqrt(eigen[1] / max(eigen[0], 1e-6)))
+    if elongation > MAX_ELONGATION:
+        return None
     core = ndimage.binary_erosion(region, iterations=max(1, int(round(RIM_MM / sx))))
     rim = region & ~core
     # A metal stem or nail fills the marrow of a femur that is still there: the core is read without it.
     core &= hu < METAL_HU
     core_hu = float(np.median(hu[core])) if core.any() else float(np.median(hu[region]))
-    return {"diameter": diameter, "elongation": float(np.sqrt(eigen[1] / max(eigen[0], 1e-6))),
-            "rim_contrast": float(np.median(hu[rim])) - core_hu,
-            "x_mm": (box[1].start + xs.mean()) * sx, "y_mm": (box[0].start + ys.mean()) * sy}
+    return {"diameter": diameter, "elongation": elongation, "rim_contrast": float(np.median(hu[rim])) - core_hu,
+            "x_mm": x_mm, "y_mm": y_mm}
 
 
-def _femur_like(d: dict, midline_mm: float) -> bool:
-    offset = abs(d["x_mm"] - midline_mm)
-    return (d["elongation"] <= MAX_ELONGATION and d["rim_contrast"] >= MIN_RIM_CONTRAST_HU
-            and LATERAL_OFFSET_MM[0] <= offset <= LATERAL_OFFSET_MM[1])
+def _femur_like(d: dict | None) -> bool:
+    return d is not None and d["rim_contrast"] >= MIN_RIM_CONTRAST_HU
 
 
 def _column(side: str, hits: list, slice_mm: float, shape) -> FemurColumn:
@@ -121,6 +143,6 @@ def _column(side: str, hits: list, slice_mm: float, shape) -> FemurColumn:
     tallest = max(runs, key=lambda r: r[-1] - r[0], default=[])
     if not tallest or (tallest[-1] - tallest[0] + 1) * slice_mm < MIN_FEMUR_HEIGHT_MM:
         return FemurColumn(side, (), False)
-    kept = [h for h in hits if tallest[0] <= h[0] <= tallest[-1]]
+    kept = [h for h in hits if tallest[0] <= h[0] <= tallest[-1]]  # (z, x mm, y mm, edge)
     return FemurColumn(side, tuple(range(tallest[0], tallest[-1] + 1)), any(h[3] for h in kept),
                        tuple((h[1], h[2], h[0] * slice_mm) for h in kept))
