@@ -18,7 +18,7 @@ from pathlib import Path
 import SimpleITK as sitk
 
 from cases.qc import case_image_qc
-from imageqc import sides_qc
+from imageqc import SIDE_LABELS, sides_qc
 from inference import selectors
 from inference.models import ModelVersion
 
@@ -54,13 +54,14 @@ def screen_image(image: sitk.Image, *, coarse, fine, model, settings, sides, bas
     from inference.ml.segmentation import segment_image
 
     seconds, started = {}, time.perf_counter()
-    mask = segment_image(image, coarse, fine)
+    confidence: dict[int, float] = {}
+    mask = segment_image(image, coarse, fine, confidence_out=confidence)
     seconds["segmentation"] = time.perf_counter() - started
     if mask_out is not None:
         sitk.WriteImage(mask, str(mask_out), useCompression=True)
     voxels = {side: int((sitk.GetArrayViewFromImage(mask) == features.side_label(side)).sum()) for side in sides}
     mark = time.perf_counter()
-    qc = screening_qc(image, mask, sides=sides, voxels=voxels)
+    qc = screening_qc(image, mask, sides=sides, voxels=voxels, confidence=confidence)
     seconds["qc"] = time.perf_counter() - mark
     if not all(qc[side]["assessable"] for side in sides):
         seconds["total"] = time.perf_counter() - started
@@ -81,9 +82,12 @@ def screen_image(image: sitk.Image, *, coarse, fine, model, settings, sides, bas
                         baseline_probabilities=baseline_probabilities, per_side=qc)
 
 
-def screening_qc(image: sitk.Image, mask: sitk.Image, *, sides, voxels: dict[str, int] | None = None) -> dict[str, dict]:
-    """Each side's QC verdict from the CT and the model's mask, as JSON-ready dicts."""
-    verdicts = sides_qc(case_image_qc(image), mask, sides=tuple(sides))
+def screening_qc(image: sitk.Image, mask: sitk.Image, *, sides, voxels: dict[str, int] | None = None,
+                 confidence: dict[int, float] | None = None) -> dict[str, dict]:
+    """Each side's QC verdict from the CT and the model's mask (and its mean probability per label, when
+    known), as JSON-ready dicts."""
+    probability = {side: confidence[label] for side, label in SIDE_LABELS.items() if label in (confidence or {})}
+    verdicts = sides_qc(case_image_qc(image), mask, sides=tuple(sides), mean_probability=probability)
     return {side: {**verdicts[side].as_dict(), **({"voxels": voxels[side]} if voxels else {})} for side in sides}
 
 

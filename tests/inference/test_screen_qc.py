@@ -35,8 +35,10 @@ def tiny_radiomics(settings, tmp_path):
     return radiomics_settings()
 
 
-def segmenter_giving(labels: np.ndarray):
-    def segment(image, coarse, fine, **kw):
+def segmenter_giving(labels: np.ndarray, confidence: dict[int, float] | None = None):
+    def segment(image, coarse, fine, confidence_out=None, **kw):
+        if confidence_out is not None and confidence:
+            confidence_out.update(confidence)
         mask = sitk.GetImageFromArray(labels.astype(np.uint8))
         mask.CopyInformation(image)
         return mask
@@ -83,6 +85,17 @@ def test_a_hip_ct_with_a_plausible_mask_is_classified(monkeypatch, tiny_radiomic
     assert all(result.per_side[side]["qc"] == [] for side in SIDES)
 
 
+def test_a_side_the_model_is_unsure_of_is_not_assessable(monkeypatch, tiny_radiomics):
+    case = generate_case(seed=52, index=0, options=CaseOptions(matrix=96, exclusion="", readers=False))
+    monkeypatch.setattr("inference.ml.segmentation.segment_image",
+                        segmenter_giving(sitk.GetArrayFromImage(case.label), confidence={1: 0.55, 2: 0.97}))
+    result = screening.screen_image(case.image, coarse=None, fine=None, model=FixedModel(), settings=tiny_radiomics,
+                                    sides=SIDES)
+    assert result.predicted_class is None and result.per_side["right"]["assessable"]
+    assert result.per_side["left"]["qc"] == ["the model is unsure of the left femur: mean probability 0.55 over "
+                                             "its mask (below 0.7)"]
+
+
 def test_one_side_not_assessable_withholds_the_class_of_a_two_sided_classifier(monkeypatch, tiny_radiomics):
     case = generate_case(seed=53, index=0, options=CaseOptions(matrix=96, exclusion="hip_replacement", readers=False))
     monkeypatch.setattr("inference.ml.segmentation.segment_image",
@@ -100,7 +113,7 @@ def test_segment_command_prints_each_side_verdict(db, monkeypatch, tmp_path):
     path, out = tmp_path / "abdomen.nii.gz", tmp_path / "mask.nii.gz"
     sitk.WriteImage(image, str(path))
     monkeypatch.setattr("inference.management.commands.segment.segment_ct",
-                        lambda ct, version: segmenter_giving(specks(ct))(ct, None, None))
+                        lambda ct, version, **kw: segmenter_giving(specks(ct))(ct, None, None))
     monkeypatch.setattr("inference.management.commands.segment.selectors.deployed_version",
                         lambda family, number: type("Version", (), {"number": 1})())
     from io import StringIO

@@ -28,7 +28,8 @@ class Command(BaseCommand):
             ct = read_ct(image)
             version = selectors.deployed_version(ModelVersion.Family.SEGMENTATION, model_version)
             started = time.perf_counter()
-            mask = segment_ct(ct, version)
+            confidence: dict[int, float] = {}
+            mask = segment_ct(ct, version, confidence_out=confidence)
         except (ModelsError, ValueError) as error:
             raise CommandError(getattr(error, "message", str(error))) from error
         seconds = time.perf_counter() - started
@@ -37,6 +38,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{out}: left {counts[1]} voxels, right {counts[2]} voxels "
                           f"(segmentation v{version.number}, {seconds:.1f} s)")
         # The mask is written either way (a reader may correct it); QC says whether each side can be used.
-        for side, verdict in screening_qc(ct, mask, sides=("left", "right")).items():
+        for side, verdict in screening_qc(ct, mask, sides=("left", "right"), confidence=confidence).items():
             state = "assessable" if verdict["assessable"] else f"not assessable ({'; '.join(verdict['qc'])})"
             self.stdout.write(f"{side}: {state}")
