@@ -18,7 +18,7 @@ from pathlib import Path
 import SimpleITK as sitk
 
 from cases.qc import case_image_qc
-from imageqc import SIDE_LABELS, sides_qc
+from imageqc import by_side, sides_qc
 from inference import selectors
 from inference.models import ModelVersion
 
@@ -86,8 +86,7 @@ def screening_qc(image: sitk.Image, mask: sitk.Image, *, sides, voxels: dict[str
                  confidence: dict[int, float] | None = None) -> dict[str, dict]:
     """Each side's QC verdict from the CT and the model's mask (and its mean probability per label, when
     known), as JSON-ready dicts."""
-    probability = {side: confidence[label] for side, label in SIDE_LABELS.items() if label in (confidence or {})}
-    verdicts = sides_qc(case_image_qc(image), mask, sides=tuple(sides), mean_probability=probability)
+    verdicts = sides_qc(case_image_qc(image), mask, sides=tuple(sides), mean_probability=by_side(confidence))
     return {side: {**verdicts[side].as_dict(), **({"voxels": voxels[side]} if voxels else {})} for side in sides}
 
 

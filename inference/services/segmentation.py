@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from cases.models import Case, Cohort
 from cases.qc import IMPORT_SOURCE, case_image_qc, case_qc_record
 from cases.selectors import case_image, case_volume_path
-from imageqc import SIDE_LABELS, sides_qc
+from imageqc import by_side, sides_qc
 from inference import selectors
 from inference.models import ModelVersion, SegmentationPrediction
 from jobs.models import Job
@@ -255,7 +255,7 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
     if existing is not None:
         return existing
     started = time.perf_counter()
-    image, confidence = case_image(case), {}
+    image, confidence = case_image(case), dict[int, float]()
     mask = segment_ct(image, version, confidence_out=confidence)
     seconds = time.perf_counter() - started
     mask_qc_record(case=case, image=image, mask=mask, version=version, confidence=confidence)
@@ -276,9 +276,8 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
 def mask_qc_record(*, case: Case, image: sitk.Image, mask: sitk.Image, version: ModelVersion,
                    confidence: dict[int, float] | None = None) -> None:
     """Store the QC findings of a version's mask on the case (those the import already found are not repeated)."""
-    probability = {side: confidence[label] for side, label in SIDE_LABELS.items() if label in (confidence or {})}
     verdicts = sides_qc(case_image_qc(image, slice_thickness_mm=case.slice_thickness_mm), mask,
-                        mean_probability=probability)
+                        mean_probability=by_side(confidence))
     known = set(case.qc_findings.filter(source=IMPORT_SOURCE).values_list("code", "side"))
     flags = [flag for verdict in verdicts.values() for flag in verdict.flags if (flag.code, flag.side) not in known]
     case_qc_record(case=case, flags=flags, source=f"segmentation v{version.number}")

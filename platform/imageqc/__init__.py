@@ -7,9 +7,9 @@ in screening, and both store or print the same findings.
 - side.py: both joined into one verdict per side: assessable, or not assessable with reasons.
 """
 
-from .flags import IMAGE, SIDE_LABELS, SIDES, QCFlag
+from .flags import IMAGE, SIDE_LABELS, SIDES, QCFlag, by_side
 from .image import DEFAULT_MAX_SLICE_THICKNESS_MM, ImageQC, image_qc
 from .side import SideQC, sides_qc
 
-__all__ = ["IMAGE", "SIDE_LABELS", "SIDES", "QCFlag", "DEFAULT_MAX_SLICE_THICKNESS_MM", "ImageQC", "image_qc",
+__all__ = ["IMAGE", "SIDE_LABELS", "SIDES", "QCFlag", "by_side", "DEFAULT_MAX_SLICE_THICKNESS_MM", "ImageQC", "image_qc",
            "SideQC", "sides_qc"]

@@ -84,7 +84,7 @@ def _femur_sections(hu: np.ndarray, sx: float, sy: float, midline_mm: float) -> 
         plane_box = box[1:]
         region = components[box][0] == index
         described = _describe(region, hu[box][0].astype(np.float32), sx, sy, plane_box, midline_mm)
-        if _femur_like(described):
+        if described is not None and _femur_like(described):
             edge = (plane_box[0].start == 0 or plane_box[1].start == 0 or plane_box[0].stop == hu.shape[1]
                     or plane_box[1].stop == hu.shape[2])
             found.append((box[0].start, (described["x_mm"], described["y_mm"], edge)))
@@ -125,14 +125,15 @@ def _describe(region: np.ndarray, hu: np.ndarray, sx: float, sy: float, box, mid
             "x_mm": x_mm, "y_mm": y_mm}
 
 
-def _femur_like(d: dict | None) -> bool:
-    return d is not None and d["rim_contrast"] >= MIN_RIM_CONTRAST_HU
+def _femur_like(d: dict) -> bool:
+    return d["rim_contrast"] >= MIN_RIM_CONTRAST_HU
 
 
 def _column(side: str, hits: list, slice_mm: float, shape) -> FemurColumn:
     """The tallest run of slices holding a section (one missing slice bridged), if tall enough."""
     slices = sorted({h[0] for h in hits})
-    runs, run = [], []
+    runs: list[list[int]] = []
+    run: list[int] = []
     for z in slices:
         if run and z - run[-1] > 2:
             runs.append(run)

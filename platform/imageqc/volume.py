@@ -44,4 +44,5 @@ def lps_volume(image: sitk.Image) -> Volume:
     if image.GetDimension() != 3:
         raise ValueError(f"QC needs a 3-D image, got {image.GetDimension()}-D")
     oriented = sitk.DICOMOrient(image, "LPS")
-    return Volume(sitk.GetArrayFromImage(oriented), tuple(float(s) for s in oriented.GetSpacing()))
+    sx, sy, sz = (float(s) for s in oriented.GetSpacing())
+    return Volume(sitk.GetArrayFromImage(oriented), (sx, sy, sz))
