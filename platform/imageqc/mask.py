@@ -55,15 +55,15 @@ class MaskMeasures:
 def mask_measures(labels: Volume, side: str) -> MaskMeasures:
     """What the checks read from one side of a label volume (LPS, z = 0 inferior)."""
     femur = labels.array == SIDE_LABELS[side]
-    count = int(femur.sum())
-    if count == 0:
-        return MaskMeasures(0.0, 0.0, (0.0, 0.0, 0.0), None, ())
-    components, n = ndimage.label(femur, structure=np.ones((3, 3, 3)))
-    largest = np.bincount(components.ravel())[1:].max() / count
     z, y, x = np.nonzero(femur)
+    if z.size == 0:
+        return MaskMeasures(0.0, 0.0, (0.0, 0.0, 0.0), None, ())
+    box = femur[z.min():z.max() + 1, y.min():y.max() + 1, x.min():x.max() + 1]  # components within its box
+    components, _ = ndimage.label(box, structure=np.ones((3, 3, 3)))
+    largest = np.bincount(components.ravel())[1:].max() / z.size
     sx, sy, sz = labels.spacing
     extent = ((x.max() - x.min() + 1) * sx, (y.max() - y.min() + 1) * sy, (z.max() - z.min() + 1) * sz)
-    return MaskMeasures(count * labels.voxel_mm3 / 1000.0, float(largest), extent,
+    return MaskMeasures(z.size * labels.voxel_mm3 / 1000.0, float(largest), extent,
                         _head_medial_shift(x * sx, z * sz, side), _faces(z, y, x, labels.array.shape))
 
 

@@ -39,20 +39,28 @@ class MetalObject:
 
 def metal_objects(volume: Volume) -> list[MetalObject]:
     """Every connected metal region of at least METAL_MIN_VOLUME_MM3, largest first."""
-    metal = volume.array >= METAL_HU
-    if not metal.any():
+    z, y, x = np.nonzero(volume.array >= METAL_HU)
+    if z.size == 0:
         return []
-    components, count = ndimage.label(metal, structure=np.ones((3, 3, 3)))
-    sizes = np.bincount(components.ravel())[1:] * volume.voxel_mm3
+    start = np.array([z.min(), y.min(), x.min()])
+    box = tuple(slice(a, b + 1) for a, b in zip(start, (z.max(), y.max(), x.max()), strict=True))
+    components, _ = ndimage.label(volume.array[box] >= METAL_HU, structure=np.ones((3, 3, 3)))
+    sizes = np.bincount(components.ravel()) * volume.voxel_mm3
     found = []
-    for index in np.flatnonzero(sizes >= METAL_MIN_VOLUME_MM3) + 1:
-        voxels = np.argwhere(components == index)
-        scale = np.array(volume.spacing[::-1])
-        z, y, x = voxels.mean(axis=0) * scale
-        found.append(MetalObject(volume_cm3=float(sizes[index - 1] / 1000), peak_hu=float(volume.array[tuple(voxels.T)].max()),
-                                 centre_mm=(float(x), float(y), float(z)), voxels=voxels,
-                                 streak_fraction=_streak_fraction(volume, voxels)))
+    for index, part in enumerate(ndimage.find_objects(components), start=1):
+        if part is None or sizes[index] < METAL_MIN_VOLUME_MM3:
+            continue
+        offset = start + [s.start for s in part]
+        voxels = np.argwhere(components[part] == index) + offset
+        found.append(_metal_object(volume, voxels, sizes[index]))
     return sorted(found, key=lambda m: -m.volume_cm3)
+
+
+def _metal_object(volume: Volume, voxels: np.ndarray, size_mm3: float) -> MetalObject:
+    z, y, x = voxels.mean(axis=0) * np.array(volume.spacing[::-1])
+    return MetalObject(volume_cm3=float(size_mm3 / 1000), peak_hu=float(volume.array[tuple(voxels.T)].max()),
+                       centre_mm=(float(x), float(y), float(z)), voxels=voxels,
+                       streak_fraction=_streak_fraction(volume, voxels))
 
 
 def _streak_fraction(volume: Volume, voxels: np.ndarray) -> float:
