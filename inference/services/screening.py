@@ -50,7 +50,7 @@ class ScreenResult:
 
 def screen_image(image: sitk.Image, *, coarse, fine, model, settings, sides, baseline=None,
                  workers: int = 1, mask_out: Path | None = None) -> ScreenResult:
-    """Segment, measure and classify one CT (HU). ValueError when the mask lacks a side the model reads."""
+    """Segment, QC, measure and classify one CT (HU); no class when a side the model reads is not assessable."""
     from inference.ml.segmentation import segment_image
 
     seconds, started = {}, time.perf_counter()
