@@ -1,7 +1,11 @@
-"""The deployed path on one CT: active segmentation -> mask -> radiomics -> classifier -> bone status.
+"""The deployed path on one CT: active segmentation -> mask -> QC -> radiomics -> classifier -> bone status.
 
 `screen_image` is the path itself (models in, numbers out; no database); `screen_ct` finds the versions
 to use (the active ones, or those named) and their files, checked against their SHA-256.
+
+QC (platform/imageqc) judges each side from the image and the model's own mask. The classifier reads
+both sides at once, so a CT gets a class only when every side it reads is assessable; otherwise it is
+"not assessable" with each side's reasons, and no radiomics are computed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 
 import SimpleITK as sitk
 
+from cases.qc import case_image_qc
+from imageqc import by_side, sides_qc
 from inference import selectors
 from inference.errors import InvalidRequest
 from inference.models import ModelVersion
@@ -25,32 +31,43 @@ Family = ModelVersion.Family
 
 @dataclass
 class ScreenResult:
-    predicted_class: str
+    predicted_class: str | None  # None when a side the classifier reads is not assessable
     probabilities: dict[str, float]
     sides: list[str]
     voxels: dict[str, int]
     seconds: dict[str, float]
     baseline_probabilities: dict[str, float] | None = None
     versions: dict[str, int | None] = field(default_factory=dict)
+    # Per side: {"assessable": bool, "qc": [reasons], "flags": [...], "volume_cm3": float, "voxels": int}.
+    per_side: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def assessable(self) -> bool:
+        return all(self.per_side[side]["assessable"] for side in self.sides)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "assessable": self.assessable}
 
 
 def screen_image(image: sitk.Image, *, coarse, fine, model, settings, sides, baseline=None,
                  workers: int = 1, mask_out: Path | None = None) -> ScreenResult:
-    """Segment, measure and classify one CT (HU). ValueError when the mask lacks a side the model reads."""
+    """Segment, QC, measure and classify one CT (HU); no class when a side the model reads is not assessable."""
     from inference.ml.segmentation import segment_image
 
     seconds, started = {}, time.perf_counter()
-    mask = segment_image(image, coarse, fine)
+    confidence: dict[int, float] = {}
+    mask = segment_image(image, coarse, fine, confidence_out=confidence)
     seconds["segmentation"] = time.perf_counter() - started
     if mask_out is not None:
         sitk.WriteImage(mask, str(mask_out), useCompression=True)
     voxels = {side: int((sitk.GetArrayViewFromImage(mask) == features.side_label(side)).sum()) for side in sides}
-    empty = [side for side, count in voxels.items() if count == 0]
-    if empty:
-        raise ValueError(f"the segmentation found no {' and no '.join(empty)} proximal femur in this CT")
+    mark = time.perf_counter()
+    qc = screening_qc(image, mask, sides=sides, voxels=voxels, confidence=confidence)
+    seconds["qc"] = time.perf_counter() - mark
+    if not all(qc[side]["assessable"] for side in sides):
+        seconds["total"] = time.perf_counter() - started
+        return ScreenResult(predicted_class=None, probabilities={}, sides=list(sides), voxels=voxels,
+                            seconds={k: round(v, 3) for k, v in seconds.items()}, per_side=qc)
     mark = time.perf_counter()
     side_values = {side: features.side_features(image, mask, side=side, settings=settings, workers=workers)
                    for side in sides}
@@ -63,7 +80,15 @@ def screen_image(image: sitk.Image, *, coarse, fine, model, settings, sides, bas
     seconds["total"] = time.perf_counter() - started
     return ScreenResult(predicted_class=max(probabilities, key=probabilities.get), probabilities=probabilities,
                         sides=list(sides), voxels=voxels, seconds={k: round(v, 3) for k, v in seconds.items()},
-                        baseline_probabilities=baseline_probabilities)
+                        baseline_probabilities=baseline_probabilities, per_side=qc)
+
+
+def screening_qc(image: sitk.Image, mask: sitk.Image, *, sides, voxels: dict[str, int] | None = None,
+                 confidence: dict[int, float] | None = None) -> dict[str, dict]:
+    """Each side's QC verdict from the CT and the model's mask (and its mean probability per label, when
+    known), as JSON-ready dicts."""
+    verdicts = sides_qc(case_image_qc(image), mask, sides=tuple(sides), mean_probability=by_side(confidence))
+    return {side: {**verdicts[side].as_dict(), **({"voxels": voxels[side]} if voxels else {})} for side in sides}
 
 
 def _model_rows(side_values: dict, sides) -> tuple[dict, float]:

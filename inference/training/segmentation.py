@@ -23,7 +23,9 @@ from django.db import IntegrityError, transaction
 
 from annotations.models import VOIRevision
 from cases.models import Case, Cohort
+from cases.qc import IMPORT_SOURCE, case_image_qc, case_qc_record
 from cases.selectors import case_image, case_volume_path
+from imageqc import by_side, sides_qc
 from inference import selectors
 from inference.errors import InvalidRequest
 from inference.files import file_sha256
@@ -217,12 +219,13 @@ def _plain(value):
 
 # --- segmenting a CT --------------------------------------------------------------------------------------
 
-def segment_ct(image: sitk.Image, version: ModelVersion) -> sitk.Image:
-    """The version's cascade on one CT: a uint8 label image on the CT's own grid."""
+def segment_ct(image: sitk.Image, version: ModelVersion, *, confidence_out: dict[int, float] | None = None) -> sitk.Image:
+    """The version's cascade on one CT: a uint8 label image on the CT's own grid (and, in confidence_out,
+    each label's mean probability)."""
     from inference.ml.segmentation import segment_image
 
     coarse, fine = selectors.segmentation_checkpoints(version)
-    return segment_image(image, coarse, fine)
+    return segment_image(image, coarse, fine, confidence_out=confidence_out)
 
 
 def mask_write(mask: sitk.Image, path: Path) -> str:
@@ -249,8 +252,10 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
     if existing is not None:
         return existing
     started = time.perf_counter()
-    mask = segment_ct(case_image(case), version)
+    image, confidence = case_image(case), dict[int, float]()
+    mask = segment_ct(image, version, confidence_out=confidence)
     seconds = time.perf_counter() - started
+    mask_qc_record(case=case, image=image, mask=mask, version=version, confidence=confidence)
     reference = selectors.current_reference_voi(case)
     dice: dict[str, float] = {}
     volume: dict[str, float] = {}
@@ -263,6 +268,16 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
         return _segmentation_store(case=case, version=version, path=path, sha256=sha256, voxels=voxels, dice=dice,
                                    volume=volume, reference_sha256=reference.revision.labelmap_sha256 if reference else "",
                                    seconds=seconds, job=job)
+
+
+def mask_qc_record(*, case: Case, image: sitk.Image, mask: sitk.Image, version: ModelVersion,
+                   confidence: dict[int, float] | None = None) -> None:
+    """Store the QC findings of a version's mask on the case (those the import already found are not repeated)."""
+    verdicts = sides_qc(case_image_qc(image, slice_thickness_mm=case.slice_thickness_mm), mask,
+                        mean_probability=by_side(confidence))
+    known = set(case.qc_findings.filter(source=IMPORT_SOURCE).values_list("code", "side"))
+    flags = [flag for verdict in verdicts.values() for flag in verdict.flags if (flag.code, flag.side) not in known]
+    case_qc_record(case=case, flags=flags, source=f"segmentation v{version.number}")
 
 
 def _segmentation_store(*, case, version, path: Path, sha256: str, voxels, dice, volume, reference_sha256, seconds,

@@ -137,6 +137,40 @@ class Exclusion(models.Model):
         return f"{self.case}: {self.get_reason_display()}"
 
 
+class QCFinding(models.Model):
+    """One automatic QC finding on a case (platform/imageqc): a side that cannot be assessed, and why.
+
+    Found on import (image checks) or when a model segments the case (its mask's checks). A coordinator
+    confirms it, which records the suggested (or another) exclusion, or dismisses it; either is kept with
+    who decided and when.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        CONFIRMED = "confirmed", "confirmed as an exclusion"
+        DISMISSED = "dismissed", "dismissed"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="qc_findings")
+    source = models.CharField(max_length=64, help_text="import, or the segmentation version whose mask was checked")
+    code = models.CharField(max_length=32)
+    side = models.CharField(max_length=8, blank=True, help_text="left, right, or blank for the whole image")
+    reason = models.TextField()
+    suggested_exclusion = models.CharField(max_length=32, choices=Exclusion.Reason.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    exclusion = models.ForeignKey(Exclusion, null=True, blank=True, on_delete=models.SET_NULL, related_name="qc_findings")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "side", "created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["case", "source", "code", "side"], name="qc_finding_once_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.side or 'image'}: {self.reason}"
+
+
 class Cohort(models.Model):
     """A set of screened cases. Included cases are those without an exclusion."""
 

@@ -16,17 +16,28 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.audit import audit_log, model_snapshot, snapshot_changes
 from osteoscreen.errors import DomainError
 from osteoscreen.parsing import parse_int
 
-from . import imaging
+from . import imaging, qc
 from .bone_status import QCT_SITES, T_SCORE_RANGE, bone_status
 from .dicom import pacs
 from .dicom import reader as dicom_reader
 from .dicom.source import seal
-from .models import Case, Cohort, DicomSource, Exclusion, Patient, QCTMeasurement, Split, SplitMembership
+from .models import (
+    Case,
+    Cohort,
+    DicomSource,
+    Exclusion,
+    Patient,
+    QCFinding,
+    QCTMeasurement,
+    Split,
+    SplitMembership,
+)
 from .validation import NIFTI_SUFFIXES, ImportRejected, check_nifti_header, check_nifti_payload, check_zip
 
 log = logging.getLogger(__name__)
@@ -118,6 +129,7 @@ def _volume_import(*, volume: imaging.CanonicalVolume, actor: Any, study_id: str
         )
         if exclusion_reason:
             exclusion_add(case=case, reason=exclusion_reason, actor=actor, note="recorded at import")
+        qc.case_import_qc_run(case=case, image=volume.image)
         return ImportOutcome(case=case, created=True)
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -440,6 +452,44 @@ def exclusion_add(*, case: Case, reason: str, actor: Any = None, note: str = "")
 def exclusion_remove(*, exclusion: Exclusion, actor: Any = None) -> None:
     audit_log(actor=actor, action="delete", obj=exclusion)
     exclusion.delete()
+
+
+# -- QC findings: a coordinator confirms one as an exclusion or dismisses it ---------------------------
+
+
+@transaction.atomic
+def qc_finding_confirm(*, finding: QCFinding, actor: Any, reason: str = "") -> QCFinding:
+    """Confirm a finding as an exclusion (the suggested reason unless the coordinator picked another)."""
+    reason = reason or finding.suggested_exclusion
+    if reason not in Exclusion.Reason.values:
+        raise ImportRejected(f"unknown exclusion reason {reason!r}; one of {', '.join(Exclusion.Reason.values)}")
+    _check_open(finding)
+    side = f"{finding.side} side" if finding.side else "whole image"
+    exclusion = exclusion_add(case=finding.case, reason=reason, actor=actor, note=f"QC ({side}): {finding.reason}")
+    return _decide(finding, actor=actor, status=QCFinding.Status.CONFIRMED, exclusion=exclusion)
+
+
+@transaction.atomic
+def qc_finding_dismiss(*, finding: QCFinding, actor: Any) -> QCFinding:
+    """Dismiss a finding the coordinator judges wrong (the case stays included on its account)."""
+    _check_open(finding)
+    return _decide(finding, actor=actor, status=QCFinding.Status.DISMISSED, exclusion=None)
+
+
+def _check_open(finding: QCFinding) -> None:
+    current = QCFinding.objects.select_for_update().get(pk=finding.pk)
+    if current.status != QCFinding.Status.OPEN:
+        raise ImportRejected(f"this finding was already {current.get_status_display()}")
+
+
+def _decide(finding: QCFinding, *, actor: Any, status: str, exclusion: Exclusion | None) -> QCFinding:
+    before = model_snapshot(finding)
+    finding.status, finding.exclusion = status, exclusion
+    finding.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    finding.decided_at = timezone.now()
+    finding.save(update_fields=["status", "exclusion", "decided_by", "decided_at"])
+    audit_log(actor=actor, action="update", obj=finding, changes=snapshot_changes(before, model_snapshot(finding)))
+    return finding
 
 
 # -- cohorts and splits -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from osteoscreen.parsing import InvalidNumber, ids_of, parse_optional_id, query_
 
 from . import services
 from .bone_status import CLASSES
-from .models import Case, Cohort, Exclusion, SplitMembership
+from .models import Case, Cohort, Exclusion, QCFinding, SplitMembership
 from .selectors import cases_visible_to, cohort_flow, current_split, split_preview
 from .validation import ImportRejected
 
@@ -82,6 +82,7 @@ def case_detail(request, pk: int):
         "memberships": case.split_memberships.select_related("split__cohort"),
         "reasons": Exclusion.Reason.choices, "may_manage": has_role(request.user, *MANAGERS),
         "planes": ("axial", "coronal"),
+        **_qc_context(request, case),
     })
 
 
@@ -111,6 +112,28 @@ def case_exclusion_remove(request, pk: int, exclusion_pk: int):
 def import_page(request):
     """Drag and drop of CT files (cases/import.js uploads each to the import API) and the QCT CSV check."""
     return render(request, "cases/import.html", {"cohorts": Cohort.objects.all()})
+
+
+def _qc_context(request, case) -> dict:
+    """The case's automatic QC findings, and whether this user may decide on them (as on exclusions)."""
+    return {"qc_findings": case.qc_findings.select_related("decided_by", "exclusion"),
+            "can_decide_qc": has_role(request.user, Role.COORDINATOR, Role.ADMIN)}
+
+
+@require_POST
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def qc_finding_decide(request, pk: int, decision: str):
+    """Confirm a QC finding as an exclusion (with the reason picked in the form) or dismiss it."""
+    finding = get_object_or_404(QCFinding, pk=pk)
+    try:
+        if decision == "confirm":
+            services.qc_finding_confirm(finding=finding, actor=request.user, reason=request.POST.get("reason", ""))
+        else:
+            services.qc_finding_dismiss(finding=finding, actor=request.user)
+    except ImportRejected as error:
+        messages.error(request, str(error))
+        return redirect("cases:detail", pk=finding.case_id, permanent=False)
+    return redirect("cases:detail", pk=finding.case_id)
 
 
 @role_required(*STAFF_ROLES)

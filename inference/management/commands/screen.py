@@ -30,7 +30,10 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict(), indent=2))
             return
-        self.stdout.write(f"bone status: {result.predicted_class}")
+        for side, verdict in result.per_side.items():
+            state = "assessable" if verdict["assessable"] else f"not assessable ({'; '.join(verdict['qc'])})"
+            self.stdout.write(f"{side}: {state}")
+        self.stdout.write(f"bone status: {result.predicted_class or 'not assessable'}")
         for name, probability in result.probabilities.items():
             self.stdout.write(f"  {name:<13} {probability:6.3f}")
         if result.baseline_probabilities:

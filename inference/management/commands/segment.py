@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from inference import selectors
 from inference.errors import ModelsError
 from inference.models import ModelVersion
-from inference.predictions.screening import read_ct
+from inference.predictions.screening import read_ct, screening_qc
 from inference.training.segmentation import segment_ct
 from voi.labels import LEFT, RIGHT
 
@@ -29,7 +29,8 @@ class Command(BaseCommand):
             ct = read_ct(image)
             version = selectors.deployed_version(ModelVersion.Family.SEGMENTATION, model_version)
             started = time.perf_counter()
-            mask = segment_ct(ct, version)
+            confidence: dict[int, float] = {}
+            mask = segment_ct(ct, version, confidence_out=confidence)
         except (ModelsError, ValueError) as error:
             raise CommandError(getattr(error, "message", str(error))) from error
         seconds = time.perf_counter() - started
@@ -37,3 +38,7 @@ class Command(BaseCommand):
         counts = {label: int((sitk.GetArrayViewFromImage(mask) == label).sum()) for label in (LEFT, RIGHT)}
         self.stdout.write(f"{out}: left {counts[LEFT]} voxels, right {counts[RIGHT]} voxels "
                           f"(segmentation v{version.number}, {seconds:.1f} s)")
+        # The mask is written either way (a reader may correct it); QC says whether each side can be used.
+        for side, verdict in screening_qc(ct, mask, sides=("left", "right"), confidence=confidence).items():
+            state = "assessable" if verdict["assessable"] else f"not assessable ({'; '.join(verdict['qc'])})"
+            self.stdout.write(f"{side}: {state}")

@@ -41,8 +41,11 @@ Progress = Callable[[int, str], None]
 
 
 def segment_image(image: sitk.Image, coarse: Checkpoint, fine: Checkpoint, *,
-                  on_progress: Progress | None = None) -> sitk.Image:
-    """Label the left (1) and right (2) proximal femur of a CT image (HU), on the image's own grid."""
+                  on_progress: Progress | None = None, confidence_out: dict[int, float] | None = None) -> sitk.Image:
+    """Label the left (1) and right (2) proximal femur of a CT image (HU), on the image's own grid.
+
+    `confidence_out`, when given, receives each found side's mean femur probability over its mask (what QC
+    reads as the model's confidence)."""
     _check_checkpoints(coarse, fine)
     report = on_progress or (lambda percent, message: None)
     report(0, f"coarse: resampling to {coarse.spacing_mm:g} mm")
@@ -59,7 +62,19 @@ def segment_image(image: sitk.Image, coarse: Checkpoint, fine: Checkpoint, *,
     report(95, "post-processing")
     for side, region in regions.items():
         keep_largest_component(labels[region], side)
+    if confidence_out is not None:
+        confidence_out.update(mean_probability(labels, best, regions))
     return _label_image(labels, image)
+
+
+def mean_probability(labels: np.ndarray, best: np.ndarray, regions: dict) -> dict[int, float]:
+    """Each side's mean femur probability over the voxels it labels (best holds the winning probability)."""
+    means = {}
+    for side, region in regions.items():
+        inside = labels[region] == side
+        if inside.any():
+            means[side] = float(best[region][inside].mean())
+    return means
 
 
 def locate_femurs(image: sitk.Image, coarse: Checkpoint, report: Progress | None = None):

@@ -235,6 +235,9 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3
 # Uploads whose voxels take more than this in memory (declared by the header, or unpacked zip size) are
 # imported by a background job; a web worker only checks the header and hands the file on.
 IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=16 * 1024**2)
+# Automatic QC (platform/imageqc): slices thicker than this make a CT not assessable. The paper's CT has
+# 1.25 mm slices; 3 mm is the thickest routine abdominal reconstruction a study would usually accept.
+QC_MAX_SLICE_THICKNESS_MM = env.float("QC_MAX_SLICE_THICKNESS_MM", default=3.0)
 # A keyed hash turns DICOM PatientID into a stable pseudonym when no study id is given.
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 # Encrypts the source series' UIDs and PatientID that DICOM SEG/SR exports must reference; empty: derived

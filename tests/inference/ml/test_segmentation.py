@@ -162,6 +162,16 @@ def test_the_cascade_returns_labels_on_the_input_grid(trained, origin, spacing, 
     assert set(np.unique(sitk.GetArrayViewFromImage(mask))) <= {0, 1, 2} and steps[0] == 0
 
 
+def test_the_cascade_reports_each_found_sides_mean_probability(trained):
+    image, _ = synthetic_hip(size=(38, 30, 30), spacing=(9.0, 9.0, 10.0), seed=9)
+    coarse, fine = load_checkpoint(trained[0].coarse_checkpoint), load_checkpoint(trained[0].fine_checkpoint)
+    confidence: dict[int, float] = {}
+    labels = sitk.GetArrayFromImage(segment_image(image, coarse, fine, confidence_out=confidence))
+    assert confidence and set(confidence) == {side for side in (1, 2) if (labels == side).any()}
+    # A voxel is labelled where its probability wins at 0.5 or more, so the mean over a mask is in [0.5, 1].
+    assert all(0.5 <= value <= 1.0 for value in confidence.values())
+
+
 def test_the_cascade_refuses_checkpoints_in_the_wrong_order(trained):
     image, _ = synthetic_hip(size=(8, 8, 8), spacing=(30.0, 30.0, 30.0))
     coarse, fine = load_checkpoint(trained[0].coarse_checkpoint), load_checkpoint(trained[0].fine_checkpoint)
