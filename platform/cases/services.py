@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.move import file_move_safe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -534,7 +535,12 @@ def staging_path(suffix: str) -> Path:
 
 
 def staging_store(upload: Any, suffix: str) -> Path:
+    """The upload as a staging file. Django has already streamed a big upload to a temporary file: it is
+    moved (renamed where the file system allows), never read into memory; a small one is copied in chunks."""
     path = staging_path(suffix)
+    if hasattr(upload, "temporary_file_path"):
+        file_move_safe(upload.temporary_file_path(), str(path), allow_overwrite=True)
+        return path
     with open(path, "wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
