@@ -219,7 +219,7 @@ class RevisionCreateApi(AnnotationApi):
 
         base_revision = serializers.CharField(required=False, allow_blank=True, default="")
         labelmap = serializers.FileField()
-        edit_count = serializers.IntegerField(min_value=0, default=0)
+        edit_count = WholeNumberField(min_value=0, default=0)
         seconds_spent = serializers.FloatField(min_value=0.0, default=0.0)
         box_offset = serializers.CharField(required=False, allow_blank=True, default="")
         box_size = serializers.CharField(required=False, allow_blank=True, default="")

@@ -39,10 +39,11 @@ def test_a_big_volume_is_handed_to_a_job_without_the_view_reading_it(api_client,
 
 def test_a_labelmap_over_the_upload_bound_is_refused_unread(api_client, make_case, reader, coordinator,
                                                            reading_an_upload_fails, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from annotations.apis import LABELMAP_MAX_UPLOAD_BYTES
     from annotations.services import assignment_create
     from cases.models import Cohort
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     case = make_case()
     cohort = Cohort.objects.create(name="Upload bound")
