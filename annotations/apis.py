@@ -35,6 +35,9 @@ from .models import AgreementResult, Assignment, VOIRevision
 
 COORDINATORS = HasRole(Role.COORDINATOR, Role.ADMIN)
 LABELMAP_ENCODING_HEADER = "X-Labelmap-Encoding"
+# A labelmap is read whole into the web worker's memory to be checked. The viewer's gzip uploads take a
+# few MB even for a 512 x 512 x 600 grid; this bound keeps a hostile or uncompressed upload out.
+LABELMAP_MAX_UPLOAD_BYTES = 64 * 1024**2
 
 
 class OctetStreamRenderer(BaseRenderer):
@@ -214,7 +217,7 @@ class RevisionCreateApi(AnnotationApi):
 
         base_revision = serializers.CharField(required=False, allow_blank=True, default="")
         labelmap = serializers.FileField()
-        edit_count = serializers.IntegerField(min_value=0, default=0)
+        edit_count = WholeNumberField(min_value=0, default=0)
         seconds_spent = serializers.FloatField(min_value=0.0, default=0.0)
         box_offset = serializers.CharField(required=False, allow_blank=True, default="")
         box_size = serializers.CharField(required=False, allow_blank=True, default="")
@@ -237,7 +240,8 @@ class RevisionCreateApi(AnnotationApi):
             except InvalidNumber as error:
                 raise serializers.ValidationError("base_revision must be a revision id or empty.") from error
 
-    @extend_schema(request=InputSerializer, responses={201: RevisionOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
+    @extend_schema(request=InputSerializer,
+                   responses={201: RevisionOutputSerializer, 400: BAD_REQUEST, 409: REFUSED, 413: REFUSED})
     def post(self, request, pk: int):
         started = time.perf_counter()
         assignment = _assignment_known(request, pk)
@@ -245,6 +249,10 @@ class RevisionCreateApi(AnnotationApi):
         if not data.is_valid():
             return Response({"detail": _first_error(data.errors), "errors": data.errors}, status=400)
         upload = data.validated_data["labelmap"]
+        if upload.size > LABELMAP_MAX_UPLOAD_BYTES:
+            return Response({"detail": f"the labelmap is {upload.size:,} bytes, over the limit of "
+                                       f"{LABELMAP_MAX_UPLOAD_BYTES:,}; send it compressed (.raw.gz, .nii.gz)"},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         received = time.perf_counter()
         revision = services.revision_save(
             assignment=assignment,

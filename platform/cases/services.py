@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.move import file_move_safe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -233,26 +234,30 @@ _NOT_TEXT = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
 QCT_DELIMITERS = (",", ";", "\t")
 
 
-def qct_csv_decode(raw: bytes) -> str:
-    """The text of a QCT CSV in whatever encoding a spreadsheet saved it (UTF-8 with or without a BOM,
+def spreadsheet_text(raw: bytes, *, what: str) -> str:
+    """The text of a CSV in whatever encoding a spreadsheet saved it (UTF-8 with or without a BOM,
     UTF-16/32 with a BOM, Windows-1252 / Latin-1); binary junk is refused with a clear message."""
     for bom, encoding in QCT_BOMS:
         if raw.startswith(bom):
             try:
-                return _text_only(raw.decode(encoding))
+                return _text_only(raw.decode(encoding), what=what)
             except UnicodeDecodeError as exc:
-                raise ImportRejected(f"QCT CSV: starts like {encoding} text but is not ({exc.reason})") from exc
+                raise ImportRejected(f"{what}: starts like {encoding} text but is not ({exc.reason})") from exc
     for encoding in QCT_FALLBACK_ENCODINGS:
         try:
-            return _text_only(raw.decode(encoding))
+            return _text_only(raw.decode(encoding), what=what)
         except UnicodeDecodeError:
             continue
-    raise ImportRejected("QCT CSV: not a text file")  # unreachable: Latin-1 decodes any byte
+    raise ImportRejected(f"{what}: not a text file")  # unreachable: Latin-1 decodes any byte
 
 
-def _text_only(text: str) -> str:
+def qct_csv_decode(raw: bytes) -> str:
+    return spreadsheet_text(raw, what="QCT CSV")
+
+
+def _text_only(text: str, *, what: str) -> str:
     if any(ch in _NOT_TEXT for ch in text):
-        raise ImportRejected("QCT CSV: this is not a text table (it holds binary data); save the sheet as CSV")
+        raise ImportRejected(f"{what}: this is not a text table (it holds binary data); save the sheet as CSV")
     return text
 
 
@@ -661,8 +666,8 @@ def _manifest_metadata(record: dict[str, str]) -> dict:
 
 
 def manifest_read(folder: Path) -> list[dict[str, str]]:
-    text = (folder / "manifest.csv").read_text()
-    reader = csv.DictReader(io.StringIO(text))
+    text = spreadsheet_text((folder / "manifest.csv").read_bytes(), what="manifest.csv").lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_qct_delimiter(text))
     missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportRejected(f"manifest.csv: missing column(s) {', '.join(missing)}")
@@ -749,7 +754,12 @@ def staging_path(suffix: str) -> Path:
 
 
 def staging_store(upload: Any, suffix: str) -> Path:
+    """The upload as a staging file. Django has already streamed a big upload to a temporary file: it is
+    moved (renamed where the file system allows), never read into memory; a small one is copied in chunks."""
     path = staging_path(suffix)
+    if hasattr(upload, "temporary_file_path"):
+        file_move_safe(upload.temporary_file_path(), str(path), allow_overwrite=True)
+        return path
     with open(path, "wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)

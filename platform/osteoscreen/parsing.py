@@ -110,7 +110,7 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class IdFormField(forms.Field):
-    """A Django form field for an id (the case and job list filters use it): strict, else invalid."""
+    """A Django form field for an id (django-filter filters, e.g. the case API's `cohort`): strict, else invalid."""
 
     def to_python(self, value):
         if value in self.empty_values:

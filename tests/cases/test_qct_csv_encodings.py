@@ -79,3 +79,35 @@ def test_the_command_refuses_binary_junk_with_one_line_and_no_traceback(tmp_path
     assert run.returncode != 0
     assert "Traceback" not in run.stderr and "UnicodeDecodeError" not in run.stderr
     assert run.stderr.strip().count("\n") == 0 and "not a text table" in run.stderr
+
+
+MANIFEST = ["study_id", "sex", "birth_year", "exam_datetime", "scanner_model", "manufacturer", "kvp",
+            "slice_thickness_mm", "dlp_mgycm", "exclusion_reason", "image"]
+
+
+def cohort_folder(tmp_path, *, birth_year: str, encoding: str, delimiter: str) -> Path:
+    from volumes import write_test_volume
+
+    folder = tmp_path / "cohort"
+    (folder / "images").mkdir(parents=True)
+    write_test_volume(folder / "images" / "C-1.nii.gz")
+    row = ["C-1", "F", birth_year, "2024-01-02T09:00:00", "Scanner", "Société Médicale", "120", "1.0", "", "",
+           "images/C-1.nii.gz"]
+    text = "\r\n".join(delimiter.join(r) for r in (MANIFEST, row)) + "\r\n"
+    (folder / "manifest.csv").write_bytes(text.encode(encoding))
+    return folder
+
+
+def test_a_cohort_manifest_saved_by_a_spreadsheet_imports(db, tmp_path):
+    call_command("import_cases", str(cohort_folder(tmp_path, birth_year="1950", encoding="cp1252", delimiter=";")))
+    from cases.models import Case
+
+    assert Case.objects.get().manufacturer == "Société Médicale"
+
+
+def test_a_manifest_with_a_bad_birth_year_is_one_clean_error(db, tmp_path):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="row 2.*birth_year"):
+        call_command("import_cases", str(cohort_folder(tmp_path, birth_year="19\u00b250", encoding="utf-16",
+                                                       delimiter="\t")))

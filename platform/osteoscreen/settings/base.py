@@ -144,8 +144,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Uploads: volumes are big. Django streams anything over this to a temporary file.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploads: volumes are big. Django streams any file over this to a temporary file in 64 kB chunks, so a
+# web worker holds at most this much of an upload in memory (Django's default, 2.5 MB).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 600 * 1024 * 1024
 
 REST_FRAMEWORK = {
