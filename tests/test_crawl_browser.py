@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from annotations.services import assignments_create_for_cohort
 from cases.services import SplitParams, cohort_create, exclusion_add, qct_set, split_create
-from inference.services.versions import model_version_create
+from inference.training.versions import model_version_create
 from jobs.models import Job
+
+from selftest_job import SELFTEST_JOB
 
 DEMO_PASSWORDS = {"reader1": "reader1-demo", "reader2": "reader2-demo", "coordinator": "coordinator-demo",
                   "pi": "pi-demo", "admin": "admin-demo"}
@@ -48,7 +50,7 @@ def study(db, make_case):
     split_create(cohort=cohort, params=SplitParams(seed=1, test_fraction=0.25, validation_fraction=0.3, stratify=False))
     assignments_create_for_cohort(cohort=cohort, primary_reader=users["reader1"], second_reader=users["reader2"],
                                   created_by=users["coordinator"], interobserver_count=1)
-    Job.objects.create(kind="jobs.selftest", owner=users["pi"], status=Job.Status.RUNNING, progress=40,
+    Job.objects.create(kind=SELFTEST_JOB, owner=users["pi"], status=Job.Status.RUNNING, progress=40,
                        message="step 4/10", started_at=timezone.now(), heartbeat_at=timezone.now())
     Job.objects.create(kind="cases.import_file", owner=users["coordinator"], status=Job.Status.FAILED,
                        params={"subject": "SYN-0099.nii.gz"}, error="SYN-0099.nii.gz: not a NIfTI file",

@@ -19,7 +19,7 @@ JOB_TITLES = {
     "cases.import_file": "Import a CT",
     "cases.import_folder": "Import a cohort folder",
     "classifier.train": "Train bone-status classifier",
-    "jobs.selftest": "Worker self-test",
+    "tests.selftest": "Worker self-test",
     "models.demo_pipeline": "Model pipeline (train, promote, segment, classify)",
     "radiomics.extract_case": "Extract radiomics features",
     "segmentation.segment_cohort": "Segment a cohort",

@@ -91,7 +91,7 @@ def test_screen_runs_the_whole_deployed_path(db, tmp_path, pi, monkeypatch):
     monkeypatch.setattr("inference.ml.segmentation.segment_image", perfect_segmenter)
     # The toy case's "femurs" are 0.8 cm3 bone blocks, which QC rightly finds implausible; QC has its own
     # tests (test_screen_qc.py), so here every side is passed as assessable to reach the classifier.
-    monkeypatch.setattr("inference.services.screening.screening_qc", lambda image, mask, *, sides, voxels=None, confidence=None: {
+    monkeypatch.setattr("inference.predictions.screening.screening_qc", lambda image, mask, *, sides, voxels=None, confidence=None: {
         side: {"assessable": True, "qc": [], "voxels": voxels[side]} for side in sides})
     result = json.loads(run("screen", case.volume.path, "--json", "--workers", "1"))
     assert result["predicted_class"] == "osteoporosis"

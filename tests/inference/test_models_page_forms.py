@@ -4,7 +4,7 @@ a second one in the form itself; the job and version pages print no template tex
 import pytest
 
 from cases.services import cohort_create
-from inference.services.versions import model_version_create
+from inference.training.versions import model_version_create
 from jobs.services import job_start
 
 

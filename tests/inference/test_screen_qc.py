@@ -9,8 +9,8 @@ import pytest
 import SimpleITK as sitk
 from django.core.management import call_command
 
-from inference.services import screening
-from inference.services.features import radiomics_settings
+from inference.predictions import screening
+from inference.training.features import radiomics_settings
 from phantom.case import CaseOptions, generate_case
 
 SIDES = ("left", "right")
@@ -127,7 +127,7 @@ def test_segment_command_prints_each_side_verdict(db, monkeypatch, tmp_path):
 
 def test_segmenting_a_case_stores_its_mask_findings_for_the_case_page(db, tmp_path):
     from cases.services import case_import
-    from inference.services.segmentation import mask_qc_record
+    from inference.training.segmentation import mask_qc_record
 
     image = upper_abdomen()
     path = tmp_path / "abdomen.nii.gz"

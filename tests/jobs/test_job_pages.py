@@ -3,10 +3,12 @@ a parent bar that follows the child it runs, and a failure told in plain words (
 
 from django.utils import timezone
 
-from inference.services.jobgroups import jobs_await
+from inference.training.jobgroups import jobs_await
 from jobs.models import Job
 from jobs.registry import JobContext, job_handler
 from jobs.services import job_run
+
+from selftest_job import SELFTEST_JOB
 
 PARENT_PROGRESS_SEEN: list[float] = []
 
@@ -29,7 +31,7 @@ def crashes(ctx: JobContext) -> dict:
     raise KeyError("model_version_id")
 
 
-def running(kind="jobs.selftest", owner=None, **params) -> Job:
+def running(kind=SELFTEST_JOB, owner=None, **params) -> Job:
     return Job.objects.create(kind=kind, owner=owner, status=Job.Status.RUNNING, params=params,
                               started_at=timezone.now(), heartbeat_at=timezone.now())
 

@@ -16,6 +16,7 @@ import pytest
 from jobs.models import Job
 from osteoscreen.embedded import ROOT, child_environment
 
+from selftest_job import SELFTEST_JOB
 from worker_fixtures import _database_url, wait_for
 
 pytestmark = pytest.mark.slow
@@ -53,12 +54,14 @@ def platform_started(transactional_db, settings, tmp_path):
     # The settings `make demo` runs with (DEBUG off unless asked for), on this test's database and media.
     env = child_environment(DJANGO_SETTINGS_MODULE="osteoscreen.settings.local", DATABASE_URL=_database_url(settings),
                             CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    # The workers import the tests' self-test job (tests/selftest_job.py), which production never registers.
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(ROOT / "tests")])
     env.pop("DJANGO_DEBUG", None)
     port = free_port()
     log = open(tmp_path / "run_platform.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_platform", "--bind", f"127.0.0.1:{port}", "--web-workers", "1",
-         "--var-dir", str(tmp_path / "var"), "--stop-timeout", "2"],
+         "--var-dir", str(tmp_path / "var"), "--stop-timeout", "2", "--worker-import", "selftest_job"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     yield process, port, tmp_path / "run_platform.log"
     if process.poll() is None:
@@ -69,7 +72,7 @@ def platform_started(transactional_db, settings, tmp_path):
 def test_sigterm_stops_everything_it_started_and_requeues_the_running_job(platform_started):
     process, port, log = platform_started
     # Queued before the workers start: a starting worker sends queued jobs (job_requeue_waiting).
-    job = Job.objects.create(kind="jobs.selftest", queue="cpu", params={"steps": 1000, "step_seconds": 0.1})
+    job = Job.objects.create(kind=SELFTEST_JOB, queue="cpu", params={"steps": 1000, "step_seconds": 0.1})
     try:
         wait_for(lambda: answers(f"http://127.0.0.1:{port}/api/health/"), timeout=180, every=1)
         wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.RUNNING, timeout=180, every=0.5)

@@ -76,6 +76,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--worker-import", action="append", default=[], metavar="MODULE",
+                            help="a module the workers also import (job handlers of a plug-in or of the tests)")
         parser.add_argument("--var-dir", type=Path, default=VAR, help="where the embedded broker's socket lives")
         parser.add_argument("--stop-timeout", type=float, default=20.0,
                             help="seconds a warm stop may take before running jobs are cancelled and requeued")
@@ -89,8 +91,9 @@ class Command(BaseCommand):
             broker, env = self._broker_and_environment(options["var_dir"])
             # One worker per queue, as in production: a long training on `gpu` never holds up imports,
             # feature extraction or agreement on `cpu`.
-            workers = [Child("cpu worker", worker_command("cpu", hostname="cpu@%h"), env),
-                       Child("gpu worker", worker_command("gpu", hostname="gpu@%h"), env)]
+            imports = [arg for module in options["worker_import"] for arg in ("-I", module)]
+            workers = [Child("cpu worker", [*worker_command("cpu", hostname="cpu@%h"), *imports], env),
+                       Child("gpu worker", [*worker_command("gpu", hostname="gpu@%h"), *imports], env)]
             web = Child("web", self._web_command(options), env)
             self.stdout.write(self.style.SUCCESS(
                 f"OsteoScreen on http://{options['bind']}/  (database: "
