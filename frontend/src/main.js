@@ -4,10 +4,10 @@
 // here, before the rest of the volume has arrived.
 
 import './viewer.css';
-import { Enums as CoreEnums, eventTarget as coreEventTarget, utilities as coreUtils } from '@cornerstonejs/core';
-import { Enums as ToolEnums } from '@cornerstonejs/tools';
+import { Enums as CoreEnums, utilities as coreUtils } from '@cornerstonejs/core';
 import { Api } from './api.js';
-import { mark, recordStrokeFrame } from './timings.js';
+import { BENCH_BUILD, mark } from './timings.js';
+import * as benchProbe from './benchProbe.js';
 import { streamVolumeInto } from './volumeStream.js';
 import { readLabelmapInto } from './labelmapCodec.js';
 import { Saver } from './saver.js';
@@ -20,6 +20,7 @@ import {
   addFemurSegmentation, createToolGroup, renderOnlyWhileStroking, VIEWS, SEGMENTS, CT_VOLUME_ID, LABELMAP_VOLUME_ID, cache,
 } from './scene.js';
 
+if (BENCH_BUILD) benchProbe.installBenchProbe();
 mark('scriptStart');
 
 // Air, so that slices still on the wire show black rather than mid-grey.
@@ -44,7 +45,7 @@ function showFatal(message) {
     status.textContent = message;
   }
   document.getElementById('ov-root')?.setAttribute('data-state', 'error');
-  window.__viewerError = message;
+  if (BENCH_BUILD) benchProbe.reportError(message);
 }
 
 // The view opens on the middle axial slice (through the hips on a pelvic CT; the page's inline script
@@ -110,44 +111,6 @@ async function loadStartingLabelmap(api, config, labels, prefetch) {
   return config.currentRevisionId ?? null;
 }
 
-// Brush latency, per pointer move of a stroke: from the event to the labelmap write (the tool's work,
-// signalled by Cornerstone's "segmentation data modified"), and to the WebGL frame that shows it; with the
-// render's own time (from the frame's start) and how many viewports that frame re-rendered.
-function watchStrokeLatency(engine) {
-  let pending = null;
-  const renders = new Set();
-  for (const view of VIEWS) {
-    const element = engine.getViewport(view.id).element;
-    element.addEventListener('pointermove', (e) => {
-      if (e.buttons === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey && pending === null) {
-        pending = { event: e.timeStamp, viewportId: view.id, written: null };
-      }
-    }, { capture: true });
-    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, () => {
-      if (pending?.written == null) return;
-      renders.add(view.id);
-      if (view.id !== pending.viewportId) return;
-      const now = performance.now();
-      recordStrokeFrame({
-        frameMs: now - pending.event,
-        writeMs: pending.written - pending.event,
-        // Cornerstone renders segmentations in a requestAnimationFrame callback, where the document
-        // timeline's time is that frame's start; so this is the frame's work up to the rendered event, even
-        // when the render was deferred (scene.renderOnlyWhileStroking) past the write.
-        renderMs: now - document.timeline.currentTime,
-        viewsRendered: renders.size,
-      });
-      pending = null;
-      renders.clear();
-    });
-  }
-  coreEventTarget.addEventListener(ToolEnums.Events.SEGMENTATION_DATA_MODIFIED, () => {
-    if (pending && pending.written == null) {
-      pending.written = performance.now();
-    }
-  });
-}
-
 // The viewer fills the window below whatever header the site puts above it.
 function fitToWindow() {
   const root = document.getElementById('ov-root');
@@ -159,8 +122,9 @@ function fitToWindow() {
 async function boot() {
   const config = readConfig();
   fitToWindow();
-  // The template starts these downloads before this bundle has even been parsed.
-  const prefetch = window.__viewerPrefetch ?? null;
+  // The template starts these downloads before this bundle has even been parsed, and hands them over once.
+  const prefetch = window.osteoscreenPrefetch ?? null;
+  delete window.osteoscreenPrefetch;
   const api = new Api(config);
   const metaPromise = api.volumeMeta(prefetch?.meta);
   const rawPromise = prefetch?.raw ?? fetch(config.urls.volumeRaw, { credentials: 'same-origin' });
@@ -211,7 +175,7 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   });
   editor = new Editor({ engine, toolGroup, labels, meta, counter, saver, readOnly: config.readOnly });
   controls.attach({ api, editor, saver, counter });
-  watchStrokeLatency(engine);
+  if (BENCH_BUILD) benchProbe.watchStrokeLatency(engine);
   echoBrushStrokes({ engine, editor, toolGroup });
   renderOnlyWhileStroking(engine, { deferStroke: () => echoesActiveTool(editor) });
   editor.selectTool(config.readOnly ? null : 'Brush');
@@ -220,9 +184,11 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   saver.publish();
   document.getElementById('ov-root').dataset.state = 'ready';
   mark('ready');
-  window.__viewer = {
-    editor, saver, controls, engine, labels, meta, counter, labelmapVolume: () => cache.getVolume(LABELMAP_VOLUME_ID),
-  };
+  if (BENCH_BUILD) {
+    benchProbe.exposeViewer({
+      editor, saver, controls, engine, labels, meta, counter, labelmapVolume: () => cache.getVolume(LABELMAP_VOLUME_ID),
+    });
+  }
 }
 
 boot().catch((error) => {
