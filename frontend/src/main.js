@@ -15,6 +15,8 @@ import { SegmentCounter } from './labelEdits.js';
 import { Editor } from './editor.js';
 import { Controls } from './controls.js';
 import { echoBrushStrokes, echoesActiveTool } from './strokeEcho.js';
+import { showOrientationMarkers } from './orientation.js';
+import { openingPoint, openEveryViewAt } from './openingPoint.js';
 import {
   initCornerstone, createCtVolume, createLabelmapVolume, createViewports, invalidateSlices,
   addFemurSegmentation, createToolGroup, renderOnlyWhileStroking, VIEWS, SEGMENTS, CT_VOLUME_ID, LABELMAP_VOLUME_ID, cache,
@@ -52,7 +54,8 @@ function showFatal(message) {
 // has usually drawn it already from a byte range of the volume). The volume arrives inferior slice first
 // (z grows toward the head in LPS); Cornerstone draws the opening slice as soon as its bytes are here and
 // takes the axial view over from the preview. While the rest streams in, the views redraw at a gentle pace
-// (each redraw uploads the new slices and costs real time on software GL).
+// (each redraw uploads the new slices and costs real time on software GL). Once the whole CT and the
+// labelmap are here, all three views move to planes through a femur (openingPoint.js).
 const STREAMING_REDRAW_MS = 400;
 
 function progressiveRenderer(engine, volume, openingSlice) {
@@ -143,6 +146,7 @@ async function boot() {
   mark('viewportsCreated');
   const openingSlice = Math.floor(meta.size[2] / 2);
   await openOnSlice(engine, openingSlice, meta.size[2]);
+  showOrientationMarkers(engine);
   const controls = new Controls({ config, meta, engine, scalarData });
   controls.applyWindow({ width: 2000, center: 500 }, { render: false });
   mark('viewportsReady');
@@ -153,15 +157,19 @@ async function boot() {
   mark('volumeLoaded');
   const baseRevisionId = await loadStartingLabelmap(api, config, labels, prefetch);
   mark('labelmapLoaded');
-  await setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls });
+  const femur = openingPoint({ labels, scalarData, meta });
+  await setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls, femur });
 }
 
-async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls }) {
+async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls, femur }) {
   createLabelmapVolume(meta, labels);
   mark('labelmapVolumeCreated');
   await addFemurSegmentation();
   mark('segmentationAdded');
   const toolGroup = createToolGroup();
+  // Every view moves to a plane through a femur once the CT and the labelmap are here; after the tools
+  // are set up, as the crosshairs tool centres the views on the volume when it starts.
+  if (femur) openEveryViewAt(engine, femur);
   const counter = new SegmentCounter({ labels, dims: meta.size, segments: SEGMENTS.map((s) => s.index) });
   counter.recountAll();
   mark('counted');
