@@ -23,6 +23,7 @@ const TRACK_RADIUS_MM = 25;
 // How far up it is followed: far enough to leave the shaft's end of the scan, not so far as to reach the
 // acetabulum on a scan that starts at the lesser trochanter.
 const TRACK_LENGTH_MM = 60;
+const SEED_STEPS = 3;
 // The image is read on a grid of about this pitch: enough for a bone 2 cm across, quick on 512 x 512 x 300.
 const SAMPLE_MM = 2;
 
@@ -102,12 +103,30 @@ function boneMidline({ data, dims: [nx, ny, nz] }, [sx, sy, sz]) {
   return null;
 }
 
-// Bone samples of slice z inside a box of x and y indices: their count and centre.
-function boneIn({ data, dims: [nx, ny] }, [sx, sy], z, [xa, xb], [ya, yb]) {
+// A row of a slice that is bone over more than this share of its width is the scanner's table (or a
+// board under the patient), never a femur: the two femurs together cross well under a fifth of a row.
+const TABLE_ROW_SHARE = 0.4;
+
+function tableRows({ data, dims: [nx, ny] }, [sx, sy], z) {
+  const table = new Uint8Array(ny);
+  for (let y = 0; y < ny; y += sy) {
+    const row = (z * ny + y) * nx;
+    let bone = 0;
+    for (let x = 0; x < nx; x += sx) if (isBone(data[row + x])) bone++;
+    table[y] = bone * sx > TABLE_ROW_SHARE * nx ? 1 : 0;
+  }
+  return table;
+}
+
+// Bone samples of slice z inside a box of x and y indices, the table left out: their count and centre.
+function boneIn(image, [sx, sy], z, [xa, xb], [ya, yb]) {
+  const { data, dims: [nx, ny] } = image;
+  const table = tableRows(image, [sx, sy], z);
   let n = 0;
   let sumX = 0;
   let sumY = 0;
   for (let y = Math.max(0, ya); y <= Math.min(ny - 1, yb); y += sy) {
+    if (table[y]) continue;
     const row = (z * ny + y) * nx;
     for (let x = Math.max(0, xa); x <= Math.min(nx - 1, xb); x += sx) {
       if (isBone(data[row + x])) { n++; sumX += x; sumY += y; }
@@ -125,12 +144,19 @@ function followFemur(image, step, { midline, side, upward }) {
   for (let k = 0; k < nz; k += step[2]) slices.push(upward > 0 ? k : nz - 1 - k);
   const seedAt = slices.findIndex((z) => enough(boneIn(image, step, z, band, [0, ny - 1])));
   if (seedAt < 0) return null;
-  let centre = boneIn(image, step, slices[seedAt], band, [0, ny - 1]);
-  let z = slices[seedAt];
   const [rx, ry] = [Math.round(TRACK_RADIUS_MM / dx), Math.round(TRACK_RADIUS_MM / dy)];
+  const near = (z, centre) => boneIn(image, step, z, [Math.round(centre.x) - rx, Math.round(centre.x) + rx], [Math.round(centre.y) - ry, Math.round(centre.y) + ry]);
+  let z = slices[seedAt];
+  // The band may hold more than one bone; a few mean-shift steps settle on the one nearest its centre.
+  let centre = boneIn(image, step, z, band, [0, ny - 1]);
+  for (let i = 0; i < SEED_STEPS; i++) {
+    const settled = near(z, centre);
+    if (!enough(settled)) break;
+    centre = settled;
+  }
   for (const next of slices.slice(seedAt + 1)) {
     if (Math.abs(next - slices[seedAt]) * dz > TRACK_LENGTH_MM) break;
-    const around = boneIn(image, step, next, [Math.round(centre.x) - rx, Math.round(centre.x) + rx], [Math.round(centre.y) - ry, Math.round(centre.y) + ry]);
+    const around = near(next, centre);
     if (!enough(around)) break;
     centre = around;
     z = next;

@@ -3,7 +3,7 @@ markers in every plane, every plane opening through a femur, and the plausibilit
 VOI with an empty side. Waits on the page's own signals (#ov-root's data-state, the status line).
 
 The CT is drawn here, not by the phantom: two femurs 90 mm either side of the midline in the lower part of
-the scan, a spine on the midline and iliac wings above them, at 3 mm voxels.
+the scan, a spine on the midline, iliac wings above them and the scanner's table under it all, at 3 mm voxels.
 """
 
 import os
@@ -36,6 +36,7 @@ def hip_ct() -> np.ndarray:
         volume[((x - femur_x) ** 2 + (y - FEMUR_Y) ** 2 <= FEMUR_RADIUS**2) & (z <= FEMUR_TOP_Z)] = BONE_HU
     volume[(abs(x - MIDLINE_X) <= 4) & (abs(y - 72) <= 5) & (z >= 14)] = BONE_HU  # spine and sacrum
     volume[(abs(abs(x - MIDLINE_X) - 32) <= 8) & (abs(y - 66) <= 2) & (z >= 30)] = BONE_HU  # iliac wings
+    volume[:, 92:94, :] = BONE_HU  # the scanner's table, across the whole field of view
     return volume
 
 
