@@ -126,6 +126,17 @@ def test_each_plane_shows_the_patient_direction_at_every_edge_as_the_image_runs(
             assert LETTER_OF_INDEX_AXIS[axis][int(moved[axis] > 0)] == letter, (view, edge, moved)
 
 
+def test_the_side_bar_at_1280_px_shows_each_key_on_one_line(open_viewer):
+    page, _ = open_viewer()
+
+    heights = page.evaluate("Array.from(document.querySelectorAll('.ov-keys tr'), (r) => r.getBoundingClientRect().height)")
+    overflow = page.evaluate("(() => { const p = document.querySelector('.ov-panel'); return p.scrollWidth - p.clientWidth; })()")
+
+    assert len(heights) > 10
+    assert max(heights) < 1.5 * min(heights), f"a key wraps onto a second line: row heights {heights}"
+    assert overflow <= 0
+
+
 def test_every_plane_opens_through_a_femur_found_in_the_ct(open_viewer):
     page, _ = open_viewer()
 
