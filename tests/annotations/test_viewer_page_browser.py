@@ -185,3 +185,45 @@ def test_submitting_a_voi_with_an_empty_side_warns_and_the_reader_may_go_back(op
     page.wait_for_function("document.getElementById('ov-status').dataset.state === 'submitted'", timeout=20000)
     assignment.refresh_from_db()
     assert assignment.status == "submitted"
+
+
+def test_approving_an_implausible_voi_on_the_review_page_asks_first(
+    live_server, client, api_client, reader, senior, make_assignment, hip_case, monkeypatch
+):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no system Chromium")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    assignment = make_assignment(reader=reader, case=hip_case)
+    api_client.force_authenticate(reader)
+    api_client.post(
+        f"/api/assignments/{assignment.pk}/revisions/",
+        {"base_revision": "", "labelmap": raw_upload(right_femur_only())},
+        format="multipart",
+    )
+    api_client.post(f"/api/assignments/{assignment.pk}/submit/")
+    client.force_login(senior)
+    asked = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/reading/review/")
+        approve = page.locator(f'tr[data-assignment="{assignment.pk}"] button[value="approve"]')
+
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        approve.click()
+        page.wait_for_timeout(300)  # a dismissed confirmation submits nothing; give a wrong submit time to land
+        assignment.refresh_from_db()
+        status_after_cancel = assignment.status
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        with page.expect_navigation():
+            approve.click()
+        browser.close()
+
+    assert "The left femur VOI is empty." in asked[0]
+    assert status_after_cancel == "submitted"
+    assignment.refresh_from_db()
+    assert assignment.status == "approved"
