@@ -73,6 +73,7 @@ def render_template(config: dict) -> bytes:
     head = re.sub(r"{% static '([^']+)' %}", r"/static/\1", blocks.get("head", ""))
     body = blocks.get("content", "") + blocks.get("scripts", "")
     body = re.sub(r"{% if reviews or may_review %}.*?</div>\s*{% endif %}", "", body, flags=re.S)
+    body = re.sub(r"{% if may_review %}<script.*?{% endif %}", "", body, flags=re.S)  # the reviewer's confirm
     body = re.sub(r"{% static '([^']+)' %}", r"/static/\1", body)
     script = f'<script id="viewer-config" type="application/json">{json.dumps(config)}</script>'
     body = re.sub(r'{{ viewer_config\|json_script:"viewer-config" }}', lambda _m: script, body)
