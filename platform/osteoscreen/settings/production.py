@@ -1,7 +1,7 @@
 """Production: secrets have no defaults, so a missing one stops start-up loudly."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import ROOT_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -16,3 +16,6 @@ STORAGES = {
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The viewer's bench build (benchmark instrumentation) never ships, whatever the environment says.
+VIEWER_BENCH_BUILD = False
+STATICFILES_DIRS = [ROOT_DIR / "frontend" / "dist"]
