@@ -98,14 +98,12 @@ def site(django_db_setup, django_db_blocker, module_media, tmp_path_factory):
         assignment = assignment_create(case=case, reader=reader, cohort=cohort, created_by=coordinator)
         client = Client()
         client.force_login(reader)
-        bench_build = override_settings(STATICFILES_DIRS=[BENCH_BUILD, *settings.STATICFILES_DIRS])
-        bench_build.enable()
-        server = LiveServer("localhost")
-        server._live_server_modified_settings.enable()
-        yield {"url": server.url, "assignment_id": assignment.pk, "session": client.cookies["sessionid"].value}
-        server._live_server_modified_settings.disable()
-        server.stop()
-        bench_build.disable()
+        with override_settings(STATICFILES_DIRS=[BENCH_BUILD, *settings.STATICFILES_DIRS]):
+            server = LiveServer("localhost")
+            server._live_server_modified_settings.enable()
+            yield {"url": server.url, "assignment_id": assignment.pk, "session": client.cookies["sessionid"].value}
+            server._live_server_modified_settings.disable()
+            server.stop()
     finally:
         call_command("flush", interactive=False, verbosity=0)
         blocker.__exit__(None, None, None)
