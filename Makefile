@@ -8,7 +8,7 @@ DEMO_BIND ?= 127.0.0.1:8000
 PIP := $(PY) -m pip
 STAMP := .venv/.installed
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt docker/install-pyradiomics.sh 2>/dev/null | sha256sum | cut -c1-16)
-FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -path frontend/dist -prune -o -type f -print 2>/dev/null)
+FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -path frontend/dist -prune -o -path frontend/dist-bench -prune -o -type f -print 2>/dev/null)
 
 # CI must run on the real services (PostgreSQL, Redis); the tests refuse to fall back there.
 ifeq ($(CI),true)
@@ -33,7 +33,7 @@ $(STAMP)-$(REQ_HASH):
 frontend: frontend/dist/.built
 frontend/dist/.built: $(FRONTEND_SOURCES)
 	@if [ -f frontend/package.json ]; then \
-	  cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm run build; \
+	  cd frontend && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error) && npm run build && npm run build:bench; \
 	fi
 	mkdir -p frontend/dist && touch $@
 
@@ -69,4 +69,4 @@ typecheck: venv
 	$(PY) -m mypy platform annotations inference tests
 
 clean:
-	rm -rf var frontend/dist
+	rm -rf var frontend/dist frontend/dist-bench

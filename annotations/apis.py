@@ -14,7 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -161,19 +161,32 @@ class AssignmentsCreateForCohortApi(AnnotationApi):
         return Response(self.OutputSerializer(output).data, status=status.HTTP_201_CREATED)
 
 
+class VOIWarningSerializer(serializers.Serializer):
+    """A plausibility warning of a VOI (annotations/voi_checks.py): it does not stop a submit or approval."""
+
+    code = serializers.ChoiceField(choices=["empty", "small", "large", "edge"])
+    side = serializers.ChoiceField(choices=["left", "right"])
+    message = serializers.CharField()
+
+
 class AssignmentSubmitApi(AnnotationApi):
-    """POST /api/assignments/<id>/submit/"""
+    """POST /api/assignments/<id>/submit/: the answer lists the submitted VOI's plausibility warnings (an
+    empty side, a side under 20 or over 400 cm3, a VOI touching the volume's edge); they do not stop it.
+    Each revision in GET .../revisions/ carries the same list, to look at before submitting."""
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "AssignmentStatus"
 
         status = serializers.CharField()
+        warnings = VOIWarningSerializer(many=True)
 
     @extend_schema(request=None, responses={200: OutputSerializer, 409: REFUSED})
     def post(self, request, pk: int):
         assignment = services.assignment_submit(assignment=_assignment_known(request, pk), user=request.user)
-        return Response(self.OutputSerializer(assignment).data)
+        warnings = selectors.revision_warnings(assignment.current_revision)
+        output = {"status": assignment.status, "warnings": [w.as_dict() for w in warnings]}
+        return Response(self.OutputSerializer(output).data)
 
 
 # --- revisions ----------------------------------------------------------------------------------------
@@ -183,13 +196,18 @@ class RevisionOutputSerializer(serializers.ModelSerializer):
     based_on: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
     restored_from: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
     created_by = serializers.CharField(source="created_by.username")
+    warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = VOIRevision
         fields = [
             "id", "number", "based_on", "created_at", "created_by", "edit_count", "seconds_spent", "voxels",
-            "volume_cm3", "restored_from", "labelmap_sha256",
+            "volume_cm3", "restored_from", "labelmap_sha256", "warnings",
         ]  # fmt: skip
+
+    @extend_schema_field(VOIWarningSerializer(many=True))
+    def get_warnings(self, revision: VOIRevision) -> list[dict]:
+        return [w.as_dict() for w in selectors.revision_warnings(revision)]
 
 
 class RevisionListApi(AnnotationApi):
@@ -424,6 +442,12 @@ class ReviewOutputSerializer(serializers.Serializer):
     comment = serializers.CharField()
     revision = serializers.IntegerField(source="revision_id")
     status = serializers.CharField(source="assignment.status")
+    # The reviewed VOI's plausibility warnings (the same as its reader saw on submitting).
+    warnings = serializers.SerializerMethodField()
+
+    @extend_schema_field(VOIWarningSerializer(many=True))
+    def get_warnings(self, review) -> list[dict]:
+        return [w.as_dict() for w in selectors.revision_warnings(review.revision)]
 
 
 class ReviewApproveApi(AnnotationApi):

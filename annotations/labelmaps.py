@@ -177,6 +177,21 @@ def label_voxel_counts(labels: np.ndarray, *, box: LabelBox | None = None) -> di
     return {str(label): int(np.count_nonzero(inside == label)) for label in FEMUR_LABELS}
 
 
+def labels_touching_edge(labels: np.ndarray) -> list[str]:
+    """The femur labels (as JSON keys) with a voxel on any face of the grid [z, y, x]: a VOI cut off by
+    the end of the scan or by the field of view. Reads the six faces only."""
+    faces = (labels[0], labels[-1], labels[:, 0], labels[:, -1], labels[:, :, 0], labels[:, :, -1])
+    present = np.zeros(MAX_LABEL + 1, dtype=bool)
+    for face in faces:
+        present |= np.bincount(face.ravel(), minlength=MAX_LABEL + 1)[: MAX_LABEL + 1] > 0
+    return [str(label) for label in FEMUR_LABELS if present[label]]
+
+
+def labels_from_viewer_copy(content: bytes, *, grid: Grid) -> np.ndarray:
+    """A stored revision's viewer copy (raw uint8 gzip, x fastest) as labels [z, y, x]."""
+    return _labels_from_raw_gzip(content, grid=grid)
+
+
 def label_volumes_cm3(counts: dict[str, int], *, grid: Grid) -> dict[str, float]:
     return {label: round(count * grid.voxel_cm3, 4) for label, count in counts.items()}
 

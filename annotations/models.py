@@ -75,6 +75,11 @@ class VOIRevision(models.Model):
     viewer_labelmap = models.FileField(upload_to="annotations/revisions/%Y/%m/")
     voxels = models.JSONField(default=dict, help_text='Voxels per label, {"1": n, "2": n}.')
     volume_cm3 = models.JSONField(default=dict, help_text='Volume per label in cm3, {"1": v, "2": v}.')
+    # Labels with a voxel on the grid's edge, ["1"] say: the VOI may be cut off by the scan's end or field of
+    # view. Found when the revision is saved; None for revisions saved before it was recorded.
+    touches_edge = models.JSONField(
+        null=True, blank=True, help_text='Labels with a voxel on the edge of the grid, e.g. ["2"].'
+    )
     edit_count = models.PositiveIntegerField(default=0)
     seconds_spent = models.FloatField(default=0.0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

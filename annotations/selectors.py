@@ -25,8 +25,10 @@ from cases.models import Case, Cohort
 from cases.selectors import case_image, case_volume_path
 from voi.grid import Grid
 
+from .labelmaps import labels_from_viewer_copy, labels_touching_edge
 from .labelstore import START, label_path
 from .models import AgreementResult, Assignment, VOIRevision
+from .voi_checks import VOIWarning, voi_warnings
 
 # The group accounts.services.user_create_with_role(senior=True) puts a senior reader in.
 SENIOR_GROUP = "senior"
@@ -129,6 +131,22 @@ def revisions_of(assignment: Assignment) -> QuerySet[VOIRevision]:
 def revision_of(assignment: Assignment, *, revision_id: int) -> VOIRevision | None:
     """A revision, only if it belongs to this assignment (ids of other readers' revisions reveal nothing)."""
     return assignment.revisions.filter(pk=revision_id).first()
+
+
+def revision_warnings(revision: VOIRevision | None) -> list[VOIWarning]:
+    """The plausibility warnings of a saved VOI (voi_checks.py); none for no revision."""
+    if revision is None:
+        return []
+    return voi_warnings(volume_cm3=revision.volume_cm3, edge_labels=_labels_touching_edge(revision))
+
+
+def _labels_touching_edge(revision: VOIRevision) -> list[str]:
+    if revision.touches_edge is not None:
+        return list(revision.touches_edge)
+    # Saved before the edge was recorded: read it from the stored labelmap.
+    with revision.viewer_labelmap.open("rb") as file:
+        labels = labels_from_viewer_copy(file.read(), grid=case_grid(revision.assignment.case))
+    return labels_touching_edge(labels)
 
 
 def case_grid(case: Case) -> Grid:

@@ -34,6 +34,7 @@ from .labelmaps import (
     label_volumes_cm3,
     label_voxel_counts,
     labelmap_from_nifti_path,
+    labels_touching_edge,
 )
 from .models import AgreementResult, Assignment, ReferenceVOI, Review, VOIRevision
 from .selectors import SENIOR_GROUP, case_grid, interobserver_partner, may_review
@@ -221,6 +222,7 @@ class PreparedLabelmap:
     viewer_raw_gz: bytes
     voxels: dict[str, int]
     volume_cm3: dict[str, float]
+    touches_edge: list[str] | None
 
 
 def labelmap_prepare(
@@ -242,6 +244,7 @@ def labelmap_prepare(
         viewer_raw_gz=encoded.raw_gz,
         voxels=voxels,
         volume_cm3=label_volumes_cm3(voxels, grid=grid),
+        touches_edge=labels_touching_edge(checked.labels),
     )
 
 
@@ -287,6 +290,7 @@ def revision_restore(*, assignment: Assignment, user, revision: VOIRevision) -> 
         viewer_raw_gz=_read_file(revision.viewer_labelmap),
         voxels=dict(revision.voxels),
         volume_cm3=dict(revision.volume_cm3),
+        touches_edge=revision.touches_edge,
     )
     return _revision_append(
         assignment_id=assignment.pk,
@@ -324,6 +328,7 @@ def _revision_append(
         labelmap_sha256=hashlib.sha256(prepared.nifti_gz).hexdigest(),
         voxels=prepared.voxels,
         volume_cm3=prepared.volume_cm3,
+        touches_edge=prepared.touches_edge,
         edit_count=edit_count,
         seconds_spent=seconds_spent,
         created_by=user,

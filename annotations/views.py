@@ -64,6 +64,7 @@ def viewer(request, pk: int):
             "viewer_config": viewer_config(request, assignment),
             "reviews": assignment.reviews.select_related("reviewer")[:5],
             "may_review": selectors.may_review(request.user, assignment),
+            "voi_warnings": selectors.revision_warnings(assignment.current_revision),
         },
     )
 
@@ -96,9 +97,11 @@ def viewer_config(request, assignment: Assignment) -> dict:
 def review_list(request):
     if not selectors.is_senior_reader(request.user):
         raise PermissionDenied("Only a senior reader reviews VOIs.")
-    return render(
-        request, "annotations/review.html", {"pending": selectors.reviews_pending_for(request.user)}
-    )
+    pending = [
+        (assignment, selectors.revision_warnings(assignment.current_revision))
+        for assignment in selectors.reviews_pending_for(request.user)
+    ]
+    return render(request, "annotations/review.html", {"pending": pending})
 
 
 @require_POST

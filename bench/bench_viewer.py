@@ -28,7 +28,9 @@ with an assignment created through annotations.services, served by gunicorn as `
     .venv/bin/python bench/bench_viewer.py --server dev          # frontend/dev/devserver.py instead
     .venv/bin/python bench/bench_viewer.py --no-control          # without the bare-page strokes
 
-Needs the built viewer (cd frontend && npm ci && npm run build) and /usr/bin/chromium.
+Needs the viewer's bench build (cd frontend && npm ci && npm run build:bench: the production viewer plus the
+timings and stroke recorders this script reads; the server is told to serve it with VIEWER_BENCH_BUILD=true)
+and /usr/bin/chromium.
 """
 
 import argparse
@@ -100,6 +102,7 @@ class DjangoServer:
             "DJANGO_DEBUG": "false",
             "DATABASE_URL": f"sqlite:///{self.folder / 'db.sqlite3'}",
             "MEDIA_ROOT": str(self.folder / "media"),
+            "VIEWER_BENCH_BUILD": "true",
         })
         for path in (str(ROOT / "platform"), str(ROOT)):
             if path not in sys.path:
@@ -193,7 +196,7 @@ class DevServer:
         for n in slices:
             port = free_port()
             proc = subprocess.Popen([sys.executable, str(ROOT / "frontend" / "dev" / "devserver.py"), "--port",
-                                     str(port), "--slices", str(n)], stdout=subprocess.PIPE, text=True)
+                                     str(port), "--slices", str(n), "--bench-build"], stdout=subprocess.PIPE, text=True)
             self.urls[n] = proc.stdout.readline().strip()
             self.procs[n] = proc
             wait_for(self.urls[n], proc)
@@ -502,8 +505,8 @@ def main() -> None:
                         help="PNG of the viewer after the last save (and NAME-mid-stroke.png halfway through the stroke)")
     parser.add_argument("--query", default="", help="appended to the page URL, e.g. '?labelmapImageMapper'")
     args = parser.parse_args()
-    if not (ROOT / "frontend" / "dist" / "viewer" / "viewer.js").exists():
-        sys.exit("Build the viewer first: cd frontend && npm ci && npm run build")
+    if not (ROOT / "frontend" / "dist-bench" / "viewer" / "viewer.js").exists():
+        sys.exit("Build the viewer's bench build first: cd frontend && npm ci && npm run build:bench")
     server = DjangoServer(args.slices) if args.server == "django" else DevServer(args.slices)
     try:
         with sync_playwright() as pw:

@@ -22,6 +22,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
+# The bench build (npm run build:bench) carries the timings bench/bench_viewer.py reads.
+BENCH_DIST = ROOT / "frontend" / "dist-bench"
 TEMPLATE = ROOT / "annotations" / "templates" / "annotations" / "viewer.html"
 ASSIGNMENT_ID = 1
 # Typical LDCT hip reconstruction: 0.78 mm in plane, 1.25 mm slices (the study's protocol range).
@@ -71,6 +73,7 @@ def render_template(config: dict) -> bytes:
     head = re.sub(r"{% static '([^']+)' %}", r"/static/\1", blocks.get("head", ""))
     body = blocks.get("content", "") + blocks.get("scripts", "")
     body = re.sub(r"{% if reviews or may_review %}.*?</div>\s*{% endif %}", "", body, flags=re.S)
+    body = re.sub(r"{% if may_review %}<script.*?{% endif %}", "", body, flags=re.S)  # the reviewer's confirm
     body = re.sub(r"{% static '([^']+)' %}", r"/static/\1", body)
     script = f'<script id="viewer-config" type="application/json">{json.dumps(config)}</script>'
     body = re.sub(r'{{ viewer_config\|json_script:"viewer-config" }}', lambda _m: script, body)
@@ -79,7 +82,7 @@ def render_template(config: dict) -> bytes:
     return page.encode()
 
 
-def make_handler(store: Store, save_delay: float):
+def make_handler(store: Store, save_delay: float, *, bench_build: bool = False):
     api = f"/api/assignments/{ASSIGNMENT_ID}"
 
     class Handler(BaseHTTPRequestHandler):
@@ -149,8 +152,9 @@ def make_handler(store: Store, save_delay: float):
                     "raw_url": f"{api}/volume.raw"}
 
         def send_static(self, rel: str):
-            file = (DIST / rel).resolve()
-            if not file.is_file() or DIST not in file.parents:
+            dist = BENCH_DIST if bench_build else DIST
+            file = (dist / rel).resolve()
+            if not file.is_file() or dist not in file.parents:
                 return self.send(404, b"")
             ctype = {"js": "text/javascript", "css": "text/css", "wasm": "application/wasm"}.get(file.suffix[1:], "application/octet-stream")
             return self.send(200, file.read_bytes(), ctype)
@@ -247,10 +251,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--slices", type=int, default=200)
+    parser.add_argument("--bench-build", action="store_true", help="serve the viewer's bench build (frontend/dist-bench)")
     parser.add_argument("--save-delay", type=float, default=0.0, help="seconds added to each save (tests the status line)")
     args = parser.parse_args()
     store = build_store(args.slices)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(store, args.save_delay))
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(store, args.save_delay, bench_build=args.bench_build))
     print(f"http://127.0.0.1:{args.port}/reading/assignments/{ASSIGNMENT_ID}/", flush=True)
     server.serve_forever()
 

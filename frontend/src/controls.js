@@ -319,12 +319,22 @@ export class Controls {
     await this.save();
   }
 
+  // Saves what is unsaved, then shows the saved VOI's plausibility warnings (the server's, the same the
+  // review page shows: an empty side, a side under 20 or over 400 cm³, a VOI touching the volume's edge)
+  // and submits only once the reader confirms.
   async submit() {
-    if (!window.confirm('Submit this VOI for review? You cannot edit it afterwards.')) {
-      return;
-    }
     if (this.saver.dirty && !(await this.save())) {
       this.flash('Submit stopped: the last edits could not be saved.');
+      return;
+    }
+    let warnings;
+    try {
+      warnings = await this.currentWarnings();
+    } catch (error) {
+      this.flash(`Submit stopped: ${error.message}`);
+      return;
+    }
+    if (!(await this.confirmSubmit(warnings))) {
       return;
     }
     try {
@@ -339,6 +349,38 @@ export class Controls {
     } catch (error) {
       this.flash(`Submit failed: ${error.message}`);
     }
+  }
+
+  async currentWarnings() {
+    await this.loadRevisions();
+    return this.revisions.find((r) => r.id === this.saver.baseRevisionId)?.warnings ?? [];
+  }
+
+  // Resolves true when the reader submits, false when they go back (the button, or Escape).
+  confirmSubmit(warnings) {
+    const dialog = $('ov-submit-dialog');
+    $('ov-submit-warnings').replaceChildren(...warnings.map((w) => {
+      const item = document.createElement('li');
+      item.textContent = w.message;
+      item.dataset.warning = `${w.code}-${w.side}`;
+      return item;
+    }));
+    $('ov-submit-warnings-note').hidden = warnings.length === 0;
+    $('ov-submit-confirm').textContent = warnings.length ? 'Submit anyway' : 'Submit';
+    $('ov-submit-back').textContent = warnings.length ? 'Go back and fix' : 'Cancel';
+    dialog.showModal();
+    return new Promise((resolve) => {
+      const answer = (submit) => () => {
+        controller.abort();
+        dialog.close();
+        resolve(submit);
+      };
+      const controller = new AbortController();
+      const { signal } = controller;
+      $('ov-submit-confirm').addEventListener('click', answer(true), { signal });
+      $('ov-submit-back').addEventListener('click', answer(false), { signal });
+      dialog.addEventListener('cancel', answer(false), { signal });
+    });
   }
 
   // Slice numbers and HU under the cursor in each view's corner.

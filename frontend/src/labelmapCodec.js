@@ -5,13 +5,9 @@
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
-export async function gzipBytes(bytes) {
+async function gzipBytes(bytes) {
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
   return new Response(stream).blob();
-}
-
-export async function gzipLabelmap(labels) {
-  return gzipBytes(labels);
 }
 
 // Index of the first / last non-zero byte of labels[from, to), or -1. Whole 32-bit words are tested

@@ -4,10 +4,10 @@
 // here, before the rest of the volume has arrived.
 
 import './viewer.css';
-import { Enums as CoreEnums, eventTarget as coreEventTarget, utilities as coreUtils } from '@cornerstonejs/core';
-import { Enums as ToolEnums } from '@cornerstonejs/tools';
+import { Enums as CoreEnums, utilities as coreUtils } from '@cornerstonejs/core';
 import { Api } from './api.js';
-import { mark, recordStrokeFrame } from './timings.js';
+import { BENCH_BUILD, mark } from './timings.js';
+import * as benchProbe from './benchProbe.js';
 import { streamVolumeInto } from './volumeStream.js';
 import { readLabelmapInto } from './labelmapCodec.js';
 import { Saver } from './saver.js';
@@ -15,11 +15,14 @@ import { SegmentCounter } from './labelEdits.js';
 import { Editor } from './editor.js';
 import { Controls } from './controls.js';
 import { echoBrushStrokes, echoesActiveTool } from './strokeEcho.js';
+import { showOrientationMarkers } from './orientation.js';
+import { openingPoint, openEveryViewAt } from './openingPoint.js';
 import {
   initCornerstone, createCtVolume, createLabelmapVolume, createViewports, invalidateSlices,
   addFemurSegmentation, createToolGroup, renderOnlyWhileStroking, VIEWS, SEGMENTS, CT_VOLUME_ID, LABELMAP_VOLUME_ID, cache,
 } from './scene.js';
 
+if (BENCH_BUILD) benchProbe.installBenchProbe();
 mark('scriptStart');
 
 // Air, so that slices still on the wire show black rather than mid-grey.
@@ -44,14 +47,15 @@ function showFatal(message) {
     status.textContent = message;
   }
   document.getElementById('ov-root')?.setAttribute('data-state', 'error');
-  window.__viewerError = message;
+  if (BENCH_BUILD) benchProbe.reportError(message);
 }
 
 // The view opens on the middle axial slice (through the hips on a pelvic CT; the page's inline script
 // has usually drawn it already from a byte range of the volume). The volume arrives inferior slice first
 // (z grows toward the head in LPS); Cornerstone draws the opening slice as soon as its bytes are here and
 // takes the axial view over from the preview. While the rest streams in, the views redraw at a gentle pace
-// (each redraw uploads the new slices and costs real time on software GL).
+// (each redraw uploads the new slices and costs real time on software GL). Once the whole CT and the
+// labelmap are here, all three views move to planes through a femur (openingPoint.js).
 const STREAMING_REDRAW_MS = 400;
 
 function progressiveRenderer(engine, volume, openingSlice) {
@@ -110,44 +114,6 @@ async function loadStartingLabelmap(api, config, labels, prefetch) {
   return config.currentRevisionId ?? null;
 }
 
-// Brush latency, per pointer move of a stroke: from the event to the labelmap write (the tool's work,
-// signalled by Cornerstone's "segmentation data modified"), and to the WebGL frame that shows it; with the
-// render's own time (from the frame's start) and how many viewports that frame re-rendered.
-function watchStrokeLatency(engine) {
-  let pending = null;
-  const renders = new Set();
-  for (const view of VIEWS) {
-    const element = engine.getViewport(view.id).element;
-    element.addEventListener('pointermove', (e) => {
-      if (e.buttons === 1 && !e.shiftKey && !e.ctrlKey && !e.altKey && pending === null) {
-        pending = { event: e.timeStamp, viewportId: view.id, written: null };
-      }
-    }, { capture: true });
-    element.addEventListener(CoreEnums.Events.IMAGE_RENDERED, () => {
-      if (pending?.written == null) return;
-      renders.add(view.id);
-      if (view.id !== pending.viewportId) return;
-      const now = performance.now();
-      recordStrokeFrame({
-        frameMs: now - pending.event,
-        writeMs: pending.written - pending.event,
-        // Cornerstone renders segmentations in a requestAnimationFrame callback, where the document
-        // timeline's time is that frame's start; so this is the frame's work up to the rendered event, even
-        // when the render was deferred (scene.renderOnlyWhileStroking) past the write.
-        renderMs: now - document.timeline.currentTime,
-        viewsRendered: renders.size,
-      });
-      pending = null;
-      renders.clear();
-    });
-  }
-  coreEventTarget.addEventListener(ToolEnums.Events.SEGMENTATION_DATA_MODIFIED, () => {
-    if (pending && pending.written == null) {
-      pending.written = performance.now();
-    }
-  });
-}
-
 // The viewer fills the window below whatever header the site puts above it.
 function fitToWindow() {
   const root = document.getElementById('ov-root');
@@ -159,8 +125,9 @@ function fitToWindow() {
 async function boot() {
   const config = readConfig();
   fitToWindow();
-  // The template starts these downloads before this bundle has even been parsed.
-  const prefetch = window.__viewerPrefetch ?? null;
+  // The template starts these downloads before this bundle has even been parsed, and hands them over once.
+  const prefetch = window.osteoscreenPrefetch ?? null;
+  delete window.osteoscreenPrefetch;
   const api = new Api(config);
   const metaPromise = api.volumeMeta(prefetch?.meta);
   const rawPromise = prefetch?.raw ?? fetch(config.urls.volumeRaw, { credentials: 'same-origin' });
@@ -179,6 +146,7 @@ async function boot() {
   mark('viewportsCreated');
   const openingSlice = Math.floor(meta.size[2] / 2);
   await openOnSlice(engine, openingSlice, meta.size[2]);
+  showOrientationMarkers(engine);
   const controls = new Controls({ config, meta, engine, scalarData });
   controls.applyWindow({ width: 2000, center: 500 }, { render: false });
   mark('viewportsReady');
@@ -189,15 +157,19 @@ async function boot() {
   mark('volumeLoaded');
   const baseRevisionId = await loadStartingLabelmap(api, config, labels, prefetch);
   mark('labelmapLoaded');
-  await setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls });
+  const femur = openingPoint({ labels, scalarData, meta });
+  await setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls, femur });
 }
 
-async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls }) {
+async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId, controls, femur }) {
   createLabelmapVolume(meta, labels);
   mark('labelmapVolumeCreated');
   await addFemurSegmentation();
   mark('segmentationAdded');
   const toolGroup = createToolGroup();
+  // Every view moves to a plane through a femur once the CT and the labelmap are here; after the tools
+  // are set up, as the crosshairs tool centres the views on the volume when it starts.
+  if (femur) openEveryViewAt(engine, femur);
   const counter = new SegmentCounter({ labels, dims: meta.size, segments: SEGMENTS.map((s) => s.index) });
   counter.recountAll();
   mark('counted');
@@ -211,7 +183,7 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   });
   editor = new Editor({ engine, toolGroup, labels, meta, counter, saver, readOnly: config.readOnly });
   controls.attach({ api, editor, saver, counter });
-  watchStrokeLatency(engine);
+  if (BENCH_BUILD) benchProbe.watchStrokeLatency(engine);
   echoBrushStrokes({ engine, editor, toolGroup });
   renderOnlyWhileStroking(engine, { deferStroke: () => echoesActiveTool(editor) });
   editor.selectTool(config.readOnly ? null : 'Brush');
@@ -220,9 +192,11 @@ async function setUpEditing({ config, api, meta, engine, labels, baseRevisionId,
   saver.publish();
   document.getElementById('ov-root').dataset.state = 'ready';
   mark('ready');
-  window.__viewer = {
-    editor, saver, controls, engine, labels, meta, counter, labelmapVolume: () => cache.getVolume(LABELMAP_VOLUME_ID),
-  };
+  if (BENCH_BUILD) {
+    benchProbe.exposeViewer({
+      editor, saver, controls, engine, labels, meta, counter, labelmapVolume: () => cache.getVolume(LABELMAP_VOLUME_ID),
+    });
+  }
 }
 
 boot().catch((error) => {

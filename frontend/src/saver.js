@@ -4,7 +4,8 @@
 
 import { ApiError } from './api.js';
 import { encodeLabelmapBox } from './labelmapCodec.js';
-import { mark, record } from './timings.js';
+import { BENCH_BUILD, mark } from './timings.js';
+import { recordSave } from './benchProbe.js';
 
 // A reader pausing for this long has probably finished a stroke; saving then costs them nothing.
 export const AUTOSAVE_INTERVAL_MS = 4000;
@@ -101,11 +102,11 @@ export class Saver {
       this.activeMs -= seconds * 1000;
       this.dirty = this.generation !== generation;
       this.saveCount++;
-      record('lastSaveMs', performance.now() - started);
-      record('lastSaveEncodeMs', encoded - started);
-      record('lastSaveServerMs', revision.serverMs ?? null);
-      record('lastSaveBytes', blob.size);
-      record('saveCount', this.saveCount);
+      if (BENCH_BUILD) {
+        recordSave({
+          started, encoded, finished: performance.now(), serverMs: revision.serverMs, bytes: blob.size, saveCount: this.saveCount,
+        });
+      }
       mark('firstSave');
       this.publish();
       this.onSaved(revision);

@@ -14,7 +14,8 @@
 import { Enums as CoreEnums, eventTarget } from '@cornerstonejs/core';
 import { Enums as ToolEnums } from '@cornerstonejs/tools';
 import { PRIMARY_TOOLS, SEGMENTS, VIEWS, isToolDrag } from './scene.js';
-import { recordStrokeEcho } from './timings.js';
+import { BENCH_BUILD } from './timings.js';
+import { recordStrokeEcho } from './benchProbe.js';
 
 // The fill strategies whose footprint in the viewed plane is a disc of radius brushSize (mm): the sphere
 // brush cuts the current slice in the same disc, and the threshold brush paints within it. The eraser shows
@@ -136,10 +137,12 @@ export function echoBrushStrokes({ engine, editor, toolGroup }) {
       // its requestAnimationFrame runs; that is "visible", not merely "drawn".
       // eventAt and frameAt (the start of the frame that shows the disc) let the bench tell whether a frame
       // began between the event and that one, i.e. whether the disc missed the first frame it could be in.
-      afterNextFrame((frameAt) => recordStrokeEcho({
-        dispatchedMs: dispatched - e.timeStamp, drawnMs: drawn - e.timeStamp,
-        visibleMs: performance.now() - e.timeStamp, eventAt: e.timeStamp, frameAt,
-      }));
+      if (BENCH_BUILD) {
+        afterNextFrame((frameAt) => recordStrokeEcho({
+          dispatchedMs: dispatched - e.timeStamp, drawnMs: drawn - e.timeStamp,
+          visibleMs: performance.now() - e.timeStamp, eventAt: e.timeStamp, frameAt,
+        }));
+      }
     };
     element.addEventListener('pointerdown', onPointer, { capture: true });
     element.addEventListener('pointermove', onPointer, { capture: true });

@@ -1,39 +1,18 @@
-// Timing marks the speed bench (bench/bench_viewer.py) and the browser test read from the page.
-// Times are milliseconds since navigation start (performance.now()), so "first slice" includes
-// loading the page, the bundle and the first bytes of the volume.
+// Milestones of the viewer's start-up as User Timing marks ("viewer:firstSlice", "viewer:ready"...): the
+// browser's Performance panel shows them, each is marked once, and they cost nothing worth counting. Times
+// are milliseconds since navigation start, so "first slice" includes loading the page, the bundle and the
+// first bytes of the volume; the page's inline script marks its own preview of that slice the same way.
+//
+// Everything that records more than a milestone (per-stroke latency, echo timings, save figures) and the
+// page handle the browser tests drive live in benchProbe.js, which only the bench build contains
+// (`npm run build:bench`, see vite.config.js): the production bundle keeps no growing arrays and sets no
+// globals. BENCH_BUILD is a constant the build replaces, so the bench-only branches vanish from production.
 
-// The page's inline script may already have marked its preview of the first slice.
-const timings = window.__viewerTimings ?? {};
-const strokes = [];
-const echoes = [];
-window.__viewerTimings = timings;
-window.__viewerStrokes = strokes;
-window.__viewerEchoes = echoes;
+export const BENCH_BUILD = import.meta.env.MODE === 'bench';
 
-export function mark(name, extra) {
-  if (name in timings) {
-    return;
+export function mark(name) {
+  const entry = `viewer:${name}`;
+  if (performance.getEntriesByName(entry, 'mark').length === 0) {
+    performance.mark(entry);
   }
-  timings[name] = performance.now();
-  performance.mark(`viewer:${name}`);
-  if (extra) {
-    Object.assign(timings, extra);
-  }
-}
-
-export function record(name, milliseconds) {
-  timings[name] = milliseconds;
-}
-
-// One entry per pointer move shown during a brush stroke: {frameMs: pointer event to the frame that shows
-// it, writeMs: the tool's labelmap write in the event, renderMs: the render of that frame, viewsRendered}.
-export function recordStrokeFrame(entry) {
-  strokes.push(entry);
-}
-
-// One entry per pointer press or move the 2-D stroke echo (strokeEcho.js) drew, ms from the pointer event:
-// {dispatchedMs: to our handler, drawnMs: to the disc drawn on the overlay canvas, visibleMs: to the end of
-// the frame that carries it to the screen; eventAt: the event's time, frameAt: that frame's start time}.
-export function recordStrokeEcho(entry) {
-  echoes.push(entry);
 }

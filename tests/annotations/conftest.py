@@ -38,3 +38,16 @@ def make_assignment(db, make_case, coordinator):
         )
 
     return make
+
+
+# The viewer's bench build (npm run build:bench): the production viewer plus the timings and the page handle
+# (window.__viewerTimings, window.__viewer) that the browser tests which drive the editor read.
+VIEWER_BENCH_BUILD_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist-bench"
+
+
+@pytest.fixture
+def viewer_bench_build(settings):
+    """Serves the viewer's bench build in place of the production one for this test (skips if unbuilt)."""
+    if not (VIEWER_BENCH_BUILD_DIR / "viewer" / "viewer.js").exists():
+        pytest.skip("the viewer's bench build is missing (cd frontend && npm ci && npm run build:bench)")
+    settings.STATICFILES_DIRS = [VIEWER_BENCH_BUILD_DIR, *settings.STATICFILES_DIRS]

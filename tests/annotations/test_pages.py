@@ -50,6 +50,16 @@ def test_the_viewer_page_gives_the_viewer_its_urls_and_the_current_revision(clie
     assert config["csrfToken"]
 
 
+def test_the_viewer_page_names_the_site_once_in_its_title(client, make_assignment, reader):
+    assignment = make_assignment(reader=reader)
+    client.force_login(reader)
+
+    page = client.get(f"/reading/assignments/{assignment.pk}/").content.decode()
+
+    study_id = assignment.case.patient.study_id
+    assert f"<title>VOI {study_id} · OsteoScreen</title>" in page
+
+
 def test_a_senior_reviewing_sees_the_viewer_read_only(client, make_assignment, reader, senior):
     from annotations.services import assignment_submit, revision_save
 

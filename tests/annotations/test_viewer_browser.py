@@ -1,13 +1,13 @@
 """Headless Chromium: a reader paints with the brush in the axial view, saves, reloads, and the voxels
 are there, in the slice the viewer showed, through the API.
 
-Needs the built viewer (cd frontend && npm ci && npm run build) and a system Chromium; waits on the
-page's own signals (window.__viewerTimings, the status line), never on sleeps.
+Needs the viewer's bench build (cd frontend && npm ci && npm run build:bench: it adds the timings and the
+page handle this test reads) and a system Chromium; waits on the page's own signals
+(window.__viewerTimings, the status line), never on sleeps.
 """
 
 import gzip
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,13 +44,11 @@ def saved_labels(api_client, reader, assignment, case) -> np.ndarray:
 
 @pytest.mark.browser
 def test_a_reader_paints_saves_and_finds_the_voxels_after_a_reload(
-    live_server, client, api_client, reader, make_assignment, monkeypatch
+    live_server, client, api_client, reader, make_assignment, monkeypatch, viewer_bench_build
 ):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.skip("no system Chromium")
-    if not BUNDLE.exists():
-        pytest.skip("the viewer is not built (cd frontend && npm ci && npm run build)")
     # Playwright's sync API runs an event loop in this thread; the ORM calls happen outside it.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     assignment = make_assignment(reader=reader, size=CASE_SIZE)

@@ -131,8 +131,13 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
-# The Cornerstone3D viewer and dashboard bundles are built by vite into frontend/dist.
-STATICFILES_DIRS = [ROOT_DIR / "frontend" / "dist"]
+# The Cornerstone3D viewer and dashboard bundles are built by vite into frontend/dist. The viewer's bench
+# build (npm run build:bench: the same viewer plus the timings and the page handle that bench/bench_viewer.py
+# and the browser tests read) lies in frontend/dist-bench and is served in its place only when asked for.
+VIEWER_BENCH_BUILD_DIR = ROOT_DIR / "frontend" / "dist-bench"
+VIEWER_BENCH_BUILD = env.bool("VIEWER_BENCH_BUILD", default=False)
+STATICFILES_DIRS = [VIEWER_BENCH_BUILD_DIR] if VIEWER_BENCH_BUILD else []
+STATICFILES_DIRS += [ROOT_DIR / "frontend" / "dist"]
 (ROOT_DIR / "frontend" / "dist").mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))

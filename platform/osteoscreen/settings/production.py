@@ -1,7 +1,7 @@
 """Production: secrets have no defaults, so a missing one stops start-up loudly."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import ROOT_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -25,3 +25,7 @@ SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# The viewer's bench build (benchmark instrumentation) never ships, whatever the environment says.
+VIEWER_BENCH_BUILD = False
+STATICFILES_DIRS = [ROOT_DIR / "frontend" / "dist"]
