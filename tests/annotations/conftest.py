@@ -7,6 +7,8 @@
 - tests/reading_helpers.py: `labelmap_for(case)`, `painted(case, left=, right=)`, `raw_upload(labels)`.
 """
 
+from pathlib import Path
+
 import pytest
 
 
