@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-BUNDLE = Path(__file__).resolve().parents[2] / "frontend" / "dist" / "viewer" / "viewer.js"
 CASE_SIZE = (48, 40, 16)  # x, y, z: small (16 slices, the fewest a CT may have), but big enough for an 8 mm brush on 1.5 mm voxels
 
 
