@@ -53,7 +53,7 @@ def api_schema(db):
     raw = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
     for path in NOT_FUZZED:
         raw["paths"].pop(path, None)
-    schema = schemathesis.openapi.from_dict(raw)
+    schema: schemathesis.BaseSchema = schemathesis.openapi.from_dict(raw)
     if os.environ.get("FUZZ_PATHS"):  # e.g. FUZZ_PATHS='^/api/cases/' to search one part of the API harder
         schema = schema.include(path_regex=os.environ["FUZZ_PATHS"])
     schema.app = get_wsgi_application()

@@ -82,7 +82,9 @@ class IdField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         try:
-            return parse_int(data, name=self.field_name or "id", minimum=self.min_value, maximum=self.max_value)
+            minimum = INT_MIN if self.min_value is None else int(self.min_value)
+            maximum = ID_MAX if self.max_value is None else int(self.max_value)
+            return parse_int(data, name=self.field_name or "id", minimum=minimum, maximum=maximum)
         except InvalidNumber as error:
             raise serializers.ValidationError(error.message, code="invalid") from error
 
@@ -116,7 +118,7 @@ class IdFormField(forms.Field):
         if value in self.empty_values:
             return None
         try:
-            return parse_id(value, name=self.label or "id")
+            return parse_id(value, name=str(self.label or "id"))
         except InvalidNumber as error:
             raise forms.ValidationError(error.message, code="invalid") from error
 

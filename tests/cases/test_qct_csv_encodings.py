@@ -48,7 +48,7 @@ def post(api_client, user, content: bytes):
 def test_the_api_imports_a_sheet_saved_in(api_client, coordinator, two_cases, encoding):
     response = post(api_client, coordinator, SAVED_AS[encoding])
     assert response.status_code == 201, response.json()
-    assert sorted(QCTMeasurement.objects.values_list("total_hip_t", flat=True)) == [-2.0, -1.4]
+    assert list(QCTMeasurement.objects.order_by("total_hip_t").values_list("total_hip_t", flat=True)) == [-2.0, -1.4]
 
 
 @pytest.mark.parametrize("encoding", SAVED_AS)
