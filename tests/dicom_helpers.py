@@ -92,7 +92,7 @@ def write_ct_series(folder: Path, *, size=(16, 16, 16), spacing=(0.8, 0.8, 1.25)
 
 def write_localizer(folder: Path, *, study_uid: str, name="LOC0001") -> Path:
     """A single-image scout with the LOCALIZER image type, as every CT study starts with."""
-    write_ct_series(folder, size=(16, 12, 1), study_uid=study_uid, image_type=("ORIGINAL", "PRIMARY", "LOCALIZER"),
+    write_ct_series(folder, size=(16, 16, 1), study_uid=study_uid, image_type=("ORIGINAL", "PRIMARY", "LOCALIZER"),
                     orientation=(0, 1, 0, 0, 0, -1), name=lambda k: name, series_number=1, description="Topogram")
     return folder / name
 
@@ -135,7 +135,7 @@ def zip_folder(folder: Path, archive: Path) -> Path:
     return archive
 
 
-def imported_dicom_case(folder: Path, *, size=(20, 14, 7)):
+def imported_dicom_case(folder: Path, *, size=(20, 16, 16)):
     """A DICOM series imported through the platform; returns (case, its slice headers in z order)."""
     import pydicom
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-SIDE_LABELS = {"left": 1, "right": 2}
+from voi.labels import SIDES as SIDES_BY_NAME
+
+# The label contract is voi.labels': 1 the patient's left, 2 the right.
+SIDE_LABELS = SIDES_BY_NAME
 SIDES = tuple(SIDE_LABELS)
 IMAGE = ""  # a finding about the whole image (slice thickness), which makes both sides not assessable
 

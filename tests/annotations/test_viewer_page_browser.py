@@ -74,7 +74,7 @@ def open_viewer(live_server, client, reader, make_assignment, hip_case, monkeypa
                 f"/api/assignments/{assignment.pk}/revisions/", {"base_revision": "", "labelmap": raw_upload(labels)}
             )
             assert response.status_code == 201, response.content
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
         context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
         page = context.new_page()
         errors = []
@@ -206,7 +206,7 @@ def test_approving_an_implausible_voi_on_the_review_page_asks_first(
     asked = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
         context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
         page = context.new_page()
         page.goto(f"{live_server.url}/reading/review/")

@@ -56,7 +56,7 @@ def dicom_folder(tmp_path):
 @pytest.fixture
 def earlier_cases(make_case):
     """Cases already in the platform, so the new cohort has enough included cases for a split."""
-    return [make_case(study_id=f"SYN-00{i:02d}", size=(12, 10, 6),
+    return [make_case(study_id=f"SYN-00{i:02d}", size=(16, 16, 16),
                       exam_datetime=dt.datetime(2023, 1 + i, 1, tzinfo=dt.UTC)) for i in range(1, 6)]
 
 

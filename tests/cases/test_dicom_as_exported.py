@@ -24,7 +24,7 @@ def test_the_command_imports_a_folder_of_extension_less_slices(tmp_path, db, cap
     out = capsys.readouterr().out
     assert "2 case(s) imported" in out
     assert Case.objects.count() == 2
-    assert all(case.size == [16, 12, 6] for case in Case.objects.all())
+    assert all(case.size == [16, 16, 16] for case in Case.objects.all())
 
 
 def test_a_preambleless_file_is_still_recognised_by_its_content(tmp_path, db):
@@ -38,7 +38,7 @@ def test_a_preambleless_file_is_still_recognised_by_its_content(tmp_path, db):
         assert path.read_bytes()[128:132] != b"DICM"
     (folder / "notes.txt").write_text("not a slice")
     outcome = case_import(path=folder)
-    assert outcome.case.size == [16, 12, 6]
+    assert outcome.case.size == [16, 16, 16]
 
 
 def test_a_dicomdir_medium_imports(tmp_path, db):
@@ -52,7 +52,7 @@ def test_a_dicomdir_medium_imports(tmp_path, db):
     assert not any(p.suffix for p in medium.rglob("*") if p.is_file() and p.name != "DICOMDIR")
     call_command("import_cases", str(medium / "DICOMDIR"))
     case = Case.objects.get()
-    assert case.size == [16, 12, 6]
+    assert case.size == [16, 16, 16]
 
 
 def _zip(target: Path, members: dict[str, Path]) -> Path:
@@ -69,7 +69,7 @@ def test_zips_inside_zips_import(tmp_path, db):
     outer = _zip(tmp_path / "outer.zip", {"middle.zip": middle})
     shutil.rmtree(series)
     outcome = case_import(path=outer)
-    assert outcome.created and outcome.case.size == [16, 12, 6]
+    assert outcome.created and outcome.case.size == [16, 16, 16]
 
 
 def test_zips_nested_too_deep_are_refused(tmp_path, db):

@@ -23,7 +23,7 @@ pytest_plugins = ["orthanc_fixtures"]
 def flipped_study(tmp_path, db):
     """A series whose rows run to the patient's right and whose slices go down: canonical LPS flips both
     x and z, so a SEG written on the canonical grid instead of the source slices would be mirrored."""
-    folder = write_ct_series(tmp_path / "src", size=(20, 14, 7), spacing=(0.9, 0.7, 2.0),
+    folder = write_ct_series(tmp_path / "src", size=(20, 16, 16), spacing=(0.9, 0.7, 2.0),
                              orientation=(-1, 0, 0, 0, 1, 0), name=lambda k: f"IM{k}")
     headers = sorted((pydicom.dcmread(p) for p in folder.iterdir()), key=lambda d: -float(d.ImagePositionPatient[2]))
     case = case_import(path=folder).case
@@ -103,7 +103,7 @@ def test_seg_and_sr_sent_to_the_pacs_join_the_source_study_and_read_back(flipped
     by_modality: dict[str, list] = {}
     for dataset in stored:
         by_modality.setdefault(dataset.Modality, []).append(dataset)
-    assert len(by_modality["CT"]) == 7
+    assert len(by_modality["CT"]) == 16
     seg_back = hd.seg.Segmentation.from_dataset(by_modality["SEG"][0])
     frames = seg_back.get_pixels_by_source_instance([h.SOPInstanceUID for h in headers], combine_segments=True)
     assert np.array_equal(frames, source_slices_expected(labels))

@@ -54,14 +54,14 @@ def test_a_tilted_series_is_resampled_onto_a_right_angled_grid_with_a_note(tmp_p
     tilt = math.radians(15)
     orientation = (1, 0, 0, 0, math.cos(tilt), math.sin(tilt))
     # The table moves along z; the tilted image planes are stacked along z, not along their normal.
-    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(12)]
+    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(18)]
     case = case_import(path=write_series(tmp_path / "tilted", positions, orientation)).case
     assert any("gantry tilt of 15.0 degrees" in note for note in case.import_report["notes"])
     assert_reads_the_field(case)
 
 
 def test_uneven_slice_spacing_is_resampled_with_a_note(tmp_path, db):
-    heights = np.cumsum([0.0] + [2.0, 2.4] * 6)
+    heights = np.cumsum([0.0] + [2.0, 2.4] * 8)
     positions = [[-10.0, -20.0, 100.0 + h] for h in heights]
     case = case_import(path=write_series(tmp_path / "uneven", positions)).case
     assert any("uneven slice spacing" in note for note in case.import_report["notes"])
@@ -69,37 +69,37 @@ def test_uneven_slice_spacing_is_resampled_with_a_note(tmp_path, db):
 
 
 def test_a_regular_series_is_read_as_it_is(tmp_path, db):
-    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(8)]
+    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(16)]
     case = case_import(path=write_series(tmp_path / "regular", positions)).case
     assert case.import_report["notes"] == ["no dose report (RDSR) with a DLP in the study"]
     assert_reads_the_field(case, margin_rows=0)
 
 
 def test_a_missing_slice_is_refused(tmp_path, db):
-    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(10) if k != 5]
+    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(18) if k != 5]
     with pytest.raises(ImportRejected, match="slice\\(s\\) missing: a gap of 4.00 mm"):
         case_import(path=write_series(tmp_path / "gap", positions))
     assert Case.objects.count() == 0
 
 
 def test_two_different_slices_at_one_place_are_refused(tmp_path, db):
-    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(8)] + [[-10.0, -20.0, 106.0]]
+    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(16)] + [[-10.0, -20.0, 106.0]]
     with pytest.raises(ImportRejected, match="duplicate slices"):
         case_import(path=write_series(tmp_path / "dup", positions))
     assert Case.objects.count() == 0
 
 
 def test_copies_of_the_same_slice_are_dropped_with_a_note(tmp_path, db):
-    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(8)]
+    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in range(16)]
     folder = write_series(tmp_path / "copies", positions)
     shutil.copy(folder / "003.dcm", folder / "003-copy")
     case = case_import(path=folder).case
-    assert case.size[2] == 8
+    assert case.size[2] == 16
     assert any("copy/copies of the same slice ignored" in note for note in case.import_report["notes"])
     assert_reads_the_field(case, margin_rows=0)
 
 
 def test_shuffled_file_names_do_not_change_the_slice_order(tmp_path, db):
-    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in (5, 1, 7, 0, 3, 6, 2, 4)]
+    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in (5, 1, 7, 0, 3, 6, 2, 4, 13, 9, 15, 8, 11, 14, 10, 12)]
     case = case_import(path=write_series(tmp_path / "shuffled", positions)).case
     assert_reads_the_field(case, margin_rows=0)

@@ -15,20 +15,20 @@ NAMES = {"thin": "1.25mm STND", "thick": "5mm STND", "short": "1.25mm HIPS ONLY"
 
 
 def write_study(root, *, dose=True):
-    """Localizer, a thin and a thick axial series over the same 40 mm, a thin series over 20 mm, a derived
+    """Localizer, a thin and a thick axial series over the same 80 mm, a thin series over 40 mm, a derived
     coronal reformat and the dose report, all under extension-less names as a PACS exports them."""
     study = generate_uid()
     write_localizer(root / "S1", study_uid=study)
-    write_ct_series(root / "S2", study_uid=study, size=(16, 12, 33), spacing=(0.8, 0.8, 1.25), series_number=2,
+    write_ct_series(root / "S2", study_uid=study, size=(16, 16, 65), spacing=(0.8, 0.8, 1.25), series_number=2,
                     description=NAMES["thin"], name=lambda k: f"IM{k:04d}")
-    write_ct_series(root / "S3", study_uid=study, size=(16, 12, 9), spacing=(0.8, 0.8, 5.0), series_number=3,
+    write_ct_series(root / "S3", study_uid=study, size=(16, 16, 17), spacing=(0.8, 0.8, 5.0), series_number=3,
                     description=NAMES["thick"], name=lambda k: f"IM{k:04d}")
-    write_ct_series(root / "S4", study_uid=study, size=(16, 12, 17), spacing=(0.8, 0.8, 1.25), series_number=4,
+    write_ct_series(root / "S4", study_uid=study, size=(16, 16, 33), spacing=(0.8, 0.8, 1.25), series_number=4,
                     description=NAMES["short"], name=lambda k: f"IM{k:04d}")
-    write_ct_series(root / "S5", study_uid=study, size=(16, 12, 10), spacing=(0.8, 0.8, 2.0), series_number=5,
+    write_ct_series(root / "S5", study_uid=study, size=(16, 16, 16), spacing=(0.8, 0.8, 2.0), series_number=5,
                     description=NAMES["coronal"], image_type=("DERIVED", "SECONDARY", "REFORMATTED"),
                     orientation=(1, 0, 0, 0, 0, -1), name=lambda k: f"IM{k:04d}",
-                    positions=[[-10.0, -8.0 + 2.0 * k, 140.0] for k in range(10)])
+                    positions=[[-10.0, -8.0 + 2.0 * k, 140.0] for k in range(16)])
     if dose:
         write_dose_report(root / "DOSE0001", study_uid=study, dlp_mgycm=412.7)
     return root
@@ -39,11 +39,11 @@ def test_it_reads_the_thin_axial_series_and_says_why_it_passed_over_the_others(t
     case = outcome.case
     report = case.import_report
     assert report["chosen"]["description"] == NAMES["thin"]
-    assert case.size[2] == 33 and case.slice_thickness_mm == 1.25
+    assert case.size[2] == 65 and case.slice_thickness_mm == 1.25
     reasons = {s["description"] or s["modality"]: s["reason"] for s in report["passed_over"]}
     assert "localizer" in reasons["Topogram"]
     assert "thicker slices (5 mm)" in reasons[NAMES["thick"]]
-    assert "covers 20 mm" in reasons[NAMES["short"]]
+    assert "covers 40 mm" in reasons[NAMES["short"]]
     assert "ORIGINAL PRIMARY" in reasons[NAMES["coronal"]]
     assert "dose report" in reasons["SR"]
     assert case.dlp_mgycm == pytest.approx(412.7)
@@ -62,11 +62,11 @@ def test_the_coordinator_can_choose_another_series_by_index_or_code(tmp_path, db
     thick = next(s for s in first.import_report["passed_over"] if s["description"] == NAMES["thick"])
     call_command("import_cases", str(study), "--series", str(thick["index"]))
     second = Case.objects.exclude(pk=first.pk).get()
-    assert second.import_report["chosen"]["description"] == NAMES["thick"] and second.size[2] == 9
+    assert second.import_report["chosen"]["description"] == NAMES["thick"] and second.size[2] == 17
     assert "series 3 (5mm STND) read" in capsys.readouterr().out
     Case.objects.filter(pk=second.pk).delete()
     third = case_import(path=study, series=thick["series"]).case
-    assert third.size[2] == 9
+    assert third.size[2] == 17
 
 
 def test_a_series_that_is_no_volume_cannot_be_chosen(tmp_path, db):
@@ -85,7 +85,7 @@ def test_the_api_takes_a_series_and_returns_the_report(api_client, coordinator, 
         response = api_client.post("/api/cases/import/", {"file": fh, "series": "3"}, format="multipart")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["import_report"]["chosen"]["index"] == 3 and body["size"][2] == 9
+    assert body["import_report"]["chosen"]["index"] == 3 and body["size"][2] == 17
 
 
 def test_the_case_page_shows_the_series_passed_over(client, coordinator, tmp_path):
@@ -107,16 +107,16 @@ def test_the_source_uids_are_kept_only_sealed(tmp_path, db):
     stored = repr(list(Case.objects.values())) + sealed
     assert str(header.StudyInstanceUID) not in stored and str(header.SeriesInstanceUID) not in stored
     record = unseal(sealed)
-    assert record["study_uid"] == header.StudyInstanceUID and len(record["slices"]) == 33
+    assert record["study_uid"] == header.StudyInstanceUID and len(record["slices"]) == 65
 
 
 def test_a_study_of_derived_axial_series_only_reads_the_best_of_them_and_says_so(tmp_path, db):
     study = generate_uid()
-    for number, (slices, step) in enumerate(((33, 1.25), (9, 5.0)), start=2):
-        write_ct_series(tmp_path / "s" / str(number), study_uid=study, size=(16, 12, slices), spacing=(0.8, 0.8, step),
+    for number, (slices, step) in enumerate(((65, 1.25), (17, 5.0)), start=2):
+        write_ct_series(tmp_path / "s" / str(number), study_uid=study, size=(16, 16, slices), spacing=(0.8, 0.8, step),
                         image_type=("DERIVED", "PRIMARY", "AXIAL"), series_number=number, description=f"{step} mm")
     case = case_import(path=tmp_path / "s").case
-    assert case.size[2] == 33
+    assert case.size[2] == 65
     assert any("no ORIGINAL PRIMARY AXIAL series" in note for note in case.import_report["notes"])
     assert "thicker slices" in case.import_report["passed_over"][0]["reason"]
 

@@ -19,12 +19,12 @@ pytest_plugins = ["orthanc_fixtures"]
 def stored_study(tmp_path, orthanc):
     study = generate_uid()
     write_localizer(tmp_path / "study", study_uid=study)
-    write_ct_series(tmp_path / "study" / "thin", study_uid=study, size=(16, 12, 9), name=lambda k: f"IM{k}")
+    write_ct_series(tmp_path / "study" / "thin", study_uid=study, size=(16, 16, 18), name=lambda k: f"IM{k}")
     write_dose_report(tmp_path / "study" / "dose", study_uid=study, dlp_mgycm=233.0)
     files = [p for p in (tmp_path / "study").rglob("*") if p.is_file()]
     orthanc.client().store_instances([pydicom.dcmread(p) for p in files])
     other = generate_uid()
-    write_ct_series(tmp_path / "other", study_uid=other, size=(16, 12, 4), seed=9)
+    write_ct_series(tmp_path / "other", study_uid=other, size=(16, 16, 16), seed=9)
     for path in (tmp_path / "other").iterdir():  # another patient's head CT from another year
         dataset = pydicom.dcmread(path)
         dataset.StudyDate, dataset.StudyDescription = "20210102", "CT HEAD"
@@ -61,7 +61,7 @@ def test_picked_studies_import_as_a_job_with_the_case_created(api_client, coordi
     assert job.kind == "cases.import_pacs" and job.status == Job.Status.SUCCEEDED, job.error
     assert job.progress == 100 and stored_study not in repr(job.params) + job.log_tail
     case = Case.objects.get(pk=job.result["cases"][0])
-    assert case.source == "pacs" and case.size == [16, 12, 9] and case.dlp_mgycm == 233.0
+    assert case.source == "pacs" and case.size == [16, 16, 18] and case.dlp_mgycm == 233.0
     assert "localizer" in str(case.import_report["passed_over"])
     stored = repr(list(Case.objects.values())) + case.patient.study_id
     assert all(value not in stored for value in IDENTIFIERS.values())

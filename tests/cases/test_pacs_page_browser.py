@@ -22,7 +22,7 @@ def test_the_coordinator_imports_a_study_from_the_pacs_page(live_server, client,
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     study = generate_uid()
     write_localizer(tmp_path / "study", study_uid=study)
-    write_ct_series(tmp_path / "study" / "axial", study_uid=study, size=(16, 12, 8))
+    write_ct_series(tmp_path / "study" / "axial", study_uid=study, size=(16, 16, 16))
     write_dose_report(tmp_path / "study" / "dose", study_uid=study, dlp_mgycm=321.0)
     orthanc.client().store_instances([pydicom.dcmread(p) for p in (tmp_path / "study").rglob("*") if p.is_file()])
     client.force_login(coordinator)

@@ -20,7 +20,7 @@ def test_the_jobs_page_polls_a_running_job_with_a_growing_pause(live_server, cli
                              started_at=timezone.now(), heartbeat_at=timezone.now())
     with sync_api.sync_playwright() as playwright:
         browser = launch(playwright)
-        context = browser.new_context()
+        context = browser.new_context(bypass_csp=True)
         context.add_cookies([session_cookie(client, pi, live_server)])
         page = context.new_page()
         polls: list[float] = []

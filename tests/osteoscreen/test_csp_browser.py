@@ -77,7 +77,7 @@ def test_the_viewer_works_under_the_csp(browser_page, live_server, client, reade
     from annotations.services import assignment_create
     from cases.models import Cohort
 
-    case = make_case(size=(48, 40, 12))
+    case = make_case(size=(48, 40, 16))
     cohort = Cohort.objects.create(name="CSP")
     cohort.cases.add(case)
     assignment = assignment_create(case=case, reader=reader, cohort=cohort, created_by=coordinator)

@@ -94,7 +94,7 @@ class _Walk:
             return
         else:
             header = _read_header(path, force=True)
-        if header is not None and str(header.get("SOPClassUID", "")) != MEDIA_STORAGE_DIRECTORY:
+        if header is not None and not _is_media_directory(header):
             self.files.append(DicomFile(path=path, header=header))
 
     def _unpack(self, path: Path, depth: int) -> None:
@@ -119,3 +119,10 @@ def dicom_files(source: Path, *, scratch: Path) -> list[DicomFile]:
     walk = _Walk(scratch)
     walk.visit(Path(source), depth=0)
     return walk.files
+
+
+def _is_media_directory(header) -> bool:
+    """A DICOMDIR names its class only in its file meta (MediaStorageSOPClassUID), not as a SOPClassUID."""
+    meta = getattr(header, "file_meta", None)
+    classes = {str(header.get("SOPClassUID", "")), str(getattr(meta, "MediaStorageSOPClassUID", "") if meta else "")}
+    return MEDIA_STORAGE_DIRECTORY in classes

@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # `<id:...>` path parameters (osteoscreen.parsing.IdConverter): ids that fit a 64-bit primary key.
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+    # One name for the femur sides wherever a field offers them (a side, the sides of a training).
+    "ENUM_NAME_OVERRIDES": {"FemurSideEnum": ["left", "right"]},
 }
 
 # Content-Security-Policy (django-csp): scripts only from this site, or inline with the per-response nonce
