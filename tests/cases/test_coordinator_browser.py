@@ -69,7 +69,7 @@ def test_a_coordinator_sets_up_the_study_through_the_pages(
     bad_csv.write_text(BAD_QCT)
     with sync_api.sync_playwright() as playwright:
         browser = launch(playwright)
-        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
         context.add_cookies([session_cookie(client, coordinator, live_server)])
         page = context.new_page()
         watch = PageWatch(page)
