@@ -28,6 +28,9 @@ DEMO_PASSWORDS = {"reader1": "reader1-demo", "reader2": "reader2-demo", "coordin
 SKIPPED = re.compile(r"^/(admin/|logout/|static/|media/|api/(?!docs/$))")
 DOWNLOAD = re.compile(r"\.(png|csv|zip|nii|gz|pdf|joblib|pt)$|/files/")
 TEMPLATE_TEXT = ("{#", "#}", "{{", "}}", "{%", "%}")
+# A Python dict or list printed for a person to read ("{'seed': 0, ...}", "[{'case': 3}]"): the page should
+# have labelled its values. JSON inside <script> or <pre> blocks is not visible text and is not matched.
+RAW_DICT = re.compile(r"[{\[]\s*'[^'\n]{1,40}'\s*:")
 DEBUG_OR_BARE = ("Traceback", "Page not found (404)", "Server Error (500)", "<h1>Forbidden", "<h1>Not Found")
 # Pages that differ only by their ids are the same page: a few of each are enough.
 SAME_PAGE_LIMIT = 2
@@ -66,6 +69,7 @@ def page_problems(page, response, path: str) -> list[str]:
     html = page.content()
     body_text = page.inner_text("body")
     problems += [f"{path}: template text {t!r} on the page" for t in TEMPLATE_TEXT if t in body_text]
+    problems += [f"{path}: a raw dict on the page ({m.group(0)!r})" for m in RAW_DICT.finditer(body_text)][:1]
     problems += [f"{path}: bare or debug error page ({m!r})" for m in DEBUG_OR_BARE if m in html]
     if not path.startswith("/api/docs/") and page.locator("header.topbar").count() != 1:
         problems.append(f"{path}: not in the site's layout")

@@ -50,4 +50,9 @@ def test_the_coordinator_imports_a_study_from_the_pacs_page(live_server, client,
         card = page.locator("section.import-report")
         assert "Read series 2" in card.inner_text() and "localizer" in card.inner_text()
         assert "321" in page.locator("dl.meta").inner_text()  # the DLP from the dose report
+        # The import's automatic QC: this small synthetic series holds no femur, so each side is flagged
+        # not assessable with its reason, for the coordinator to confirm as an exclusion or dismiss.
+        qc = page.locator("section.case-qc").inner_text()
+        assert "not assessable" in qc and "femur" in qc, qc
+        assert page.get_by_role("button", name="Dismiss").count() >= 1
         browser.close()
