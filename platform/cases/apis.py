@@ -68,6 +68,8 @@ class CaseOutputSerializer(serializers.ModelSerializer):
     sex = serializers.CharField(source="patient.sex")
     birth_year = serializers.IntegerField(source="patient.birth_year", allow_null=True)
     bone_status = serializers.CharField(required=False, help_text=BLINDED_NOTE)
+    volume_sha256 = serializers.CharField(required=False, help_text="The stored volume's SHA-256; absent for readers, "
+                                          "to whom a file name or hash is of no use.")
     qct = QCTOutputSerializer(required=False, allow_null=True, help_text=BLINDED_NOTE)
     exclusions = ExclusionOutputSerializer(many=True, required=False, help_text=BLINDED_NOTE)
 
