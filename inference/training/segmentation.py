@@ -57,7 +57,7 @@ TRAINING_PROGRESS_SHARE = 95.0
 
 def segmentation_config_build(*, config_name: str, epochs: int | None = None, stage_overrides: dict | None = None,
                               split_id: int | None = None, seed: int | None = None):
-    """A named configuration ("demo", "paper") with the request's changes; InvalidRequest when they are bad."""
+    """A named configuration ("demo", "demo_robust", "paper") with the request's changes; InvalidRequest when they are bad."""
     from inference.ml.segmentation import configuration
 
     try:
