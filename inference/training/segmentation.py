@@ -166,8 +166,11 @@ def segmentation_training_run(ctx: JobContext) -> dict:
     ctx.progress(TRAINING_PROGRESS_SHARE, "storing the model files")
     validation = _validation_metrics(result, version.lineage["validation_cases"])
     ctx.publish("validation", validation["summary"])
-    metrics = {**validation, "history": curve.points, "seconds": round(result.seconds, 1),
-               "epochs": {"coarse": config.coarse.epochs, "fine": config.fine.epochs}}
+    ood = _out_of_distribution_metrics(result)
+    ctx.log(f"held-out profile: Dice {ood.get('dice_mean')}, {ood.get('dice_gap')} below validation"
+            + (" (more than the limit: the model leans on appearance)" if ood.get("below_validation") else ""))
+    metrics = {**validation, "out_of_distribution": ood, "history": curve.points,
+               "seconds": round(result.seconds, 1), "epochs": {"coarse": config.coarse.epochs, "fine": config.fine.epochs}}
     model_version_mark_trained(version=version, metrics=metrics, lineage={"code_version": code_version()},
                                files=checkpoints)
     job_work_dir_remove(ctx.job.pk)
@@ -187,6 +190,14 @@ def _validation_metrics(result, validation_cases: list[dict]) -> dict:
     per_case = [{"case_id": row["case_id"], **{str(label): values for label, values in agreement.items()}}
                 for row, agreement in zip(validation_cases, result.per_case, strict=False)]
     return {"summary": result.validation, "per_case": per_case}
+
+
+def _out_of_distribution_metrics(result) -> dict:
+    """The held-out profile's summary and verdict (inference.ml.segmentation.heldout), with its per-case
+    agreement, for the version's metrics and page."""
+    per_case = [{"case": index, **{str(label): values for label, values in agreement.items()}}
+                for index, agreement in enumerate(result.out_of_distribution_per_case)]
+    return {**result.out_of_distribution, "per_case": per_case}
 
 
 class _LossCurve:
