@@ -2,6 +2,8 @@
 seeds), it changes nothing of the study appearance, and a randomised case renders with labels that sit on
 its femurs."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import SimpleITK as sitk
@@ -116,3 +118,34 @@ def test_a_randomised_case_uses_its_drawn_grid_and_bone_is_brighter_than_soft_ti
         image, label = sitk.GetArrayViewFromImage(case.image), sitk.GetArrayViewFromImage(case.label)
         assert case.metadata["appearance"] == "randomised"
         assert np.median(image[label > 0]) > np.median(image[(image > -200) & (image < 100)])
+
+
+def _forced(monkeypatch, **fields):
+    """Randomised draws with some fields forced, so a rare finding can be rendered on purpose."""
+    import phantom.case as case_module
+
+    draw = ap.draw_appearance
+    monkeypatch.setattr(case_module, "draw_appearance", lambda name, rng: dataclasses.replace(draw(name, rng), **fields))
+
+
+def test_a_nail_is_metal_with_streaks_and_leaves_the_femurs_labels_as_they_were(monkeypatch):
+    options = CaseOptions(matrix=96, appearance="randomised", readers=False, exclusion="")
+    _forced(monkeypatch, nail=False, arms_in_field=True, artery_hu=300.0, vein_hu=180.0)
+    plain = generate_case(seed=8, index=0, options=options)
+    _forced(monkeypatch, nail=True, arms_in_field=True, artery_hu=300.0, vein_hu=180.0)
+    nailed = generate_case(seed=8, index=0, options=options)
+    assert sitk.GetArrayViewFromImage(nailed.label).tobytes() == sitk.GetArrayViewFromImage(plain.label).tobytes()
+    image, before = sitk.GetArrayViewFromImage(nailed.image), sitk.GetArrayViewFromImage(plain.image)
+    assert image.max() > 3000 and before.max() < 3000
+    far_from_metal = np.abs(image.astype(float) - before)[image < 2000]
+    assert np.percentile(far_from_metal, 99.9) > 50  # streaks reach beyond the metal itself
+
+
+def test_the_command_line_writes_a_randomised_cohort(tmp_path):
+    from phantom.__main__ import main
+
+    assert main(["--cases", "2", "--seed", "1", "--out", str(tmp_path), "--matrix", "48", "--appearance",
+                 "randomised", "--calibration", "spread", "--no-readers"]) == 0
+    rows = (tmp_path / "manifest.csv").read_text().splitlines()[1:]
+    thickness = {row.split(",")[7] for row in rows}
+    assert len(rows) == 2 and thickness != {"1.25"}
