@@ -155,7 +155,7 @@ def _z_range(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Ge
     bottom = min(f.voi_bottom_z for f in a.femurs) - BELOW_LESSER_TROCHANTER_MM
     top = a.crest_z + 10.0
     if look.top_fraction is not None and look.bottom_below_voi_mm is not None and options.region in ("pelvis", "abdomen"):
-        bottom, top = _cut_z_range(a, look)
+        bottom, top = _cut_z_range(a, look.top_fraction, look.bottom_below_voi_mm)
     elif options.region == "abdomen":
         top += ABDOMEN_EXTRA_MM
     elif options.region == "hips":
@@ -170,12 +170,12 @@ def _z_range(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Ge
     return bottom, top
 
 
-def _cut_z_range(a: Anatomy, look: Appearance) -> tuple[float, float]:
+def _cut_z_range(a: Anatomy, top_fraction: float, bottom_below_voi_mm: float) -> tuple[float, float]:
     """The randomised field of view along z: top between just above the heads and above the crest."""
     lowest_top = max(f.head_centre[2] + f.head_radius for f in a.femurs) + TOP_ABOVE_HEADS_MM
     highest_top = max(lowest_top, a.crest_z + TOP_ABOVE_CREST_MM)
-    top = lowest_top + float(look.top_fraction) * (highest_top - lowest_top)
-    return min(f.voi_bottom_z for f in a.femurs) - float(look.bottom_below_voi_mm), top
+    top = lowest_top + top_fraction * (highest_top - lowest_top)
+    return min(f.voi_bottom_z for f in a.femurs) - bottom_below_voi_mm, top
 
 
 def _in_plane(options: CaseOptions, a: Anatomy, look: Appearance) -> tuple[float, int]:

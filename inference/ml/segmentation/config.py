@@ -149,10 +149,17 @@ PAPER = SegmentationConfig(
 # shift of +/-60 HU (calibration, kVp and contrast phase move bone by tens of HU), gamma 0.74-1.35 and a
 # +/-10 % smooth bias field (beam hardening, cupping), in the spirit of SynthSeg (Billot B et al., Med Image
 # Anal 2023) and nnU-Net's default augmentation (Isensee F et al., Nat Methods 2021;18:203-211).
-ROBUST_INTENSITY = {"hu_scale": 0.1, "hu_shift": 60.0, "gamma": 0.3, "bias_field": 0.1}
+ROBUST_HU_SCALE, ROBUST_HU_SHIFT, ROBUST_GAMMA, ROBUST_BIAS_FIELD = 0.1, 60.0, 0.3, 0.1
+
+
+def _with_robust_intensity(stage: StageConfig) -> StageConfig:
+    return replace(stage, hu_scale=ROBUST_HU_SCALE, hu_shift=ROBUST_HU_SHIFT, gamma=ROBUST_GAMMA,
+                   bias_field=ROBUST_BIAS_FIELD)
+
+
 # The demo's design with that augmentation on; train it on randomised phantoms (phantom --appearance).
-DEMO_ROBUST = DEMO.with_overrides(name="demo_robust", coarse=replace(DEMO.coarse, **ROBUST_INTENSITY),
-                                  fine=replace(DEMO.fine, **ROBUST_INTENSITY))
+DEMO_ROBUST = DEMO.with_overrides(name="demo_robust", coarse=_with_robust_intensity(DEMO.coarse),
+                                  fine=_with_robust_intensity(DEMO.fine))
 
 CONFIGURATIONS = {"demo": DEMO, "demo_robust": DEMO_ROBUST, "paper": PAPER}
 
