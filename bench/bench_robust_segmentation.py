@@ -103,10 +103,12 @@ def main() -> None:
     rows = [run_arm(a.strip(), args, validation, train_indices) for a in args.arms.split(",") if a.strip()]
     print(f"{'training appearance':<22}{'config':<13}{'validation Dice (study look)':<32}"
           f"{'held-out Dice':<28}{'train s':>9}{'generate s':>12}")
+    print("(train s: training, validation and held-out scoring; generate s: writing the arm's training cases)")
     for r in rows:
         print(f"{r['appearance']:<22}{r['config']:<13}{_dice(r['validation']):<32}{_dice(r['heldout']):<28}"
               f"{r['train_s']:>9.0f}{r['generate_s']:>12.0f}")
-        print(f"    held-out gap {r['heldout'].get('dice_gap')}, marked {r['heldout'].get('below_validation')}")
+        print(f"    held-out gap {r['heldout'].get('dice_gap')}, marked {r['heldout'].get('below_validation')}, "
+              f"held-out scoring {r['heldout'].get('seconds')} s (generation and coarse+fine inference)")
 
 
 if __name__ == "__main__":

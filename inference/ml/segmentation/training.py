@@ -99,9 +99,11 @@ def train_segmentation(config: SegmentationConfig, train_cases: Sequence[Case], 
 
 def score_heldout(result: TrainingResult, checkpoints: tuple[Path, Path], profile: HeldoutProfile, folder: Path) -> None:
     """The finished cascade on the held-out profile, summarised like the validation, with its verdict."""
+    started = time.perf_counter()
     per_case, summary = validate_cascade(*checkpoints, heldout_cases(profile, folder))
     verdict = heldout_verdict(result.validation.get("dice_mean"), summary.get("dice_mean"))
-    result.out_of_distribution = {**summary, **verdict, "profile": profile.description()}
+    result.out_of_distribution = {**summary, **verdict, "profile": profile.description(),
+                                  "seconds": round(time.perf_counter() - started, 1)}
     result.out_of_distribution_per_case = per_case
 
 
