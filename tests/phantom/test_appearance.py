@@ -149,3 +149,24 @@ def test_the_command_line_writes_a_randomised_cohort(tmp_path):
     rows = (tmp_path / "manifest.csv").read_text().splitlines()[1:]
     thickness = {row.split(",")[7] for row in rows}
     assert len(rows) == 2 and thickness != {"1.25"}
+
+
+def _femur_cm3(case) -> float:
+    voxel_mm3 = float(np.prod(case.label.GetSpacing()))
+    return float((sitk.GetArrayViewFromImage(case.label) > 0).sum()) * voxel_mm3 / 1000.0
+
+
+def test_thick_slices_average_thin_ones_and_keep_the_femurs_volume():
+    base = {"matrix": 96, "region": "hips", "readers": False, "exclusion": ""}
+    thin = generate_case(seed=9, index=0, options=CaseOptions(**base))
+    averaged = generate_case(seed=9, index=0, options=CaseOptions(**base, slice_mm=5.0, z_partial_volume=True))
+    sampled = generate_case(seed=9, index=0, options=CaseOptions(**base, slice_mm=5.0, z_partial_volume=False))
+    assert averaged.image.GetSpacing()[2] == 5.0 and averaged.image.GetOrigin() == sampled.image.GetOrigin()
+    assert _femur_cm3(averaged) == pytest.approx(_femur_cm3(thin), rel=0.06)
+
+    def step(case):  # mean change from one slice to the next, in HU
+        return np.abs(np.diff(sitk.GetArrayViewFromImage(case.image).astype(float), axis=0)).mean()
+
+    # Partial volume: a thick slice holds the mean of its sub-slices, so slice-to-slice changes are smaller
+    # than between point samples 5 mm apart.
+    assert step(averaged) < 0.9 * step(sampled)
