@@ -90,3 +90,15 @@ def test_a_training_run_returns_the_heldout_score_beside_its_validation(cases, t
 def test_a_run_without_a_heldout_profile_scores_none(cases, tmp_path):
     result = train_segmentation(tiny_config(), cases[:1], [], tmp_path, heldout=None)
     assert result.completed and result.out_of_distribution == {}
+
+
+def test_a_heldout_profile_that_cannot_be_scored_leaves_the_trained_model_and_says_why(cases, tmp_path, monkeypatch):
+    import inference.ml.segmentation.training as training
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(training, "heldout_cases", broken)
+    result = train_segmentation(tiny_config(), cases[:1], cases[1:], tmp_path, heldout=TINY_HELDOUT)
+    assert result.completed and result.fine_checkpoint is not None
+    assert "disk full" in result.out_of_distribution["error"]
