@@ -27,6 +27,10 @@ MUSCLE_HU = (20.0, 70.0)
 TRABECULAR_HU = (50.0, 400.0)  # the mean CT number of the medulla (marrow and trabeculae together)
 CORTEX_HU = (500.0, 1800.0)
 URINE_HU = (0.0, 20.0)
+# The CT table: carbon-fibre shells and a foam core differ between vendors (about 100-600 HU and -950 to
+# -700 HU as typically seen on CT; the study's is 250 / -850).
+TABLE_SHELL_HU = (100.0, 600.0)
+TABLE_FOAM_HU = (-950.0, -700.0)
 # Marrow and trabecular tissue are solved so that the medulla's mean hits the drawn trabecular mean; these
 # bound them to what marrow (fatty to red, Griffith JF et al., Radiology 2005;236:945-951) and a strut
 # seen by CT can be.
@@ -89,6 +93,8 @@ class Tissues:
     muscle: float = ref.HU_MUSCLE
     urine: float = ref.HU_URINE
     bowel_wall: float = ref.HU_BOWEL_WALL
+    table_shell: float = ref.HU_TABLE_SHELL
+    table_foam: float = ref.HU_TABLE_FOAM
     fat_spread: float = 0.0
     muscle_spread: float = 0.0
 
@@ -184,6 +190,7 @@ def draw_appearance(name: str, rng: np.random.Generator) -> Appearance:
 def _tissues(rng: np.random.Generator) -> Tissues:
     return Tissues(fat=float(rng.uniform(*FAT_HU)), muscle=float(rng.uniform(*MUSCLE_HU)),
                    urine=float(rng.uniform(*URINE_HU)), bowel_wall=float(rng.uniform(*MUSCLE_HU)),
+                   table_shell=float(rng.uniform(*TABLE_SHELL_HU)), table_foam=float(rng.uniform(*TABLE_FOAM_HU)),
                    fat_spread=float(rng.uniform(*TISSUE_SPREAD_HU)),
                    muscle_spread=float(rng.uniform(*TISSUE_SPREAD_HU)))
 

@@ -95,7 +95,7 @@ def table_slice(grid: Grid, plan: BodyPlan) -> np.ndarray:
     top, core, bottom = TABLE_LAYERS_MM
     whole = soft_inside(np.abs(depth - bottom / 2) - bottom / 2, edge) * inside_x
     foam = soft_inside(np.abs(depth - (top + core) / 2) - (core - top) / 2, edge) * inside_x
-    hu = (whole - foam) * np.float32(ref.HU_TABLE_SHELL) + foam * np.float32(ref.HU_TABLE_FOAM)
+    hu = (whole - foam) * np.float32(plan.tissues.table_shell) + foam * np.float32(plan.tissues.table_foam)
     return (np.float32(ref.HU_AIR) * (1 - whole) + hu).astype(np.float32)
 
 

@@ -50,6 +50,8 @@ def test_the_draws_cover_their_ranges_rather_than_one_corner(draws):
 def test_tissue_numbers_stay_within_real_ct(draws):
     assert _within([d.tissues.fat for d in draws], ap.FAT_HU)
     assert _within([d.tissues.muscle for d in draws], ap.MUSCLE_HU)
+    assert _within([d.tissues.table_shell for d in draws], ap.TABLE_SHELL_HU)
+    assert _within([d.tissues.table_foam for d in draws], ap.TABLE_FOAM_HU)
     assert _within([d.tissues.fat_spread for d in draws] + [d.tissues.muscle_spread for d in draws],
                    ap.TISSUE_SPREAD_HU)
     walls = [d.tissues.bowel_wall for d in draws]
