@@ -9,7 +9,7 @@ bias-field and gamma augmentation) on --appearance randomised. The held-out prof
 training run scores (inference/ml/segmentation/heldout.py: unseen scanner, +/-60 HU calibration, noise x2,
 5 mm slices, FOV cut to the hips).
 
-Full run (a quiet machine, about an hour or more on 2 cores):
+Full run (a quiet machine; about 35-45 min on 2 cores: the demo took 30 min on 40 training cases):
     OMP_NUM_THREADS=2 .venv/bin/python bench/bench_robust_segmentation.py --cases 30 --matrix 256
 Reduced run (minutes; figures are NOT the demo's, only a smoke test of the comparison):
     OMP_NUM_THREADS=2 .venv/bin/python bench/bench_robust_segmentation.py --cases 8 --matrix 128 \

@@ -184,7 +184,7 @@ def _in_plane(options: CaseOptions, a: Anatomy, look: Appearance) -> tuple[float
     body = 2 * a.habitus.half_width * 1.15 + 20
     if look.fov_to_body is None or look.pixel_mm is None:
         return float(np.clip(body, *FOV_MM)), options.matrix
-    femurs = max(abs(f.junction[0]) + 1.6 * f.head_radius for f in a.femurs) + 10.0
+    femurs = max(abs(f.junction[0]) + 2.0 * f.head_radius for f in a.femurs) + 10.0  # past the greater trochanter
     fov = max(body * look.fov_to_body, 2 * femurs)
     matrix = int(min(options.matrix, max(32, round(fov / look.pixel_mm))))
     return fov, matrix

@@ -172,3 +172,10 @@ def test_thick_slices_average_thin_ones_and_keep_the_femurs_volume():
     # Partial volume: a thick slice holds the mean of its sub-slices, so slice-to-slice changes are smaller
     # than between point samples 5 mm apart.
     assert step(averaged) < 0.95 * step(sampled)  # 0.84 when written
+
+
+def test_the_in_plane_field_of_view_may_cut_the_body_but_never_a_femur():
+    options = CaseOptions(matrix=48, appearance="randomised", readers=False, exclusion="", region="hips")
+    for index in range(20):
+        label = sitk.GetArrayViewFromImage(generate_case(seed=12, index=index, options=options).label)
+        assert not (label[:, :, 0].any() or label[:, :, -1].any() or label[:, 0, :].any() or label[:, -1, :].any())
