@@ -167,8 +167,7 @@ def segmentation_training_run(ctx: JobContext) -> dict:
     validation = _validation_metrics(result, version.lineage["validation_cases"])
     ctx.publish("validation", validation["summary"])
     ood = _out_of_distribution_metrics(result)
-    ctx.log(f"held-out profile: Dice {ood.get('dice_mean')}, {ood.get('dice_gap')} below validation"
-            + (" (more than the limit: the model leans on appearance)" if ood.get("below_validation") else ""))
+    ctx.log(_heldout_line(ood))
     metrics = {**validation, "out_of_distribution": ood, "history": curve.points,
                "seconds": round(result.seconds, 1), "epochs": {"coarse": config.coarse.epochs, "fine": config.fine.epochs}}
     model_version_mark_trained(version=version, metrics=metrics, lineage={"code_version": code_version()},
@@ -190,6 +189,16 @@ def _validation_metrics(result, validation_cases: list[dict]) -> dict:
     per_case = [{"case_id": row["case_id"], **{str(label): values for label, values in agreement.items()}}
                 for row, agreement in zip(validation_cases, result.per_case, strict=False)]
     return {"summary": result.validation, "per_case": per_case}
+
+
+def _heldout_line(ood: dict) -> str:
+    if "error" in ood:
+        return ood["error"]
+    dice, gap = ood.get("dice_mean"), ood.get("dice_gap")
+    line = f"held-out profile: Dice {dice:.3f}" if dice is not None else "held-out profile: no Dice"
+    if gap is not None:
+        line += f", {gap:.3f} below validation"
+    return line + (" (more than the limit: the model leans on appearance)" if ood.get("below_validation") else "")
 
 
 def _out_of_distribution_metrics(result) -> dict:
