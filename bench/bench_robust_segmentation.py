@@ -69,8 +69,12 @@ def run_arm(appearance: str, args, validation, train_indices) -> dict:
     config = arm_config(ARMS[appearance], args.epochs, args.seed)
     out = args.out / f"run_{appearance}"
     shutil.rmtree(out, ignore_errors=True)
+    print(f"[{appearance}] {len(train)} training cases written in {generated:.0f} s; training {config.name}", flush=True)
     result = train_segmentation(config, train, validation, out, resume=False,
-                                heldout=HeldoutProfile(cases=args.heldout_cases, matrix=args.matrix))
+                                heldout=HeldoutProfile(cases=args.heldout_cases, matrix=args.matrix),
+                                on_progress=lambda epoch, total, m: print(
+                                    f"[{appearance}] {time.perf_counter() - started:5.0f} s epoch {epoch}/{total} "
+                                    f"{m['stage']} loss {m['loss']:.3f}", flush=True))
     return {"appearance": appearance, "config": config.name, "generate_s": generated,
             "train_s": result.seconds, "validation": result.validation, "heldout": result.out_of_distribution}
 
