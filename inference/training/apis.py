@@ -103,7 +103,7 @@ class SegmentationTrainApi(JobStartApi):
             ref_name = "SegmentationTrainInput"
 
         cohort = IdRelatedField(queryset=Cohort.objects.all())
-        config_name = serializers.ChoiceField(choices=["demo", "paper"], default="demo")
+        config_name = serializers.ChoiceField(choices=["demo", "demo_robust", "paper"], default="demo")
         epochs = WholeNumberField(min_value=1, max_value=5000, required=False)
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})

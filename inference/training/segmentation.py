@@ -59,7 +59,7 @@ TRAINING_PROGRESS_SHARE = 95.0
 
 def segmentation_config_build(*, config_name: str, epochs: int | None = None, stage_overrides: dict | None = None,
                               split_id: int | None = None, seed: int | None = None):
-    """A named configuration ("demo", "paper") with the request's changes; InvalidRequest when they are bad."""
+    """A named configuration ("demo", "demo_robust", "paper") with the request's changes; InvalidRequest when they are bad."""
     from inference.ml.segmentation import configuration
 
     try:
@@ -168,8 +168,10 @@ def segmentation_training_run(ctx: JobContext) -> dict:
     ctx.progress(TRAINING_PROGRESS_SHARE, "storing the model files")
     validation = _validation_metrics(result, version.lineage["validation_cases"])
     ctx.publish("validation", validation["summary"])
-    metrics = {**validation, "history": curve.points, "seconds": round(result.seconds, 1),
-               "epochs": {"coarse": config.coarse.epochs, "fine": config.fine.epochs}}
+    ood = _out_of_distribution_metrics(result)
+    ctx.log(_heldout_line(ood))
+    metrics = {**validation, "out_of_distribution": ood, "history": curve.points,
+               "seconds": round(result.seconds, 1), "epochs": {"coarse": config.coarse.epochs, "fine": config.fine.epochs}}
     model_version_mark_trained(version=version, metrics=metrics, lineage={"code_version": code_version()},
                                files=checkpoints)
     job_work_dir_remove(ctx.job.pk)
@@ -189,6 +191,24 @@ def _validation_metrics(result, validation_cases: list[dict]) -> dict:
     per_case = [{"case_id": row["case_id"], **{str(label): values for label, values in agreement.items()}}
                 for row, agreement in zip(validation_cases, result.per_case, strict=False)]
     return {"summary": result.validation, "per_case": per_case}
+
+
+def _heldout_line(ood: dict) -> str:
+    if "error" in ood:
+        return ood["error"]
+    dice, gap = ood.get("dice_mean"), ood.get("dice_gap")
+    line = f"held-out profile: Dice {dice:.3f}" if dice is not None else "held-out profile: no Dice"
+    if gap is not None:
+        line += f", {gap:.3f} below validation"
+    return line + (" (more than the limit: the model leans on appearance)" if ood.get("below_validation") else "")
+
+
+def _out_of_distribution_metrics(result) -> dict:
+    """The held-out profile's summary and verdict (inference.ml.segmentation.heldout), with its per-case
+    agreement, for the version's metrics and page."""
+    per_case = [{"case": index, **{str(label): values for label, values in agreement.items()}}
+                for index, agreement in enumerate(result.out_of_distribution_per_case)]
+    return {**result.out_of_distribution, "per_case": per_case}
 
 
 class _LossCurve:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import reference as ref
+from .appearance import STUDY_RANGES, AnatomyRanges
 from .sdf import Vec, unit, vec
 
 LEFT, RIGHT = 1, -1  # the sign of x on that side (LPS: +x is the patient's left); labels are voi.labels
@@ -129,10 +130,11 @@ def _osteophytes(rng: np.random.Generator, centre: Vec, axis: Vec, radius: float
     return tuple(spurs)
 
 
-def _femur(rng: np.random.Generator, side: int, hip: Vec, head_radius: float, degenerative: bool) -> Femur:
+def _femur(rng: np.random.Generator, side: int, hip: Vec, head_radius: float, degenerative: bool,
+           ranges: AnatomyRanges) -> Femur:
     adduction = rng.uniform(*SHAFT_ADDUCTION_DEG)
-    neck_shaft = rng.uniform(*ref.NECK_SHAFT_ANGLE_DEG)
-    axis = _neck_axis(side, adduction, neck_shaft, rng.uniform(*ref.ANTEVERSION_DEG))
+    neck_shaft = rng.uniform(*ranges.neck_shaft_deg)
+    axis = _neck_axis(side, adduction, neck_shaft, rng.uniform(*ranges.anteversion_deg))
     neck_length = head_radius * rng.uniform(2.05, 2.4)
     junction = hip - axis * neck_length
     shaft_down = unit([-side * np.sin(np.radians(adduction)), 0.0, -np.cos(np.radians(adduction))])
@@ -185,19 +187,22 @@ def _posed_femur(pose: Pose, f: Femur) -> Femur:
     )
 
 
-def sample_anatomy(rng: np.random.Generator, *, sex: str, age: int) -> Anatomy:
-    """Draw a patient's pelvis, femurs, habitus and pose; older patients get osteophytes more often."""
+def sample_anatomy(rng: np.random.Generator, *, sex: str, age: int, ranges: AnatomyRanges = STUDY_RANGES) -> Anatomy:
+    """Draw a patient's pelvis, femurs, habitus and pose; older patients get osteophytes more often.
+
+    `ranges` widens the draws for the randomised appearance; the study's ranges draw exactly as before.
+    """
     if sex not in ("F", "M"):
         raise ValueError(f"sex must be 'F' or 'M', got {sex!r}")
     low, high = ref.HEAD_DIAMETER_MM[sex]
-    head_radius = rng.uniform(low, high) / 2 + rng.normal(0, 0.8)
+    head_radius = (rng.uniform(low, high) / 2 + rng.normal(0, 0.8)) * ranges.head_scale
     half_width = rng.normal(88.0 if sex == "F" else 86.0, 4.0) * (head_radius / 23.5) ** 0.5
-    degenerative = rng.random() < np.clip((age - 45) / 60, 0.1, 0.7)
+    degenerative = rng.random() < np.clip((age - 45) / 60, 0.1, 0.7) + ranges.osteophyte_boost
     femurs = []
     for side in (LEFT, RIGHT):
         radius = head_radius * rng.uniform(0.98, 1.02)  # left/right asymmetry of about 2 %
         hip = vec(side * half_width * rng.uniform(0.98, 1.02), -8.0 + rng.normal(0, 1.5), rng.normal(0, 1.0))
-        femurs.append(_femur(rng, side, hip, radius, degenerative))
+        femurs.append(_femur(rng, side, hip, radius, degenerative, ranges))
     pose = Pose(
         shift=vec(rng.normal(0, 8), rng.normal(0, 8), 0.0),
         rotation=_rotation(rng.normal(0, 2.0), rng.normal(0, 1.5), rng.normal(0, 2.0)),

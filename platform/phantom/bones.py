@@ -42,6 +42,7 @@ class BoneDensity:
     marrow_hu: float
     cortex_hu: float
     cortex_scale: float
+    bone_tissue_hu: float = ref.HU_BONE_TISSUE  # a trabecular strut as CT sees it; the randomised look moves it
 
     @classmethod
     def from_latent(cls, density_t: float) -> "BoneDensity":
@@ -202,7 +203,7 @@ def render_femur(grid: Grid, f: Femur, density: BoneDensity, tiles: TextureTiles
     arch = Architecture.for_bone_fraction(density.bv_tv, density.density_t)
     occupancy[medulla] = _trabecular(points[medulla], tiles, frames, f.head_centre, arch)
     occupancy *= np.clip(1 - (f.voi_bottom_z - 10.0 - points[:, 2]) / SHAFT_MARROW_FADE_MM, 0.08, 1).astype(np.float32)
-    trabecular_hu = density.marrow_hu + (ref.HU_BONE_TISSUE - density.marrow_hu) * occupancy
+    trabecular_hu = density.marrow_hu + (density.bone_tissue_hu - density.marrow_hu) * occupancy
     premult = density.cortex_hu * (alpha - inner) + trabecular_hu * inner
     in_voi_range = points[:, 2] >= f.voi_bottom_z
     return Rendered(index, alpha, premult.astype(np.float32)), Voi(index[in_voi_range], dist[in_voi_range])
@@ -223,7 +224,7 @@ def render_pelvis(grid: Grid, parts: list[tuple[Shape, float]], density: BoneDen
     occupancy = trabecular_occupancy(
         (nearest_tile(tiles.families[0], points), nearest_tile(tiles.families[1].transpose(2, 1, 0), points)),
         nearest_tile(tiles.perforation, points), arch)
-    trabecular_hu = density.marrow_hu + (ref.HU_BONE_TISSUE - density.marrow_hu) * occupancy
+    trabecular_hu = density.marrow_hu + (density.bone_tissue_hu - density.marrow_hu) * occupancy
     premult = density.cortex_hu * (alpha - inner) + trabecular_hu * inner
     return Rendered(index, alpha, premult.astype(np.float32))
 

@@ -5,7 +5,7 @@ is the same whatever the cohort size, and switching DICOM or previews on or off 
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import SimpleITK as sitk
@@ -15,6 +15,17 @@ from voi.labels import RIGHT as RIGHT_LABEL
 
 from . import reference as ref
 from .anatomy import LEFT, RIGHT, Anatomy, Femur, sample_anatomy
+from .appearance import (
+    APPEARANCES,
+    STUDY,
+    TOP_ABOVE_CREST_MM,
+    TOP_ABOVE_HEADS_MM,
+    Appearance,
+    appearance_rng,
+    draw_appearance,
+    medulla_hu,
+)
+from .appearance_extras import body_with_fat, extra_layers, nail_metal
 from .bones import (
     BoneDensity,
     Rendered,
@@ -38,12 +49,17 @@ from .exclusions import (
 from .qct import QCTResult, sample_qct
 from .readers import reader_masks
 from .scanner import (
+    ALL_PROFILES,
+    CALIBRATION_STREAM,
+    CALIBRATIONS,
     SCANNER_PROFILES,
     Filters,
     ScannerProfile,
     calibrate,
+    calibration_spread,
     form_slab,
     metal_streaks,
+    recalibrated,
     sample_exposure,
 )
 from .sdf import Grid
@@ -77,6 +93,16 @@ class CaseOptions:
     exclusion_fraction: float = 0.0
     exclusion: str | None = None  # force one reason ("" forces an included case)
     readers: bool = True
+    # "randomised" draws every appearance parameter per case (appearance.py) for segmentation training.
+    appearance: str = "study"
+    # "spread" adds a per-case calibration error as sites without a calibration phantom have (scanner.py).
+    calibration: str = "profile"
+    # A fixed extra calibration offset (HU) and noise factor: the held-out profile of segmentation training.
+    hu_offset: float = 0.0
+    noise_scale: float = 1.0
+    # A thick slice as the mean of thin rendered sub-slices (partial volume along z). None: on for the
+    # randomised appearance, off for the study's (whose slices are point samples, as before).
+    z_partial_volume: bool | None = None
 
     def __post_init__(self):
         if not 32 <= self.matrix <= 1024:
@@ -87,9 +113,19 @@ class CaseOptions:
             raise ValueError(f"slices must be between 1 and 2000, got {self.slices}")
         if not 0.5 <= self.slice_mm <= 5.0:
             raise ValueError(f"slice thickness must be between 0.5 and 5 mm, got {self.slice_mm}")
-        unknown = set(self.scanners) - set(SCANNER_PROFILES)
+        unknown = set(self.scanners) - set(ALL_PROFILES)
         if not self.scanners or unknown:
-            raise ValueError(f"scanners must be among {sorted(SCANNER_PROFILES)}, got {list(self.scanners)}")
+            raise ValueError(f"scanners must be among {sorted(ALL_PROFILES)}, got {list(self.scanners)}")
+        if self.appearance not in APPEARANCES:
+            raise ValueError(f"appearance must be one of {APPEARANCES}, got {self.appearance!r}")
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
+        if not (abs(self.hu_offset) <= 200 and 0.1 <= self.noise_scale <= 5):
+            raise ValueError("hu_offset must lie within +/-200 HU and noise_scale within 0.1-5")
+
+    @property
+    def averages_thick_slices(self) -> bool:
+        return self.appearance == "randomised" if self.z_partial_volume is None else self.z_partial_volume
 
 
 @dataclass
@@ -114,10 +150,13 @@ def _streams(seed: int, index: int) -> dict[str, np.random.Generator]:
     return {n: np.random.default_rng(c) for n, c in zip(names, children, strict=True)}
 
 
-def _z_range(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Generator) -> tuple[float, float]:
+def _z_range(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Generator,
+             look: Appearance = STUDY) -> tuple[float, float]:
     bottom = min(f.voi_bottom_z for f in a.femurs) - BELOW_LESSER_TROCHANTER_MM
     top = a.crest_z + 10.0
-    if options.region == "abdomen":
+    if look.top_fraction is not None and look.bottom_below_voi_mm is not None and options.region in ("pelvis", "abdomen"):
+        bottom, top = _cut_z_range(a, look.top_fraction, look.bottom_below_voi_mm)
+    elif options.region == "abdomen":
         top += ABDOMEN_EXTRA_MM
     elif options.region == "hips":
         top = max(f.head_centre[2] + f.head_radius for f in a.femurs) + 8.0
@@ -131,18 +170,72 @@ def _z_range(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Ge
     return bottom, top
 
 
-def build_grid(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Generator) -> Grid:
-    fov = float(np.clip(2 * a.habitus.half_width * 1.15 + 20, *FOV_MM))
-    spacing = fov / options.matrix
-    bottom, top = _z_range(options, a, exclusion, rng)
-    slices = options.slices or int(round((top - bottom) / options.slice_mm)) + 1
+def _cut_z_range(a: Anatomy, top_fraction: float, bottom_below_voi_mm: float) -> tuple[float, float]:
+    """The randomised field of view along z: top between just above the heads and above the crest."""
+    lowest_top = max(f.head_centre[2] + f.head_radius for f in a.femurs) + TOP_ABOVE_HEADS_MM
+    highest_top = max(lowest_top, a.crest_z + TOP_ABOVE_CREST_MM)
+    top = lowest_top + top_fraction * (highest_top - lowest_top)
+    return min(f.voi_bottom_z for f in a.femurs) - bottom_below_voi_mm, top
+
+
+def _in_plane(options: CaseOptions, a: Anatomy, look: Appearance) -> tuple[float, int]:
+    """Field of view (mm) and matrix. The randomised look cuts or widens the field around the body (never
+    cutting a femur) and draws the pixel size, with options.matrix as the largest matrix it may use."""
+    body = 2 * a.habitus.half_width * 1.15 + 20
+    if look.fov_to_body is None or look.pixel_mm is None:
+        return float(np.clip(body, *FOV_MM)), options.matrix
+    femurs = max(abs(f.junction[0]) + 2.0 * f.head_radius for f in a.femurs) + 10.0  # past the greater trochanter
+    fov = max(body * look.fov_to_body, 2 * femurs)
+    matrix = int(min(options.matrix, max(32, round(fov / look.pixel_mm))))
+    return fov, matrix
+
+
+def build_grid(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Generator,
+               look: Appearance = STUDY) -> Grid:
+    fov, matrix = _in_plane(options, a, look)
+    spacing = fov / matrix
+    slice_mm = look.slice_mm or options.slice_mm
+    bottom, top = _z_range(options, a, exclusion, rng, look)
+    slices = options.slices or int(round((top - bottom) / slice_mm)) + 1
     if options.region == "left_neck":
         centre = a.femur(LEFT).neck_centre
-        n = options.matrix // 8
+        n = matrix // 8
         origin = (centre[0] - n / 2 * spacing, centre[1] - n / 2 * spacing, bottom)
-        return Grid(origin, (spacing, spacing, options.slice_mm), (n, n, slices))
+        return Grid(origin, (spacing, spacing, slice_mm), (n, n, slices))
     origin = (-fov / 2 + spacing / 2, -fov / 2 + spacing / 2, bottom)
-    return Grid(origin, (spacing, spacing, options.slice_mm), (options.matrix, options.matrix, slices))
+    return Grid(origin, (spacing, spacing, slice_mm), (matrix, matrix, slices))
+
+
+def sub_slices(thick_mm: float) -> int:
+    """Thin sub-slices rendered per thick slice: none thicker than the study's 1.25 mm."""
+    return max(1, int(np.ceil(thick_mm / ref.SLICE_THICKNESS_MM - 1e-6)))
+
+
+def rendering_grid(grid: Grid, k: int) -> Grid:
+    """The grid of k thin sub-slices per slice of `grid`, centred so that each group's mean sits at the
+    thick slice's centre."""
+    if k == 1:
+        return grid
+    thin = grid.spacing[2] / k
+    origin = (grid.origin[0], grid.origin[1], grid.origin[2] - grid.spacing[2] / 2 + thin / 2)
+    return Grid(origin, (grid.spacing[0], grid.spacing[1], thin), (grid.size[0], grid.size[1], grid.size[2] * k))
+
+
+def thicken(volume: np.ndarray, k: int) -> np.ndarray:
+    """Mean over groups of k sub-slices: the thick slice's partial volume along z."""
+    if k == 1:
+        return volume
+    return volume.reshape(-1, k, *volume.shape[1:]).mean(axis=1, dtype=np.float32)
+
+
+def thicken_labels(label: np.ndarray, k: int) -> np.ndarray:
+    """A label where at least half of the thick slice's sub-slices hold it."""
+    if k == 1:
+        return label
+    out = np.zeros((label.shape[0] // k, *label.shape[1:]), dtype=np.uint8)
+    for value in (LEFT_LABEL, RIGHT_LABEL):
+        out[thicken((label == value).astype(np.float32), k) >= 0.5] = value
+    return out
 
 
 def femoral_neck_roi(grid: Grid, f: Femur) -> np.ndarray:
@@ -157,9 +250,9 @@ def femoral_neck_roi(grid: Grid, f: Femur) -> np.ndarray:
     return np.ravel_multi_index((zi + block.z.start, yi + block.y.start, xi + block.x.start), grid.shape)
 
 
-def _soft_tissue(grid: Grid, a: Anatomy, rng: np.random.Generator) -> np.ndarray:
+def _soft_tissue(grid: Grid, a: Anatomy, rng: np.random.Generator, look: Appearance = STUDY) -> np.ndarray:
     volume = np.empty(grid.shape, dtype=np.float32)
-    plan, tile = BodyPlan(a), bowel_tile(rng)
+    plan, tile = BodyPlan(a, look.tissues), bowel_tile(rng)
     table = table_slice(grid, plan)
     for start in range(0, grid.shape[0], TISSUE_SLAB):
         z_slice = slice(start, min(start + TISSUE_SLAB, grid.shape[0]))
@@ -174,9 +267,10 @@ class _Bones:
     metal: Rendered | None = None
 
 
-def _bones(grid: Grid, a: Anatomy, density: BoneDensity, exclusion: str, rngs: dict) -> _Bones:
+def _bones(grid: Grid, a: Anatomy, density: BoneDensity, exclusion: str, rngs: dict,
+           look: Appearance = STUDY) -> _Bones:
     tiles, edge = make_tiles(rngs["texture"]), grid.spacing[0]
-    joint = float(rngs["anatomy"].uniform(3.0, 4.5))
+    joint = float(rngs["anatomy"].uniform(*look.anatomy.joint_space_mm))
     layers = [render_pelvis(grid, hemipelvis_parts(a, f, joint), density, tiles, edge) for f in a.femurs]
     layers.append(render_pelvis(grid, sacrum_parts(a), density, tiles, edge))
     replaced = int(rngs["exclusion"].choice([LEFT, RIGHT])) if exclusion in ("hip_replacement", "hip_fracture") else 0
@@ -244,6 +338,37 @@ def _to_image(array: np.ndarray, grid: Grid) -> sitk.Image:
     return image
 
 
+def _looked_density(density: BoneDensity, look: Appearance) -> BoneDensity:
+    """The randomised look's bone CT numbers: the medulla's mean and the cortex as drawn."""
+    if look.trabecular_hu is None or look.cortex_hu is None:
+        return density
+    marrow, strut, bv_tv = medulla_hu(look.trabecular_hu, density.bv_tv)
+    return replace(density, marrow_hu=marrow, bone_tissue_hu=strut, bv_tv=bv_tv, cortex_hu=look.cortex_hu)
+
+
+def _imaging_profile(profile: ScannerProfile, look: Appearance, options: CaseOptions, seed: int,
+                     index: int) -> tuple[ScannerProfile, float, float]:
+    """The profile the image is formed with: the look's kernel and noise texture, and the calibration
+    error (the case's spread draw plus any fixed offset). Returns it with the extra offset and gain."""
+    if look.fwhm_mm is not None and look.nps_peak_per_mm is not None:
+        profile = replace(profile, fwhm_mm=look.fwhm_mm, nps_peak_per_mm=look.nps_peak_per_mm)
+    offset, gain = 0.0, 1.0
+    if options.calibration == "spread":
+        offset, gain = calibration_spread(np.random.default_rng([seed, index, CALIBRATION_STREAM]))
+    offset += options.hu_offset
+    return recalibrated(profile, offset, gain), offset, gain
+
+
+def _thick_streaks(plan: tuple, k: int) -> tuple:
+    strength, centre, towards, pattern_seed = plan
+    return thicken(strength[:, None, None].astype(np.float32), k)[:, 0, 0], centre, towards, pattern_seed
+
+
+def _appearance_metadata(look: Appearance, offset: float, gain: float, noise_sd: float, grid: Grid) -> dict:
+    return {"appearance": look.name, "hu_calibration_offset": round(offset, 1), "hu_calibration_gain": round(gain, 4),
+            "noise_sd_hu": round(noise_sd, 1), "pixel_mm": round(float(grid.spacing[0]), 3)}
+
+
 def _dates(rng: np.random.Generator) -> tuple[dt.datetime, dt.date]:
     """CT exam somewhere in Jan-Nov 2024 during working hours; QCT within a week of it, same year."""
     first, last = dt.date(STUDY_YEAR, 1, 2), dt.date(STUDY_YEAR, 11, 30)
@@ -257,29 +382,40 @@ def generate_case(*, seed: int, index: int, options: CaseOptions | None = None) 
     """Generate case number `index` (0-based) of the cohort with `seed`; same arguments, same bytes."""
     options = options or CaseOptions()
     rngs = _streams(seed, index)
+    look = draw_appearance(options.appearance, appearance_rng(seed, index))
     qct = sample_qct(rngs["qct"], class_mix=options.class_mix)
     exclusion = choose_exclusion(rngs["exclusion"], options.exclusion_fraction)
     if options.exclusion is not None:
         exclusion = options.exclusion
-    anatomy = sample_anatomy(rngs["anatomy"], sex=qct.sex, age=qct.age)
-    grid = build_grid(options, anatomy, exclusion, rngs["exclusion"])
+    anatomy = body_with_fat(sample_anatomy(rngs["anatomy"], sex=qct.sex, age=qct.age, ranges=look.anatomy),
+                            look.fat_scale)
+    grid = build_grid(options, anatomy, exclusion, rngs["exclusion"], look)
+    k = sub_slices(grid.spacing[2]) if options.averages_thick_slices else 1
+    fine = rendering_grid(grid, k)
     image_t = qct.t_score["femoral_neck"] + rngs["texture"].normal(0, IMAGE_DENSITY_SCATTER_T)
-    density = BoneDensity.from_latent(image_t)
-    volume = _soft_tissue(grid, anatomy, rngs["texture"])
-    bones = _bones(grid, anatomy, density, exclusion, rngs)
-    for layer in bones.layers + _lesions(grid, anatomy, exclusion, rngs["exclusion"]):
+    density = _looked_density(BoneDensity.from_latent(image_t), look)
+    volume = _soft_tissue(fine, anatomy, rngs["texture"], look)
+    bones = _bones(fine, anatomy, density, exclusion, rngs, look)
+    extras = extra_layers(fine, anatomy, look)
+    for layer in extras + bones.layers + _lesions(fine, anatomy, exclusion, rngs["exclusion"]):
         composite(volume, layer)
+    metal = bones.metal if bones.metal is not None else nail_metal(fine, anatomy, look)
     streaks = None
-    if bones.metal is not None and bones.metal.index.size:
-        composite(volume, bones.metal)
-        streaks = _streak_plan(grid, bones.metal, anatomy, rngs["exclusion"])
+    if metal is not None and metal.index.size:
+        composite(volume, metal)
+        streaks = _thick_streaks(_streak_plan(fine, metal, anatomy, rngs["exclusion"]), k)
+    volume = thicken(volume, k)
     scanner_rng = rngs["scanner"]
-    profile = SCANNER_PROFILES[options.scanners[int(scanner_rng.integers(len(options.scanners)))]]
+    profile = ALL_PROFILES[options.scanners[int(scanner_rng.integers(len(options.scanners)))]]
     exposure = sample_exposure(scanner_rng, profile, anatomy.habitus.size_index)
-    pixels = _image(volume, grid, profile, exposure.noise_sd, rngs["noise"], streaks)
+    imaging, offset, gain = _imaging_profile(profile, look, options, seed, index)
+    noise_sd = (look.noise_sd_hu or exposure.noise_sd) * options.noise_scale
+    pixels = _image(volume, grid, imaging, noise_sd, rngs["noise"], streaks)
     del volume
-    label = _labels(grid, bones.vois)
-    readers = reader_masks(grid, bones.vois, rngs["readers"]) if options.readers else None
+    label = thicken_labels(_labels(fine, bones.vois), k)
+    readers = reader_masks(fine, bones.vois, rngs["readers"]) if options.readers else None
+    if readers is not None:
+        readers = (thicken_labels(readers[0], k), thicken_labels(readers[1], k))
     exam, qct_date = _dates(rngs["dates"])
     study_id = f"SYN-{index + 1:04d}"
     metadata = {
@@ -292,7 +428,7 @@ def generate_case(*, seed: int, index: int, options: CaseOptions | None = None) 
         "scanner_model": profile.model,
         "manufacturer": profile.manufacturer,
         "kvp": ref.KVP,
-        "slice_thickness_mm": options.slice_mm,
+        "slice_thickness_mm": options.slice_mm if look.slice_mm is None else round(look.slice_mm, 2),
         "ctdi_vol_mgy": exposure.ctdi_vol,
         "dlp_mgycm": exposure.dlp,
         "effective_dose_msv": round(exposure.effective_dose_msv, 2),
@@ -305,6 +441,8 @@ def generate_case(*, seed: int, index: int, options: CaseOptions | None = None) 
         "neck_bv_tv": round(density.bv_tv, 4),
         "osteophytes": bool(anatomy.femurs[0].osteophytes),
     }
+    if look.randomised or options.calibration != "profile" or options.hu_offset or options.noise_scale != 1.0:
+        metadata |= _appearance_metadata(look, offset, gain, noise_sd, grid)
     return PhantomCase(
         study_id=study_id,
         image=_to_image(pixels, grid),

@@ -6,7 +6,7 @@ spectrum (a ramp rolled off by the reconstruction kernel and iterative reconstru
 as much as one separable filter pass and gives noise that looks like CT noise, not like blurred pixels.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.fft
@@ -41,6 +41,41 @@ SCANNER_PROFILES = {
         ScannerProfile("stratus64", "Cirrus Healthcare", "Stratus 64", 0.85, 0.21, 0.9, -5.0, 0.99, 0.9),
     )
 }
+# A profile the study and the demo never draw from (not in SCANNER_PROFILES, so not in the default
+# --scanners): an older 16-slice scanner with a soft kernel and blotchy iterative reconstruction and a
+# larger calibration error. Segmentation training scores its models on it as an unseen scanner.
+HELDOUT_PROFILES = {
+    p.key: p
+    for p in (ScannerProfile("quasar16", "Quasar Systems", "Quasar 16", 1.6, 0.11, 1.0, -12.0, 1.02, 1.3),)
+}
+ALL_PROFILES = {**SCANNER_PROFILES, **HELDOUT_PROFILES}
+CALIBRATIONS = ("profile", "spread")
+# Opportunistic CT has no calibration phantom in the scan: tube voltage (80-140 kVp), scanner model,
+# reconstruction kernel and contrast phase move trabecular bone by tens of HU (e.g. L1 trabecular HU
+# about 10-30 HU higher in the portal-venous than in the unenhanced phase, Pickhardt PJ et al., AJR
+# 2011;196:W735-W740 and Boutin RD et al., AJR 2016;207:W92-W100; kVp and vendor effects of similar size,
+# Garner HW et al., J Comput Assist Tomogr 2017;41:649-654). "spread" draws a per-case water offset and
+# a gain with these SDs (clipped to the limits), on top of the profile's own small calibration error.
+CALIBRATION_OFFSET_SD_HU, CALIBRATION_OFFSET_LIMIT_HU = 20.0, 60.0
+CALIBRATION_GAIN_SD, CALIBRATION_GAIN_LIMIT = 0.04, 0.10
+CALIBRATION_STREAM = 9_127  # the third seed word of the calibration's random stream (any fixed number)
+
+
+def calibration_spread(rng: np.random.Generator) -> tuple[float, float]:
+    """A per-case (offset HU, gain) drawn from the stated distribution of site-to-site calibration."""
+    offset = float(np.clip(rng.normal(0.0, CALIBRATION_OFFSET_SD_HU), -CALIBRATION_OFFSET_LIMIT_HU,
+                           CALIBRATION_OFFSET_LIMIT_HU))
+    gain = float(np.clip(rng.normal(1.0, CALIBRATION_GAIN_SD), 1 - CALIBRATION_GAIN_LIMIT, 1 + CALIBRATION_GAIN_LIMIT))
+    return offset, gain
+
+
+def recalibrated(profile: ScannerProfile, offset_hu: float, gain: float) -> ScannerProfile:
+    """The profile with an extra calibration error on top of its own."""
+    if offset_hu == 0.0 and gain == 1.0:
+        return profile
+    return replace(profile, hu_offset=profile.hu_offset + offset_hu, hu_gain=profile.hu_gain * gain)
+
+
 # Noise (HU SD in soft tissue) of a slim and of a large patient at a noise index of ~14 with the tube
 # current capped, as the issue asks: about 15-35 HU.
 NOISE_SD_SLIM, NOISE_SD_LARGE = 16.0, 31.0

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import reference as ref
 from .anatomy import Anatomy
+from .appearance import STUDY_TISSUES, Tissues
 from .sdf import Grid, Scalar, soft_inside
 
 BOWEL_TILE_MM = 3.0
@@ -37,6 +38,7 @@ class BodyPlan:
     """Per-slice sizes of the trunk, thighs and pelvic cavity for one patient (all in mm)."""
 
     anatomy: Anatomy
+    tissues: Tissues = STUDY_TISSUES
 
     @property
     def table_y(self) -> float:
@@ -93,7 +95,7 @@ def table_slice(grid: Grid, plan: BodyPlan) -> np.ndarray:
     top, core, bottom = TABLE_LAYERS_MM
     whole = soft_inside(np.abs(depth - bottom / 2) - bottom / 2, edge) * inside_x
     foam = soft_inside(np.abs(depth - (top + core) / 2) - (core - top) / 2, edge) * inside_x
-    hu = (whole - foam) * np.float32(ref.HU_TABLE_SHELL) + foam * np.float32(ref.HU_TABLE_FOAM)
+    hu = (whole - foam) * np.float32(plan.tissues.table_shell) + foam * np.float32(plan.tissues.table_foam)
     return (np.float32(ref.HU_AIR) * (1 - whole) + hu).astype(np.float32)
 
 
@@ -110,9 +112,10 @@ def _cavity_tissue(grid: Grid, plan: BodyPlan, tile: np.ndarray, z_slice: slice,
     loops = np.clip((field - np.float32(1.6 * a.habitus.visceral - 0.6)) / np.float32(0.4), 0, 1)
     loops *= np.clip(z / np.float32(30.0), 0, 1)  # the small bowel lies above the bladder
     gas = np.clip((field - np.float32(1.9)) / np.float32(0.15), 0, 1) * loops
-    tissue = np.float32(ref.HU_FAT) * (1 - loops) + loops * (np.float32(ref.HU_BOWEL_WALL) * (1 - gas) + gas * np.float32(ref.HU_BOWEL_GAS))
+    t = plan.tissues
+    tissue = np.float32(t.fat) * (1 - loops) + loops * (np.float32(t.bowel_wall) * (1 - gas) + gas * np.float32(ref.HU_BOWEL_GAS))
     bladder = soft_inside(_bladder_distance(plan, x, y, z, cy, tb), np.float32(grid.spacing[0]))
-    return tissue * (1 - bladder) + bladder * np.float32(ref.HU_URINE)
+    return tissue * (1 - bladder) + bladder * np.float32(t.urine)
 
 
 def render_slab(grid: Grid, plan: BodyPlan, tile: np.ndarray, table: np.ndarray, z_slice: slice,
@@ -148,7 +151,8 @@ def render_slab(grid: Grid, plan: BodyPlan, tile: np.ndarray, table: np.ndarray,
             thigh_muscle = _ellipse_inside(x, y, tx, wy, np.maximum(wa - np.float32(0.8) * fat, 1),
                                            np.maximum(wb - np.float32(0.8) * fat, 1), edge)
             np.maximum(muscle_in, thigh_muscle, out=muscle_in)
-    inner = np.full(body_in.shape, np.float32(ref.HU_MUSCLE), dtype=np.float32)
+    t = plan.tissues
+    inner = np.full(body_in.shape, np.float32(t.muscle), dtype=np.float32)
     ca, cb = (v.astype(np.float32) for v in plan.cavity(z))
     ccy = cy - np.float32(0.3) * tb
     cav = _window(grid, z_slice, (cx - float(ca.max()) - 2, cx + float(ca.max()) + 2),
@@ -158,14 +162,22 @@ def render_slab(grid: Grid, plan: BodyPlan, tile: np.ndarray, table: np.ndarray,
         sub = (slice(None), slice(cys.start - ys.start, cys.stop - ys.start), slice(cxs.start - xs.start, cxs.stop - xs.start))
         cyy, cxx = grid.axis_mm(1, cys)[None, :, None], grid.axis_mm(0, cxs)[None, None, :]
         cavity = _ellipse_inside(cxx, cyy, cx, ccy, ca, cb, edge)
-        inner[sub] += cavity * (_cavity_tissue(grid, plan, tile, z_slice, z, cyy, cxx, cy, tb) - np.float32(ref.HU_MUSCLE))
-    inner -= np.float32(ref.HU_FAT)
+        inner[sub] += cavity * (_cavity_tissue(grid, plan, tile, z_slice, z, cyy, cxx, cy, tb) - np.float32(t.muscle))
+    inner -= np.float32(t.fat)
     inner *= muscle_in
-    inner += np.float32(ref.HU_FAT)
+    inner += np.float32(t.fat)
+    if t.fat_spread or t.muscle_spread:  # the study's tissues are flat; skipping keeps its bytes
+        _add_spread(inner, muscle_in, t, _tile_at(tile.transpose(2, 1, 0), grid, z_slice, y, x))
     target = out[:, ys, xs]
     inner -= target
     inner *= body_in
     out[:, ys, xs] = target + inner
+
+
+def _add_spread(inner: np.ndarray, muscle_in: np.ndarray, t: Tissues, field: np.ndarray) -> None:
+    """A slowly varying within-tissue spread (HU SD per tissue), from a field decorrelated from the bowel's."""
+    sd = np.float32(t.fat_spread) + (np.float32(t.muscle_spread) - np.float32(t.fat_spread)) * muscle_in
+    inner += field * sd
 
 
 def _bladder_distance(plan: BodyPlan, x, y, z, cy, tb):

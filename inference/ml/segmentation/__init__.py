@@ -6,6 +6,7 @@ Plain Python (torch, MONAI, SimpleITK); no Django. Labels as in voi.labels (0 ba
 from inference.ml.segmentation.cascade import segment_image
 from inference.ml.segmentation.checkpoint import Checkpoint, CheckpointError, code_version, load_checkpoint
 from inference.ml.segmentation.config import DEMO, PAPER, SegmentationConfig, StageConfig, configuration
+from inference.ml.segmentation.heldout import HELDOUT, OOD_DICE_GAP_LIMIT, HeldoutProfile
 from inference.ml.segmentation.training import (
     TrainingResult,
     checkpoint_path,
@@ -14,7 +15,7 @@ from inference.ml.segmentation.training import (
 )
 
 __all__ = [
-    "DEMO", "PAPER", "Checkpoint", "CheckpointError", "SegmentationConfig", "StageConfig", "TrainingResult",
+    "DEMO", "HELDOUT", "OOD_DICE_GAP_LIMIT", "PAPER", "HeldoutProfile", "Checkpoint", "CheckpointError", "SegmentationConfig", "StageConfig", "TrainingResult",
     "checkpoint_path", "code_version", "configuration", "load_checkpoint", "reference_agreement", "segment_image",
     "train_segmentation",
 ]

@@ -29,6 +29,11 @@ class StageConfig:
         margin_mm: margin added around the femur's bounding box when the fine stage crops (fine only).
         loss: "focal" or "dice_focal".
         scale_jitter, shift_hu: light augmentation (relative zoom range, intensity shift in HU).
+        hu_scale, hu_shift: histogram augmentation of the CT channel as if applied to HU before windowing:
+            HU * (1 + U(-hu_scale, hu_scale)) + U(-hu_shift, hu_shift), then the window's clip (0: off).
+        gamma: log-range of a gamma curve on the windowed intensities, gamma = exp(U(-gamma, gamma)) (0: off).
+        bias_field: amplitude of a smooth multiplicative field, 1 + bias_field * U(-1, 1) at a 3 x 3 x 3 grid
+            of control points interpolated over the patch (0: off).
         mirror: probability that a training patch is mirrored left-right.
         validate_every: epochs between validation passes (the last epoch is always validated).
         sliding_overlap: overlap of neighbouring windows at inference (0 = tiled, 0.5 = half a window).
@@ -51,6 +56,10 @@ class StageConfig:
     scale_jitter: float = 0.1
     shift_hu: float = 30.0
     mirror: float = 0.5
+    hu_scale: float = 0.0
+    hu_shift: float = 0.0
+    gamma: float = 0.0
+    bias_field: float = 0.0
     validate_every: int = 1
     sliding_overlap: float = 0.25
     window_size: tuple[int, int, int] | None = None
@@ -67,6 +76,10 @@ class StageConfig:
             raise ValueError("foreground_fraction must lie in [0, 1] and sliding_overlap in [0, 1)")
         if not 0.0 <= self.mirror <= 1.0:
             raise ValueError(f"mirror must lie in [0, 1], got {self.mirror}")
+        if not (0.0 <= self.hu_scale < 0.5 and 0.0 <= self.hu_shift <= 500.0 and 0.0 <= self.gamma <= 1.0
+                and 0.0 <= self.bias_field < 0.5):
+            raise ValueError("intensity augmentation must satisfy 0 <= hu_scale < 0.5, 0 <= hu_shift <= 500 HU, "
+                             "0 <= gamma <= 1 and 0 <= bias_field < 0.5")
         if self.loss not in ("focal", "dice_focal"):
             raise ValueError(f"loss must be 'focal' or 'dice_focal', got {self.loss!r}")
 
@@ -132,7 +145,23 @@ PAPER = SegmentationConfig(
                      epochs=PAPER_EPOCHS, norm="batch", validate_every=10),
 )
 
-CONFIGURATIONS = {"demo": DEMO, "paper": PAPER}
+# Intensity augmentation against scanner and protocol differences (issue 15): histogram scale of +/-10 % and
+# shift of +/-60 HU (calibration, kVp and contrast phase move bone by tens of HU), gamma 0.74-1.35 and a
+# +/-10 % smooth bias field (beam hardening, cupping), in the spirit of SynthSeg (Billot B et al., Med Image
+# Anal 2023) and nnU-Net's default augmentation (Isensee F et al., Nat Methods 2021;18:203-211).
+ROBUST_HU_SCALE, ROBUST_HU_SHIFT, ROBUST_GAMMA, ROBUST_BIAS_FIELD = 0.1, 60.0, 0.3, 0.1
+
+
+def _with_robust_intensity(stage: StageConfig) -> StageConfig:
+    return replace(stage, hu_scale=ROBUST_HU_SCALE, hu_shift=ROBUST_HU_SHIFT, gamma=ROBUST_GAMMA,
+                   bias_field=ROBUST_BIAS_FIELD)
+
+
+# The demo's design with that augmentation on; train it on randomised phantoms (phantom --appearance).
+DEMO_ROBUST = DEMO.with_overrides(name="demo_robust", coarse=_with_robust_intensity(DEMO.coarse),
+                                  fine=_with_robust_intensity(DEMO.fine))
+
+CONFIGURATIONS = {"demo": DEMO, "demo_robust": DEMO_ROBUST, "paper": PAPER}
 
 
 def configuration(name: str) -> SegmentationConfig:

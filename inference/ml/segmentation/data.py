@@ -113,7 +113,8 @@ class PatchSampler:
 
     Augmentation is light and anatomy-preserving: an isotropic zoom of +/- scale_jitter about the patch
     centre, a global intensity shift, and (with probability stage.mirror) a left-right mirror: both stages
-    label femur or not, a mirrored left hip is a right hip, and each side learns from both.
+    label femur or not, a mirrored left hip is a right hip, and each side learns from both. When the stage
+    asks for it, intensity augmentation follows (IntensityAugmentation); it never touches the labels.
     """
 
     def __init__(self, *, volumes: list[Volume], stage: StageConfig, window: tuple[float, float]):
@@ -123,6 +124,7 @@ class PatchSampler:
         self.size = np.array(stage.patch_size)
         self.source_size = np.ceil(self.size * (1 + stage.scale_jitter)).astype(int)
         self.shift = stage.shift_hu / (window[1] - window[0])
+        self.intensity = IntensityAugmentation(stage, window)
 
     def batch(self, rng: np.random.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [self._source_patch(rng) for _ in range(count)]
@@ -155,7 +157,46 @@ class PatchSampler:
         mirrored = torch.from_numpy(rng.random(count) < self.stage.mirror)
         images[mirrored] = images[mirrored].flip(-1)  # x, the patient's left-right axis
         labels[mirrored] = labels[mirrored].flip(-1)
+        if self.intensity.active:  # drawn last, so the geometry of a run without it is unchanged
+            images[:, 0] = self.intensity(images[:, 0], rng)
         return images, labels.long()
+
+
+class IntensityAugmentation:
+    """Histogram scale and shift as on HU before windowing, a smooth bias field and a gamma curve, on the
+    windowed CT channel (values in [0, 1]); per patch, from the stage's settings.
+
+    A windowed value n = (HU - low) / width becomes, for HU * s + b, n * s + (low * (s - 1) + b) / width,
+    clipped to [0, 1] as the window clips: exact wherever the original HU lay inside the window.
+    """
+
+    def __init__(self, stage: StageConfig, window: tuple[float, float]):
+        self.stage, self.low, self.width = stage, float(window[0]), float(window[1] - window[0])
+        self.active = bool(stage.hu_scale or stage.hu_shift or stage.gamma or stage.bias_field)
+
+    def __call__(self, ct: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        count, stage = ct.shape[0], self.stage
+        scale = rng.uniform(1 - stage.hu_scale, 1 + stage.hu_scale, count)
+        shift = rng.uniform(-stage.hu_shift, stage.hu_shift, count)
+        offset = (self.low * (scale - 1) + shift) / self.width
+        ct = (ct * _per_patch(scale) + _per_patch(offset)).clamp(0.0, 1.0)
+        if stage.bias_field:
+            ct = (ct * bias_field(rng, count, ct.shape[1:], stage.bias_field)).clamp(0.0, 1.0)
+        if stage.gamma:
+            ct = ct ** _per_patch(np.exp(rng.uniform(-stage.gamma, stage.gamma, count)))
+        return ct
+
+
+def bias_field(rng: np.random.Generator, count: int, shape, amplitude: float) -> torch.Tensor:
+    """A smooth multiplicative field per patch: 1 + amplitude * U(-1, 1) at 3 x 3 x 3 control points,
+    trilinear in between (so it stays within 1 +/- amplitude)."""
+    control = torch.from_numpy(rng.uniform(-amplitude, amplitude, (count, 1, 3, 3, 3))).float()
+    field = F.interpolate(control, size=tuple(shape), mode="trilinear", align_corners=True)
+    return 1.0 + field[:, 0]
+
+
+def _per_patch(values: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(values, dtype=np.float32))[:, None, None, None]
 
 
 def _crop(array: np.ndarray, centre: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from inference.ml.segmentation import data
 from inference.ml.segmentation.cascade import compute_device, predict, segment_image
 from inference.ml.segmentation.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from inference.ml.segmentation.config import SegmentationConfig, StageConfig
+from inference.ml.segmentation.heldout import HELDOUT, HeldoutProfile, heldout_cases, heldout_verdict
 from inference.ml.vbnet import VBNet
 from voi.metrics import dice, table2_summary, voi_agreement
 
@@ -49,6 +50,9 @@ class TrainingResult:
     seconds: float = 0.0
     validation: dict = field(default_factory=dict)
     per_case: list = field(default_factory=list)
+    # The held-out profile (heldout.py): its Table 2 summary, per-case agreement and verdict against validation.
+    out_of_distribution: dict = field(default_factory=dict)
+    out_of_distribution_per_case: list = field(default_factory=list)
 
 
 class StopRequested(Exception):
@@ -61,13 +65,15 @@ def checkpoint_path(out_dir: str | Path, stage: str) -> Path:
 
 def train_segmentation(config: SegmentationConfig, train_cases: Sequence[Case], val_cases: Sequence[Case],
                        out_dir: str | Path, *, on_progress: Progress | None = None,
-                       should_stop: Callable[[], bool] | None = None, resume: bool = True) -> TrainingResult:
+                       should_stop: Callable[[], bool] | None = None, resume: bool = True,
+                       heldout: HeldoutProfile | None = HELDOUT) -> TrainingResult:
     """Train the coarse then the fine VB-Net; checkpoints go to out_dir/coarse.pt and out_dir/fine.pt.
 
     on_progress(epoch, total, metrics) runs after every epoch (epochs counted over both stages; metrics hold
     stage, loss and, when validated, val_dice). should_stop() is asked between steps; when it answers True
     the run returns with completed=False, keeping the last finished epoch's checkpoint for a later resume.
-    With resume=False existing checkpoints are ignored and overwritten.
+    With resume=False existing checkpoints are ignored and overwritten. A completed run also scores the
+    held-out profile (heldout.py; its cases are generated into out_dir/heldout); heldout=None skips it.
     """
     if not train_cases:
         raise ValueError("training needs at least one training case")
@@ -85,8 +91,23 @@ def train_segmentation(config: SegmentationConfig, train_cases: Sequence[Case], 
             return result
     result.completed, result.epochs_done = True, total
     result.per_case, result.validation = validate_cascade(coarse_path, fine_path, val_cases)
+    if heldout is not None:
+        try:
+            score_heldout(result, (coarse_path, fine_path), heldout, Path(out_dir) / "heldout")
+        except (ValueError, RuntimeError, OSError) as error:  # a failed stress test must not discard the model
+            result.out_of_distribution = {"error": f"held-out profile not scored: {error}"[:300]}
     result.seconds = time.perf_counter() - started
     return result
+
+
+def score_heldout(result: TrainingResult, checkpoints: tuple[Path, Path], profile: HeldoutProfile, folder: Path) -> None:
+    """The finished cascade on the held-out profile, summarised like the validation, with its verdict."""
+    started = time.perf_counter()
+    per_case, summary = validate_cascade(*checkpoints, heldout_cases(profile, folder))
+    verdict = heldout_verdict(result.validation.get("dice_mean"), summary.get("dice_mean"))
+    result.out_of_distribution = {**summary, **verdict, "profile": profile.description(),
+                                  "seconds": round(time.perf_counter() - started, 1)}
+    result.out_of_distribution_per_case = per_case
 
 
 def validate_cascade(coarse_path: Path, fine_path: Path, val_cases: Sequence[Case]) -> tuple[list, dict]:
