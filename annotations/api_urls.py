@@ -23,8 +23,17 @@ urlpatterns = [
     ),
     path("agreement/", apis.AgreementListApi.as_view(), name="api-agreement-list"),
     path("revisions/<int:pk>/seg.dcm", dicom_apis.RevisionSegApi.as_view(), name="api-revision-seg"),
-    path("revisions/<int:pk>/seg/send/", dicom_apis.RevisionSegSendApi.as_view(), name="api-revision-seg-send"),
-    path("cases/<int:pk>/reference-voi/seg.dcm", dicom_apis.ReferenceVOISegApi.as_view(), name="api-reference-seg"),
-    path("cases/<int:pk>/reference-voi/seg/send/", dicom_apis.ReferenceVOISegSendApi.as_view(),
-         name="api-reference-seg-send"),
+    path(
+        "revisions/<int:pk>/seg/send/", dicom_apis.RevisionSegSendApi.as_view(), name="api-revision-seg-send"
+    ),
+    path(
+        "cases/<int:pk>/reference-voi/seg.dcm",
+        dicom_apis.ReferenceVOISegApi.as_view(),
+        name="api-reference-seg",
+    ),
+    path(
+        "cases/<int:pk>/reference-voi/seg/send/",
+        dicom_apis.ReferenceVOISegSendApi.as_view(),
+        name="api-reference-seg-send",
+    ),
 ]

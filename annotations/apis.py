@@ -82,7 +82,9 @@ def _assignment_with_masks(request, pk: int) -> Assignment:
 class AssignmentOutputSerializer(serializers.ModelSerializer):
     study_id = serializers.CharField(source="case.patient.study_id")
     reader = serializers.CharField(source="reader.username")
-    current_revision_number = serializers.IntegerField(source="current_revision.number", default=None, allow_null=True)
+    current_revision_number = serializers.IntegerField(
+        source="current_revision.number", default=None, allow_null=True
+    )
     viewer_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -102,8 +104,10 @@ class AssignmentListApi(AnnotationApi):
     class FilterSerializer(serializers.Serializer):
         cohort = IdField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: AssignmentOutputSerializer(many=True),
-                                                             400: BAD_REQUEST})
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: AssignmentOutputSerializer(many=True), 400: BAD_REQUEST},
+    )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -258,8 +262,10 @@ class RevisionCreateApi(AnnotationApi):
             except InvalidNumber as error:
                 raise serializers.ValidationError("base_revision must be a revision id or empty.") from error
 
-    @extend_schema(request=InputSerializer,
-                   responses={201: RevisionOutputSerializer, 400: BAD_REQUEST, 409: REFUSED, 413: REFUSED})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: RevisionOutputSerializer, 400: BAD_REQUEST, 409: REFUSED, 413: REFUSED},
+    )
     def post(self, request, pk: int):
         started = time.perf_counter()
         assignment = _assignment_known(request, pk)
@@ -268,9 +274,13 @@ class RevisionCreateApi(AnnotationApi):
             return Response({"detail": _first_error(data.errors), "errors": data.errors}, status=400)
         upload = data.validated_data["labelmap"]
         if upload.size > LABELMAP_MAX_UPLOAD_BYTES:
-            return Response({"detail": f"the labelmap is {upload.size:,} bytes, over the limit of "
-                                       f"{LABELMAP_MAX_UPLOAD_BYTES:,}; send it compressed (.raw.gz, .nii.gz)"},
-                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+            return Response(
+                {
+                    "detail": f"the labelmap is {upload.size:,} bytes, over the limit of "
+                    f"{LABELMAP_MAX_UPLOAD_BYTES:,}; send it compressed (.raw.gz, .nii.gz)"
+                },
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         received = time.perf_counter()
         revision = services.revision_save(
             assignment=assignment,
@@ -352,8 +362,15 @@ class VolumeRawApi(AnnotationApi):
     renderer_classes = [OctetStreamRenderer, JSONRenderer]
 
     @extend_schema(
-        parameters=[OpenApiParameter("Range", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-                                     description="One byte range, `bytes=first-last`")],
+        parameters=[
+            OpenApiParameter(
+                "Range",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="One byte range, `bytes=first-last`",
+            )
+        ],
         responses={200: BINARY, 206: BINARY},
     )
     def get(self, request, pk: int):
@@ -365,7 +382,9 @@ class VolumeRawApi(AnnotationApi):
             start, end = wanted
             with path.open("rb") as file:
                 file.seek(start)
-                response = HttpResponse(file.read(end - start + 1), status=206, content_type="application/octet-stream")
+                response = HttpResponse(
+                    file.read(end - start + 1), status=206, content_type="application/octet-stream"
+                )
             response["Content-Range"] = f"bytes {start}-{end}/{path.stat().st_size}"
         else:
             response = stored_file_response(path)
@@ -382,8 +401,12 @@ def _byte_range(header: str, *, size: int) -> tuple[int, int] | None:
     first, _, last = spec.strip().partition("-")
     try:
         start = parse_int(first.strip(), name="range start", minimum=0, maximum=ID_MAX)
-        end = min(parse_int(last.strip(), name="range end", minimum=0, maximum=ID_MAX) if last.strip() else size - 1,
-                  size - 1)
+        end = min(
+            parse_int(last.strip(), name="range end", minimum=0, maximum=ID_MAX)
+            if last.strip()
+            else size - 1,
+            size - 1,
+        )
     except InvalidNumber:
         return None
     return (start, end) if start <= end else None
@@ -395,8 +418,14 @@ class LabelmapApi(AnnotationApi):
     renderer_classes = [OctetStreamRenderer, JSONRenderer]
 
     @extend_schema(
-        parameters=[OpenApiParameter("revision", OpenApiTypes.STR, required=False,
-                                     description="A revision id, `current` (the default) or `start`")],
+        parameters=[
+            OpenApiParameter(
+                "revision",
+                OpenApiTypes.STR,
+                required=False,
+                description="A revision id, `current` (the default) or `start`",
+            )
+        ],
         responses={200: BINARY, 204: NO_CONTENT, 400: REFUSED},
     )
     def get(self, request, pk: int):
@@ -410,7 +439,9 @@ class LabelmapApi(AnnotationApi):
             try:
                 revision_id = parse_id(wanted, name="revision")
             except InvalidNumber:
-                return Response({"detail": "revision must be a revision id, 'current' or 'start'."}, status=400)
+                return Response(
+                    {"detail": "revision must be a revision id, 'current' or 'start'."}, status=400
+                )
             revision = selectors.revision_of(assignment, revision_id=revision_id)
             if revision is None:
                 raise NotFound("This assignment has no such revision.")
@@ -459,7 +490,9 @@ class ReviewApproveApi(AnnotationApi):
 
         comment = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={200: ReviewOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
+    @extend_schema(
+        request=InputSerializer, responses={200: ReviewOutputSerializer, 400: BAD_REQUEST, 409: REFUSED}
+    )
     def post(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         data = self.InputSerializer(data=request.data)
@@ -479,7 +512,9 @@ class ReviewReturnApi(AnnotationApi):
 
         comment = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={200: ReviewOutputSerializer, 400: BAD_REQUEST, 409: REFUSED})
+    @extend_schema(
+        request=InputSerializer, responses={200: ReviewOutputSerializer, 400: BAD_REQUEST, 409: REFUSED}
+    )
     def post(self, request, pk: int):
         assignment = _assignment_with_masks(request, pk)
         data = self.InputSerializer(data=request.data)

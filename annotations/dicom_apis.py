@@ -21,9 +21,12 @@ class RevisionSegApi(DicomObjectApi):
     def dicom_object(self, request, pk: int):
         revision = get_object_or_404(VOIRevision.objects.select_related("assignment__case"), pk=pk)
         case = revision.assignment.case
-        return case, voi_segmentation(case=case, labels_path=Path(revision.labelmap.path),
-                                      producer=Producer(manual=True, name="reader VOI"),
-                                      description=f"Reader VOI revision {revision.number}")
+        return case, voi_segmentation(
+            case=case,
+            labels_path=Path(revision.labelmap.path),
+            producer=Producer(manual=True, name="reader VOI"),
+            description=f"Reader VOI revision {revision.number}",
+        )
 
 
 class ReferenceVOISegApi(DicomObjectApi):
@@ -33,10 +36,15 @@ class ReferenceVOISegApi(DicomObjectApi):
 
     def dicom_object(self, request, pk: int):
         case = get_object_or_404(Case, pk=pk)
-        reference = get_object_or_404(ReferenceVOI.objects.select_related("revision"), case=case, is_current=True)
-        return case, voi_segmentation(case=case, labels_path=Path(reference.revision.labelmap.path),
-                                      producer=Producer(manual=True, name="reference VOI"),
-                                      description="Reference VOI (approved)")
+        reference = get_object_or_404(
+            ReferenceVOI.objects.select_related("revision"), case=case, is_current=True
+        )
+        return case, voi_segmentation(
+            case=case,
+            labels_path=Path(reference.revision.labelmap.path),
+            producer=Producer(manual=True, name="reference VOI"),
+            description="Reference VOI (approved)",
+        )
 
 
 class RevisionSegSendApi(DicomSendApi):

@@ -67,7 +67,9 @@ class LabelBox:
         if len(self.offset_xyz) != 3 or len(self.size_xyz) != 3:
             raise LabelmapInvalid("A label box needs three offsets and three sizes (x, y, z).")
         if any(int(n) < 0 for n in (*self.offset_xyz, *self.size_xyz)):
-            raise LabelmapInvalid(f"A label box cannot have negative offsets or sizes, got {self.describe()}.")
+            raise LabelmapInvalid(
+                f"A label box cannot have negative offsets or sizes, got {self.describe()}."
+            )
 
     @classmethod
     def parse(cls, *, offset: str, size: str) -> LabelBox:
@@ -115,7 +117,9 @@ class LabelBox:
 
     def check_inside(self, grid: Grid) -> None:
         if any(o + n > g for o, n, g in zip(self.offset_xyz, self.size_xyz, grid.size_xyz, strict=True)):
-            raise LabelmapInvalid(f"The label box {self.describe()} reaches outside the case grid {grid.describe()}.")
+            raise LabelmapInvalid(
+                f"The label box {self.describe()} reaches outside the case grid {grid.describe()}."
+            )
 
     def describe(self) -> str:
         return f"at {self.offset_xyz} of size {'x'.join(map(str, self.size_xyz))}"
@@ -129,7 +133,9 @@ class CheckedLabelmap:
     box: LabelBox
 
 
-def labelmap_from_upload(*, content: bytes, filename: str, grid: Grid, box: LabelBox | None = None) -> np.ndarray:
+def labelmap_from_upload(
+    *, content: bytes, filename: str, grid: Grid, box: LabelBox | None = None
+) -> np.ndarray:
     """Check an uploaded labelmap against the case grid and return it as uint8 [z, y, x]."""
     return checked_labelmap_from_upload(content=content, filename=filename, grid=grid, box=box).labels
 
@@ -141,7 +147,9 @@ def checked_labelmap_from_upload(
     name = filename.lower()
     if name.endswith(BOX_SUFFIX):
         if box is None:
-            raise LabelmapInvalid(f"A '{BOX_SUFFIX}' labelmap needs box_offset and box_size (voxels, 'x,y,z').")
+            raise LabelmapInvalid(
+                f"A '{BOX_SUFFIX}' labelmap needs box_offset and box_size (voxels, 'x,y,z')."
+            )
         return _labels_from_box_gzip(content, box=box, grid=grid)
     if name.endswith(RAW_SUFFIX):
         labels = _labels_from_raw_gzip(content, grid=grid)
@@ -230,7 +238,9 @@ def encode_labelmap(labels: np.ndarray, *, grid: Grid, box: LabelBox | None = No
     raw_crc = zlib.crc32(flat)
     nifti_crc = zlib.crc32(flat, zlib.crc32(header))
     return EncodedLabelmap(
-        nifti_gz=_gzip_member([_DeflateStitcher.segment(header), *body], crc=nifti_crc, size=len(header) + flat.nbytes),
+        nifti_gz=_gzip_member(
+            [_DeflateStitcher.segment(header), *body], crc=nifti_crc, size=len(header) + flat.nbytes
+        ),
         raw_gz=_gzip_member(body, crc=raw_crc, size=flat.nbytes),
     )
 

@@ -260,7 +260,9 @@ def assignments_not_started(*, case: Case | None = None, limit: int = 200) -> Qu
     rows = Assignment.objects.filter(status=Assignment.Status.ASSIGNED, current_revision__isnull=True)
     if case is not None:
         rows = rows.filter(case=case)
-    return rows.select_related("case__patient", "reader", "cohort").order_by("cohort__name", "case_id")[:limit]
+    return rows.select_related("case__patient", "reader", "cohort").order_by("cohort__name", "case_id")[
+        :limit
+    ]
 
 
 def reader_progress(assignments) -> dict[str, int]:

@@ -168,18 +168,25 @@ def assignment_create(
 
 
 @transaction.atomic
-def assignments_create_for_cases(*, cases: list[Case], reader, cohort: Cohort, created_by) -> list[Assignment]:
+def assignments_create_for_cases(
+    *, cases: list[Case], reader, cohort: Cohort, created_by
+) -> list[Assignment]:
     """Primary reading of a selection of cases (or one newly imported case) for one reader. Cases the
     reader already has are left as they are; a case outside the cohort is refused."""
     if not has_role(reader, Role.READER):
         raise AnnotationError(f"{reader} is not a reader.")
     outside = [c for c in cases if not cohort.cases.filter(pk=c.pk).exists()]
     if outside:
-        raise AnnotationError(f"{outside[0].patient.study_id} is not in cohort '{cohort}'; add it to the cohort first.")
+        raise AnnotationError(
+            f"{outside[0].patient.study_id} is not in cohort '{cohort}'; add it to the cohort first."
+        )
     held = set(Assignment.objects.filter(reader=reader, case__in=cases).values_list("case_id", flat=True))
     created = _assignments_create(
-        [c.pk for c in cases if c.pk not in held], Assignment.StudyRole.PRIMARY,
-        readers=(reader,), cohort=cohort, created_by=created_by,
+        [c.pk for c in cases if c.pk not in held],
+        Assignment.StudyRole.PRIMARY,
+        readers=(reader,),
+        cohort=cohort,
+        created_by=created_by,
     )
     for assignment in created:
         audit_log(actor=created_by, action="create", obj=assignment)
@@ -315,7 +322,9 @@ def _revision_append(
     restored_from: VOIRevision | None,
 ) -> VOIRevision:
     assignment = (
-        Assignment.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=assignment_id)
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("current_revision")
+        .get(pk=assignment_id)
     )
     _check_may_edit(user=user, assignment=assignment)
     _check_base(assignment=assignment, base_revision_id=base_revision_id)

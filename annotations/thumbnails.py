@@ -60,8 +60,9 @@ def _png(rgb: np.ndarray, aspect: float) -> bytes:
     rows, cols = rgb.shape[:2]
     height, width = rows * aspect, cols
     scale = THUMBNAIL_SIZE / max(height, width)
-    picture = Image.fromarray(rgb).resize((max(1, round(width * scale)), max(1, round(height * scale))),
-                                         Image.Resampling.BILINEAR)
+    picture = Image.fromarray(rgb).resize(
+        (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR
+    )
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -86,7 +86,9 @@ def viewer_config(request, assignment: Assignment) -> dict:
         },
         # The grid, so that the page can fetch and draw its opening slice before anything else answers.
         "volume": {
-            "size": assignment.case.size, "spacing": assignment.case.spacing, "direction": assignment.case.direction,
+            "size": assignment.case.size,
+            "spacing": assignment.case.spacing,
+            "direction": assignment.case.direction,
         },
         "currentRevisionId": assignment.current_revision_id,
         "readOnly": not selectors.may_edit(request.user, assignment),
@@ -171,10 +173,14 @@ def assign_cases(request):
         try:
             cases = list(Case.objects.select_related("patient").filter(pk__in=ids))
             created = services.assignments_create_for_cases(
-                cases=cases, reader=reader, cohort=cohort, created_by=request.user)
+                cases=cases, reader=reader, cohort=cohort, created_by=request.user
+            )
             kept = len(cases) - len(created)
-            messages.success(request, f"Assigned {_count(len(created), 'case')} to {reader.username}"
-                             + (f"; {reader.username} already had {_count(kept, 'case')}." if kept else "."))
+            messages.success(
+                request,
+                f"Assigned {_count(len(created), 'case')} to {reader.username}"
+                + (f"; {reader.username} already had {_count(kept, 'case')}." if kept else "."),
+            )
         except services.AnnotationError as error:
             messages.error(request, error.message)
     return redirect(request.POST.get("next") or reverse("annotations:coordinate"))
@@ -202,12 +208,15 @@ def _assignments_create_from_form(request) -> None:
     try:
         created = services.assignments_create_for_cohort(
             cohort=get_object_or_404(Cohort, pk=parse_id(request.POST["cohort"], name="cohort")),
-            primary_reader=get_object_or_404(users, pk=parse_id(request.POST["primary_reader"], name="reader")),
+            primary_reader=get_object_or_404(
+                users, pk=parse_id(request.POST["primary_reader"], name="reader")
+            ),
             second_reader=get_object_or_404(users, pk=parse_id(request.POST["second_reader"], name="reader")),
             created_by=request.user,
             interobserver_count=parse_int(
                 request.POST.get("interobserver_count") or services.DEFAULT_INTEROBSERVER_COUNT,
-                name="interobserver_count", minimum=0,
+                name="interobserver_count",
+                minimum=0,
             ),
             seed=parse_int(request.POST.get("seed") or 0, name="seed"),
         )
@@ -299,6 +308,8 @@ def case_thumbnail(request, pk: int, plane: str):
     labels = None
     if reference is not None and has_role(request.user, Role.PI, Role.ADMIN):
         labels = labelmap_from_nifti_path(reference.revision.labelmap.path)
-    response = HttpResponse(thumbnails.thumbnail_png(case_image(case), labels, plane=plane), content_type="image/png")
+    response = HttpResponse(
+        thumbnails.thumbnail_png(case_image(case), labels, plane=plane), content_type="image/png"
+    )
     response["Cache-Control"] = "private, max-age=300"
     return response

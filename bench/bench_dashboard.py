@@ -62,9 +62,11 @@ CPU_SECONDS: list[float] = []
 
 def report(name: str, seconds: list[float], n_cases: int) -> None:
     verdict = "within" if statistics.median(CPU_SECONDS) <= BUDGET_S else "OVER"
-    print(f"{name}, {n_cases} cases, 3 splits x 3 classes: wall median {statistics.median(seconds) * 1000:.0f} ms "
-          f"(worst {max(seconds) * 1000:.0f}), CPU median {statistics.median(CPU_SECONDS) * 1000:.0f} ms "
-          f"of {len(seconds)} runs ({verdict} the {BUDGET_S} s budget by CPU time)")
+    print(
+        f"{name}, {n_cases} cases, 3 splits x 3 classes: wall median {statistics.median(seconds) * 1000:.0f} ms "
+        f"(worst {max(seconds) * 1000:.0f}), CPU median {statistics.median(CPU_SECONDS) * 1000:.0f} ms "
+        f"of {len(seconds)} runs ({verdict} the {BUDGET_S} s budget by CPU time)"
+    )
 
 
 def main() -> None:
@@ -80,11 +82,17 @@ def main() -> None:
         return json.dumps(payload, allow_nan=False)
 
     def comparison() -> str:
-        return json.dumps(evaluation.version_comparison_payload(
-            true_class=truth, probabilities_a=probabilities, probabilities_b=noisier, split=split))
+        return json.dumps(
+            evaluation.version_comparison_payload(
+                true_class=truth, probabilities_a=probabilities, probabilities_b=noisier, split=split
+            )
+        )
 
     size_kb = len(dashboard()) / 1024
-    for name, function in (("dashboard payload + JSON", dashboard), ("version vs version DeLong", comparison)):
+    for name, function in (
+        ("dashboard payload + JSON", dashboard),
+        ("version vs version DeLong", comparison),
+    ):
         report(name, timed(function, args.repeats), args.cases)
     print(f"payload size: {size_kb:.0f} KiB of JSON")
     if args.server:
@@ -107,21 +115,44 @@ def _database_with(truth, probabilities, split):
 
     names = evaluation.BONE_CLASSES
     patients = Patient.objects.bulk_create(
-        Patient(study_id=f"BENCH-{i:05d}", sex="MF"[i % 2], birth_year=1940 + i % 40) for i in range(len(truth)))
+        Patient(study_id=f"BENCH-{i:05d}", sex="MF"[i % 2], birth_year=1940 + i % 40)
+        for i in range(len(truth))
+    )
     cases = Case.objects.bulk_create(
-        Case(patient=p, spacing=[1, 1, 1], size=[1, 1, 1], origin=[0, 0, 0], direction=[1, 0, 0, 0, 1, 0, 0, 0, 1],
-             volume="bench", volume_sha256=f"{i:064x}", bone_status=names[truth[i]], exam_datetime=timezone.now(),
-             dlp_mgycm=240.0 + i % 50, effective_dose_msv=3.6) for i, p in enumerate(patients))
+        Case(
+            patient=p,
+            spacing=[1, 1, 1],
+            size=[1, 1, 1],
+            origin=[0, 0, 0],
+            direction=[1, 0, 0, 0, 1, 0, 0, 0, 1],
+            volume="bench",
+            volume_sha256=f"{i:064x}",
+            bone_status=names[truth[i]],
+            exam_datetime=timezone.now(),
+            dlp_mgycm=240.0 + i % 50,
+            effective_dose_msv=3.6,
+        )
+        for i, p in enumerate(patients)
+    )
     cohort = Cohort.objects.create(name="bench")
     cohort.cases.set(cases)
     split_row = Split.objects.create(cohort=cohort, version=1, seed=1)
-    SplitMembership.objects.bulk_create(SplitMembership(split=split_row, case=c, subset=s) for c, s in zip(cases, split, strict=True))
+    SplitMembership.objects.bulk_create(
+        SplitMembership(split=split_row, case=c, subset=s) for c, s in zip(cases, split, strict=True)
+    )
     version = ModelVersion.objects.create(family="classifier", number=1, status="active", split=split_row)
     Prediction.objects.bulk_create(
-        Prediction(case=c, model_version=version, mask_source="prediction",
-                   probabilities={n: float(v) for n, v in zip(names, probabilities[i], strict=True)},
-                   predicted_class=names[int(probabilities[i].argmax())], true_class=names[truth[i]], subset=split[i])
-        for i, c in enumerate(cases))
+        Prediction(
+            case=c,
+            model_version=version,
+            mask_source="prediction",
+            probabilities={n: float(v) for n, v in zip(names, probabilities[i], strict=True)},
+            predicted_class=names[int(probabilities[i].argmax())],
+            true_class=names[truth[i]],
+            subset=split[i],
+        )
+        for i, c in enumerate(cases)
+    )
     return version, cohort, split_row
 
 
@@ -130,13 +161,18 @@ def server_path(truth, probabilities, split, repeats: int) -> None:
     from inference.evaluation import selectors
 
     def everything() -> str:
-        cases = selectors.evaluation_cases(version=version, cohort=cohort, mask_source="prediction", split=split_row)
-        return json.dumps({
-            "classification": selectors.classification_payload(cases),
-            "table1": selectors.cohort_characteristics(cohort=cohort, split=split_row),
-            "table2": selectors.segmentation_table(cases),
-            "flow": selectors.study_flow(cohort=cohort, split=split_row),
-        }, default=str)
+        cases = selectors.evaluation_cases(
+            version=version, cohort=cohort, mask_source="prediction", split=split_row
+        )
+        return json.dumps(
+            {
+                "classification": selectors.classification_payload(cases),
+                "table1": selectors.cohort_characteristics(cohort=cohort, split=split_row),
+                "table2": selectors.segmentation_table(cases),
+                "flow": selectors.study_flow(cohort=cohort, split=split_row),
+            },
+            default=str,
+        )
 
     report("server path (SQLite read + Tables 1-3 + flow + JSON)", timed(everything, repeats), len(truth))
 

@@ -33,11 +33,25 @@ def write_study(root: Path, slices: int, tilt_degrees: float = 0.0) -> None:
     study = generate_uid()
     hu = np.random.default_rng(0).integers(-1000, 1500, (slices, 512, 512)).astype(np.int16)
     tilt = math.radians(tilt_degrees)
-    write_ct_series(root / "thin", study_uid=study, size=(512, 512, slices), spacing=(0.7, 0.7, 1.0), hu=hu,
-                    orientation=(1, 0, 0, 0, math.cos(tilt), math.sin(tilt)), name=lambda k: f"IM{k:05d}",
-                    positions=[[-180.0, -180.0, 100.0 + k] for k in range(slices)])
-    write_ct_series(root / "thick", study_uid=study, size=(512, 512, slices // 5), spacing=(0.7, 0.7, 5.0),
-                    hu=hu[::5], name=lambda k: f"IM{k:05d}", series_number=4)
+    write_ct_series(
+        root / "thin",
+        study_uid=study,
+        size=(512, 512, slices),
+        spacing=(0.7, 0.7, 1.0),
+        hu=hu,
+        orientation=(1, 0, 0, 0, math.cos(tilt), math.sin(tilt)),
+        name=lambda k: f"IM{k:05d}",
+        positions=[[-180.0, -180.0, 100.0 + k] for k in range(slices)],
+    )
+    write_ct_series(
+        root / "thick",
+        study_uid=study,
+        size=(512, 512, slices // 5),
+        spacing=(0.7, 0.7, 5.0),
+        hu=hu[::5],
+        name=lambda k: f"IM{k:05d}",
+        series_number=4,
+    )
     write_localizer(root / "loc", study_uid=study)
     write_dose_report(root / "RDSR", study_uid=study, dlp_mgycm=300.0)
 
@@ -53,8 +67,10 @@ def main() -> None:
             volume = read_dicom(Path(folder), key="bench")
             seconds = time.perf_counter() - start
         notes = "; ".join(volume.metadata["import_report"]["notes"])
-        print(f"tilt {tilt:4.1f} deg: {args.slices + args.slices // 5 + 2} files -> {volume.image.GetSize()} in "
-              f"{seconds:.2f} s ({notes})")
+        print(
+            f"tilt {tilt:4.1f} deg: {args.slices + args.slices // 5 + 2} files -> {volume.image.GetSize()} in "
+            f"{seconds:.2f} s ({notes})"
+        )
 
 
 if __name__ == "__main__":

@@ -51,9 +51,13 @@ def main() -> None:
     generate_case(seed=0, index=0, options=options)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"generation: mean {sum(times) / len(times):.2f} s, max {max(times):.2f} s over {len(times)} cases "
-          f"(OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']})")
-    print(f"peak RSS of the process: {peak_rss:.2f} GiB; tracemalloc peak of one case: {traced_peak / 1024**3:.2f} GiB")
+    print(
+        f"generation: mean {sum(times) / len(times):.2f} s, max {max(times):.2f} s over {len(times)} cases "
+        f"(OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']})"
+    )
+    print(
+        f"peak RSS of the process: {peak_rss:.2f} GiB; tracemalloc peak of one case: {traced_peak / 1024**3:.2f} GiB"
+    )
 
 
 if __name__ == "__main__":

@@ -31,10 +31,16 @@ NOT_QC = ("hip_fracture", "bone_metastases", "extraosseous_metastases")
 
 def case_of(kind: str, index: int, args) -> tuple[sitk.Image, sitk.Image]:
     if kind == "no_femur_fov":
-        case = generate_case(seed=args.seed, index=index, options=CaseOptions(matrix=args.matrix, region="abdomen", readers=False))
+        case = generate_case(
+            seed=args.seed,
+            index=index,
+            options=CaseOptions(matrix=args.matrix, region="abdomen", readers=False),
+        )
         first = int(np.ceil((case.anatomy.crest_z + 20.0 - case.grid.origin[2]) / case.grid.spacing[2]))
         return case.image[:, :, first:], case.label[:, :, first:]
-    case = generate_case(seed=args.seed, index=index, options=CaseOptions(matrix=args.matrix, exclusion=kind, readers=False))
+    case = generate_case(
+        seed=args.seed, index=index, options=CaseOptions(matrix=args.matrix, exclusion=kind, readers=False)
+    )
     return case.image, case.label
 
 
@@ -45,15 +51,23 @@ def judge(kind: str, image: sitk.Image, label: sitk.Image) -> dict:
     verdicts = sides_qc(found, label)
     sides_flagged = [side for side, verdict in verdicts.items() if not verdict.assessable]
     codes = sorted({f.code for verdict in verdicts.values() for f in verdict.flags})
-    return {"kind": kind, "import_flagged": bool(found.flags), "screen_flagged": bool(sides_flagged),
-            "sides_flagged": sides_flagged, "codes": codes, "seconds": imaging + 0.0,
-            "screen_seconds": time.perf_counter() - started}
+    return {
+        "kind": kind,
+        "import_flagged": bool(found.flags),
+        "screen_flagged": bool(sides_flagged),
+        "sides_flagged": sides_flagged,
+        "codes": codes,
+        "seconds": imaging + 0.0,
+        "screen_seconds": time.perf_counter() - started,
+    }
 
 
 def confusion(rows: list[dict], key: str) -> str:
     counts = Counter((row["kind"] in MUST_FLAG, row[key]) for row in rows if row["kind"] not in NOT_QC)
-    return (f"truth exclusion: flagged {counts[(True, True)]}, not flagged {counts[(True, False)]}; "
-            f"truth clean: flagged {counts[(False, True)]}, not flagged {counts[(False, False)]}")
+    return (
+        f"truth exclusion: flagged {counts[(True, True)]}, not flagged {counts[(True, False)]}; "
+        f"truth clean: flagged {counts[(False, True)]}, not flagged {counts[(False, False)]}"
+    )
 
 
 def main() -> None:
@@ -69,21 +83,28 @@ def main() -> None:
         for index in range(args.cases):
             row = judge(kind or "clean", *case_of(kind, index, args))
             rows.append(row)
-            print(f"{row['kind']:<24} case {index:3d}: import {'FLAG' if row['import_flagged'] else 'ok  '} "
-                  f"screen {'FLAG' if row['screen_flagged'] else 'ok  '} sides {row['sides_flagged']} {row['codes']} "
-                  f"({row['seconds']:.2f} s image, {row['screen_seconds']:.2f} s both)", flush=True)
+            print(
+                f"{row['kind']:<24} case {index:3d}: import {'FLAG' if row['import_flagged'] else 'ok  '} "
+                f"screen {'FLAG' if row['screen_flagged'] else 'ok  '} sides {row['sides_flagged']} {row['codes']} "
+                f"({row['seconds']:.2f} s image, {row['screen_seconds']:.2f} s both)",
+                flush=True,
+            )
     print(f"\n{args.cases} cases per kind, matrix {args.matrix}, seed {args.seed}")
     for kind in kinds:
         own = [r for r in rows if r["kind"] == (kind or "clean")]
-        print(f"  {kind or 'clean':<24} import flagged {sum(r['import_flagged'] for r in own):3d}/{len(own)}, "
-              f"screen flagged {sum(r['screen_flagged'] for r in own):3d}/{len(own)}")
+        print(
+            f"  {kind or 'clean':<24} import flagged {sum(r['import_flagged'] for r in own):3d}/{len(own)}, "
+            f"screen flagged {sum(r['screen_flagged'] for r in own):3d}/{len(own)}"
+        )
     replaced = [r for r in rows if r["kind"] == "hip_replacement"]
     one_side = sum(len(r["sides_flagged"]) == 1 and "metal" in r["codes"] for r in replaced)
     print(f"  hip replacement: exactly one side flagged, with metal: {one_side}/{len(replaced)}")
     print("import (image checks):   " + confusion(rows, "import_flagged"))
     print("screen (image + mask):   " + confusion(rows, "screen_flagged"))
-    print(f"median seconds per case: image checks {np.median([r['seconds'] for r in rows]):.2f}, "
-          f"image + mask {np.median([r['screen_seconds'] for r in rows]):.2f}")
+    print(
+        f"median seconds per case: image checks {np.median([r['seconds'] for r in rows]):.2f}, "
+        f"image + mask {np.median([r['screen_seconds'] for r in rows]):.2f}"
+    )
 
 
 if __name__ == "__main__":

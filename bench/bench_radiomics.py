@@ -54,8 +54,10 @@ def stand_in_case(*, slices: int, seed: int, spacing=(0.7, 0.7, 1.25)) -> tuple[
 
     rng = np.random.default_rng(seed)
     shape = (slices, 512, 512)
-    z, y, x = (np.arange(n, dtype=np.float32)[tuple(slice(None) if a == i else None for a in range(3))] * s
-               for i, (n, s) in enumerate(zip(shape, spacing[::-1], strict=True)))
+    z, y, x = (
+        np.arange(n, dtype=np.float32)[tuple(slice(None) if a == i else None for a in range(3))] * s
+        for i, (n, s) in enumerate(zip(shape, spacing[::-1], strict=True))
+    )
     cx, cy, top = 512 * spacing[0] / 2, 512 * spacing[1] / 2, slices * spacing[2] * 0.7
     body = ((x - cx) / (0.45 * 512 * spacing[0])) ** 2 + ((y - cy) / (0.35 * 512 * spacing[1])) ** 2 <= 1
     hu = np.where(body, 40.0, -1000.0).astype(np.float32) * np.ones(shape, np.float32)
@@ -71,7 +73,10 @@ def stand_in_case(*, slices: int, seed: int, spacing=(0.7, 0.7, 1.25)) -> tuple[
         label[bone & (np.broadcast_to(z, shape) > top - 80)] = value
     texture = ndimage.gaussian_filter(rng.normal(0, 1, shape).astype(np.float32), 1.5)
     hu += np.where(label > 0, 400 * texture, 0) + rng.normal(0, 20, shape).astype(np.float32)
-    image, mask = sitk.GetImageFromArray(np.clip(hu, -1024, 3071).astype(np.int16)), sitk.GetImageFromArray(label)
+    image, mask = (
+        sitk.GetImageFromArray(np.clip(hu, -1024, 3071).astype(np.int16)),
+        sitk.GetImageFromArray(label),
+    )
     for volume in (image, mask):
         volume.SetSpacing(spacing)
     return image, mask
@@ -122,7 +127,9 @@ def max_relative_difference(fast: dict, plain: dict) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--slices", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label", type=int, default=1, help="1 = left femur, 2 = right")
@@ -132,8 +139,10 @@ def main() -> None:
 
     (image, mask, source), build_s = timed(lambda: phantom_case(slices=args.slices, seed=args.seed))
     voxels = int(np.count_nonzero(sitk.GetArrayViewFromImage(mask) == args.label))
-    print(f"CT: {source}; size {image.GetSize()}, spacing {tuple(round(s, 3) for s in image.GetSpacing())} mm, "
-          f"label {args.label}: {voxels} voxels; built in {build_s:.1f} s")
+    print(
+        f"CT: {source}; size {image.GetSize()}, spacing {tuple(round(s, 3) for s in image.GetSpacing())} mm, "
+        f"label {args.label}: {voxels} voxels; built in {build_s:.1f} s"
+    )
     print(f"CPUs {len(os.sched_getaffinity(0))}, load average before {os.getloadavg()[0]:.2f}")
     settings = load_settings()
 
@@ -146,21 +155,34 @@ def main() -> None:
     serial, serial_s, serial_cpu = best(
         lambda: extract_features(image, mask, label=args.label, settings=settings).features
     )
-    _, cold_s = timed(lambda: extract_features(image, mask, label=args.label, settings=settings,
-                                               workers=args.workers))
-    parallel, parallel_s, _ = best(lambda: extract_features(image, mask, label=args.label, settings=settings,
-                                                            workers=args.workers).features)
+    _, cold_s = timed(
+        lambda: extract_features(image, mask, label=args.label, settings=settings, workers=args.workers)
+    )
+    parallel, parallel_s, _ = best(
+        lambda: (
+            extract_features(image, mask, label=args.label, settings=settings, workers=args.workers).features
+        )
+    )
     # What the parallel call would take with a core per process: this process's CPU plus the busiest
     # worker's (an upper bound: it ignores that shape runs here while the workers run).
-    estimate = min(sum(parallel_cpu(lambda: extract_features(image, mask, label=args.label, settings=settings,
-                                                             workers=args.workers))[1:])
-                   for _ in range(args.repeats))
+    estimate = min(
+        sum(
+            parallel_cpu(
+                lambda: extract_features(
+                    image, mask, label=args.label, settings=settings, workers=args.workers
+                )
+            )[1:]
+        )
+        for _ in range(args.repeats)
+    )
     shutdown_workers()
 
     print(f"features: {len(plain)}; best of {args.repeats} run(s)")
     print(f"{'path':52s} {'wall s':>7s} {'vs plain':>9s} {'cpu s':>6s} {'max rel diff':>13s}")
-    print(f"{'pyradiomics execute(image, mask) (params.yaml as is)':52s} {plain_s:7.2f} {1:8.2f}x "
-          f"{plain_cpu:6.2f} {0:13.1e}")
+    print(
+        f"{'pyradiomics execute(image, mask) (params.yaml as is)':52s} {plain_s:7.2f} {1:8.2f}x "
+        f"{plain_cpu:6.2f} {0:13.1e}"
+    )
     for name, features, seconds, cpu in (
         ("pyradiomics execute, diagnostics off", quiet, quiet_s, f"{quiet_cpu:6.2f}"),
         ("fast path, 1 process", serial, serial_s, f"{serial_cpu:6.2f}"),
@@ -168,10 +190,14 @@ def main() -> None:
     ):
         difference = max_relative_difference(dict(features), plain)
         print(f"{name:52s} {seconds:7.2f} {plain_s / seconds:8.2f}x {cpu} {difference:13.1e}")
-    print(f"{f'fast path, {args.workers} processes, first call (pool start)':52s} {cold_s:7.2f} "
-          f"{plain_s / cold_s:8.2f}x")
-    print(f"{f'fast path, {args.workers} processes, CPU critical path':52s} {estimate:7.2f} "
-          f"{plain_cpu / estimate:8.2f}x  (vs plain CPU s: the ratio on idle cores)")
+    print(
+        f"{f'fast path, {args.workers} processes, first call (pool start)':52s} {cold_s:7.2f} "
+        f"{plain_s / cold_s:8.2f}x"
+    )
+    print(
+        f"{f'fast path, {args.workers} processes, CPU critical path':52s} {estimate:7.2f} "
+        f"{plain_cpu / estimate:8.2f}x  (vs plain CPU s: the ratio on idle cores)"
+    )
     print(f"load average after {os.getloadavg()[0]:.2f}")
 
 

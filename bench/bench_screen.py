@@ -46,16 +46,35 @@ FAKE_CASES = 30
 def bench_image() -> tuple[Path, Path]:
     image = BENCH_CASE / "images/SYN-0001.nii.gz"
     if not image.exists():
-        subprocess.run([sys.executable, "-m", "phantom", "--cases", "1", "--seed", "7", "--matrix", "512",
-                        "--slices", "300", "--no-readers", "--out", str(BENCH_CASE)],
-                       check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "platform"), "OMP_NUM_THREADS": "1"})
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "phantom",
+                "--cases",
+                "1",
+                "--seed",
+                "7",
+                "--matrix",
+                "512",
+                "--slices",
+                "300",
+                "--no-readers",
+                "--out",
+                str(BENCH_CASE),
+            ],
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "platform"), "OMP_NUM_THREADS": "1"},
+        )
     return image, BENCH_CASE / "masks/SYN-0001.nii.gz"
 
 
 def stand_in_models(image: sitk.Image, reference: sitk.Image, settings):
     """A radiomics model and a baseline fitted on made-up rows carrying the real feature names."""
-    values = {side: features.side_features(image, reference, side=side, settings=settings, workers=2)
-              for side in SIDES}
+    values = {
+        side: features.side_features(image, reference, side=side, settings=settings, workers=2)
+        for side in SIDES
+    }
     from inference.predictions.screening import _model_rows
 
     row, hu = _model_rows(values, SIDES)
@@ -70,7 +89,9 @@ def stand_in_models(image: sitk.Image, reference: sitk.Image, settings):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, default=ROOT / "bench/out/segmentation_demo")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="processes for the radiomics image types")
@@ -81,27 +102,42 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     image_path, mask_path = bench_image()
     settings = load_settings()
-    print(f"CT {image_path}; {args.threads} torch threads, {args.workers} radiomics processes, "
-          f"CPUs allowed {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"CT {image_path}; {args.threads} torch threads, {args.workers} radiomics processes, "
+        f"CPUs allowed {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f}"
+    )
     started = time.perf_counter()
-    model, baseline, n_features = stand_in_models(sitk.ReadImage(str(image_path)),
-                                                  sitk.ReadImage(str(mask_path), sitk.sitkUInt8), settings)
-    print(f"stand-in classifier fitted on {n_features} features in {time.perf_counter() - started:.1f} s (untimed)")
+    model, baseline, n_features = stand_in_models(
+        sitk.ReadImage(str(image_path)), sitk.ReadImage(str(mask_path), sitk.sitkUInt8), settings
+    )
+    print(
+        f"stand-in classifier fitted on {n_features} features in {time.perf_counter() - started:.1f} s (untimed)"
+    )
     coarse, fine = load_checkpoint(args.model / "coarse.pt"), load_checkpoint(args.model / "fine.pt")
     runs = []
     for _ in range(args.repeats):
         started = time.perf_counter()
         image = sitk.ReadImage(str(image_path))
         read = time.perf_counter() - started
-        result = screen_image(image, coarse=coarse, fine=fine, model=model, settings=settings, sides=SIDES,
-                              baseline=baseline, workers=args.workers)
+        result = screen_image(
+            image,
+            coarse=coarse,
+            fine=fine,
+            model=model,
+            settings=settings,
+            sides=SIDES,
+            baseline=baseline,
+            workers=args.workers,
+        )
         runs.append({"read NIfTI": read, **result.seconds, "TOTAL": time.perf_counter() - started})
     shutdown_workers()
     best = min(runs, key=lambda r: r["TOTAL"])
     for name, seconds in best.items():
         print(f"  {seconds:6.2f} s  {name}")
-    print(f"screen end to end: best {best['TOTAL']:.2f} s, all runs {[round(r['TOTAL'], 2) for r in runs]} "
-          f"(target <= 15 s); result {result.predicted_class}, voxels {result.voxels}")
+    print(
+        f"screen end to end: best {best['TOTAL']:.2f} s, all runs {[round(r['TOTAL'], 2) for r in runs]} "
+        f"(target <= 15 s); result {result.predicted_class}, voxels {result.voxels}"
+    )
 
 
 if __name__ == "__main__":

@@ -33,9 +33,26 @@ def bench_image() -> tuple[Path, Path]:
     """A 512 x 512 x 300 phantom CT and its reference mask, generated on first use."""
     image = BENCH_CASE / "images/SYN-0001.nii.gz"
     if not image.exists():
-        subprocess.run([sys.executable, "-m", "phantom", "--cases", "1", "--seed", "7", "--matrix", "512",
-                        "--slices", "300", "--no-readers", "--out", str(BENCH_CASE)],
-                       check=True, env={"PYTHONPATH": str(ROOT / "platform"), "OMP_NUM_THREADS": "1"})
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "phantom",
+                "--cases",
+                "1",
+                "--seed",
+                "7",
+                "--matrix",
+                "512",
+                "--slices",
+                "300",
+                "--no-readers",
+                "--out",
+                str(BENCH_CASE),
+            ],
+            check=True,
+            env={"PYTHONPATH": str(ROOT / "platform"), "OMP_NUM_THREADS": "1"},
+        )
     return image, BENCH_CASE / "masks/SYN-0001.nii.gz"
 
 
@@ -45,8 +62,9 @@ def run_once(image_path: Path, model: Path, out: Path) -> tuple[dict, sitk.Image
     image = sitk.ReadImage(str(image_path))
     marks.append(("load checkpoints", time.perf_counter()))
     coarse, fine = load_checkpoint(model / "coarse.pt"), load_checkpoint(model / "fine.pt")
-    mask = segment_image(image, coarse, fine,
-                         on_progress=lambda percent, message: marks.append((message, time.perf_counter())))
+    mask = segment_image(
+        image, coarse, fine, on_progress=lambda percent, message: marks.append((message, time.perf_counter()))
+    )
     marks.append(("write mask", time.perf_counter()))
     sitk.WriteImage(mask, str(out), useCompression=True, compressionLevel=1)
     marks.append(("end", time.perf_counter()))
@@ -56,7 +74,9 @@ def run_once(image_path: Path, model: Path, out: Path) -> tuple[dict, sitk.Image
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, default=ROOT / "bench/out/segmentation_demo")
     parser.add_argument("--image", type=Path)
     parser.add_argument("--mask", type=Path, help="reference mask, for Dice/VD of the result")
@@ -68,8 +88,10 @@ def main() -> None:
     size = sitk.ImageFileReader()
     size.SetFileName(str(image_path))
     size.ReadImageInformation()
-    print(f"image {image_path}: size {size.GetSize()}, spacing {np.round(size.GetSpacing(), 3)}; "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"image {image_path}: size {size.GetSize()}, spacing {np.round(size.GetSpacing(), 3)}; "
+        f"{torch.get_num_threads()} threads"
+    )
     out = ROOT / "bench/out/segment_mask.nii.gz"
     out.parent.mkdir(parents=True, exist_ok=True)
     runs = []
@@ -79,11 +101,15 @@ def main() -> None:
     best = min(runs, key=lambda s: s["TOTAL"])
     for name, seconds in best.items():
         print(f"  {seconds:6.2f} s  {name}")
-    print(f"end to end: best {best['TOTAL']:.2f} s, all runs {[round(r['TOTAL'], 2) for r in runs]} (target <= 10 s)")
+    print(
+        f"end to end: best {best['TOTAL']:.2f} s, all runs {[round(r['TOTAL'], 2) for r in runs]} (target <= 10 s)"
+    )
     if mask_path and Path(mask_path).exists():
         agreement = reference_agreement(sitk.ReadImage(str(mask_path), sitk.sitkUInt8), mask)
-        print("agreement with the reference:",
-              {k: {m: None if v is None else round(v, 3) for m, v in d.items()} for k, d in agreement.items()})
+        print(
+            "agreement with the reference:",
+            {k: {m: None if v is None else round(v, 3) for m, v in d.items()} for k, d in agreement.items()},
+        )
 
 
 if __name__ == "__main__":

@@ -73,29 +73,73 @@ class Platform:
     def __init__(self, folder: Path, with_worker: bool):
         self.folder = folder
         self.port = free_port()
-        self.env = dict(os.environ, DJANGO_SETTINGS_MODULE="osteoscreen.settings.local", DJANGO_DEBUG="false",
-                        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}", MEDIA_ROOT=str(folder / "media"),
-                        PYTHONPATH=os.pathsep.join([str(ROOT / "platform"), str(ROOT)]))
+        self.env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="osteoscreen.settings.local",
+            DJANGO_DEBUG="false",
+            DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+            MEDIA_ROOT=str(folder / "media"),
+            PYTHONPATH=os.pathsep.join([str(ROOT / "platform"), str(ROOT)]),
+        )
         sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
         from osteoscreen.embedded import start_embedded_broker, worker_command
 
         self.broker, self.env["CELERY_BROKER_URL"] = start_embedded_broker(folder, "bench-broker")
         self._manage("migrate", "--verbosity", "0")
-        self.token = self._manage("shell", "-c", (
-            "from accounts.roles import Role; from accounts.services import user_create_with_role;"
-            "from rest_framework.authtoken.models import Token;"
-            "u = user_create_with_role(username='bench-coordinator', password='pw', role=Role.COORDINATOR);"
-            "print(Token.objects.create(user=u).key)")).strip().splitlines()[-1]
+        self.token = (
+            self._manage(
+                "shell",
+                "-c",
+                (
+                    "from accounts.roles import Role; from accounts.services import user_create_with_role;"
+                    "from rest_framework.authtoken.models import Token;"
+                    "u = user_create_with_role(username='bench-coordinator', password='pw', role=Role.COORDINATOR);"
+                    "print(Token.objects.create(user=u).key)"
+                ),
+            )
+            .strip()
+            .splitlines()[-1]
+        )
         self.web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "osteoscreen.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--timeout", "300", "--log-level", "warning"], cwd=ROOT, env=self.env)
-        self.worker = subprocess.Popen(worker_command(queues="cpu", hostname="bench@%h"), cwd=ROOT, env=self.env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if with_worker else None
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "osteoscreen.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "300",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        self.worker = (
+            subprocess.Popen(
+                worker_command(queues="cpu", hostname="bench@%h"),
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if with_worker
+            else None
+        )
         self._wait_for_web()
 
     def _manage(self, *args: str) -> str:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     def _wait_for_web(self) -> None:
         deadline = time.monotonic() + 120
@@ -114,17 +158,32 @@ class Platform:
         return int(children[0])
 
     def get(self, path: str) -> dict:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}",
-                                         headers={"Authorization": f"Token {self.token}"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", headers={"Authorization": f"Token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
     def upload(self, path: Path) -> tuple[int, dict]:
         """Streams the file as multipart/form-data with curl, so the client holds none of it in memory."""
         run = subprocess.run(
-            ["curl", "-sS", "-w", "\n%{http_code}", "-H", f"Authorization: Token {self.token}",
-             "-F", f"file=@{path};type=application/octet-stream", "-F", "study_id=BENCH-1",
-             f"http://127.0.0.1:{self.port}/api/cases/import/"], capture_output=True, text=True, check=True)
+            [
+                "curl",
+                "-sS",
+                "-w",
+                "\n%{http_code}",
+                "-H",
+                f"Authorization: Token {self.token}",
+                "-F",
+                f"file=@{path};type=application/octet-stream",
+                "-F",
+                "study_id=BENCH-1",
+                f"http://127.0.0.1:{self.port}/api/cases/import/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         body, code = run.stdout.rsplit("\n", 1)
         return int(code), json.loads(body)
 
@@ -139,9 +198,13 @@ class Platform:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--slices", type=int, default=400)
-    parser.add_argument("--no-import", action="store_true", help="no Celery worker: measure the web worker only")
+    parser.add_argument(
+        "--no-import", action="store_true", help="no Celery worker: measure the web worker only"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="osteoscreen-bench-upload-"))
     platform = None
@@ -155,18 +218,26 @@ def main() -> None:
         code, body = platform.upload(ct)
         answered = time.perf_counter() - started
         after = peak_rss_mb(pid)
-        print(f"upload: {ct.name}, 512 x 512 x {args.slices} int16, {size_mb:.0f} MB -> HTTP {code} in {answered:.1f} s")
+        print(
+            f"upload: {ct.name}, 512 x 512 x {args.slices} int16, {size_mb:.0f} MB -> HTTP {code} in {answered:.1f} s"
+        )
         if code >= 400:
             print(f"refused: {body}")
-        print(f"web worker (gunicorn sync, pid {pid}): peak RSS {before:.0f} MB before the upload, "
-              f"{after:.0f} MB after it (+{after - before:.0f} MB); target < {TARGET_MB} MB: "
-              f"{'met' if after < TARGET_MB else 'NOT met'}")
+        print(
+            f"web worker (gunicorn sync, pid {pid}): peak RSS {before:.0f} MB before the upload, "
+            f"{after:.0f} MB after it (+{after - before:.0f} MB); target < {TARGET_MB} MB: "
+            f"{'met' if after < TARGET_MB else 'NOT met'}"
+        )
         if code == 202 and platform.worker is not None:
             job = wait_for_job(platform, body["job"]["id"])
             print(f"import job: {job['status']} {job.get('result') or job.get('error', '')[:200]}")
-            worker_pids = Path(f"/proc/{platform.worker.pid}/task/{platform.worker.pid}/children").read_text().split()
+            worker_pids = (
+                Path(f"/proc/{platform.worker.pid}/task/{platform.worker.pid}/children").read_text().split()
+            )
             for worker_pid in worker_pids:
-                print(f"celery worker child (pid {worker_pid}): peak RSS {peak_rss_mb(int(worker_pid)):.0f} MB")
+                print(
+                    f"celery worker child (pid {worker_pid}): peak RSS {peak_rss_mb(int(worker_pid)):.0f} MB"
+                )
     finally:
         if platform is not None:
             platform.stop()

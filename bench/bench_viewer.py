@@ -51,21 +51,33 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 FRAME_MS = 1000 / 60
 APPROACH_MOVES = 5
 PHANTOM_SEED = 4
 PHANTOM_CACHE = Path(tempfile.gettempdir()) / "osteoscreen-bench-viewer"
 PAGE_PHASES = [
-    ("htmlReceived", "HTML received"), ("scriptStart", "bundle running"), ("cornerstoneReady", "cornerstone ready"),
-    ("previewBytes", "preview: slice bytes"), ("viewportsReady", "viewports ready"),
+    ("htmlReceived", "HTML received"),
+    ("scriptStart", "bundle running"),
+    ("cornerstoneReady", "cornerstone ready"),
+    ("previewBytes", "preview: slice bytes"),
+    ("viewportsReady", "viewports ready"),
     ("firstSliceBytes", "first slice's bytes"),
-    ("firstSlice", "FIRST SLICE DRAWN"), ("cornerstoneFirstSlice", "  Cornerstone's first frame"),
-    ("volumeLoaded", "whole CT drawn"), ("ready", "ready to paint"),
+    ("firstSlice", "FIRST SLICE DRAWN"),
+    ("cornerstoneFirstSlice", "  Cornerstone's first frame"),
+    ("volumeLoaded", "whole CT drawn"),
+    ("ready", "ready to paint"),
 ]
 SAVE_PHASES = [
-    ("lastSaveMs", "SAVE ROUND TRIP"), ("lastSaveEncodeMs", "  browser encode"),
+    ("lastSaveMs", "SAVE ROUND TRIP"),
+    ("lastSaveEncodeMs", "  browser encode"),
     ("lastSaveServerMs", "  server (Server-Timing)"),
 ]
 
@@ -97,13 +109,15 @@ class DjangoServer:
 
     def __init__(self, slices: list[int]):
         self.folder = Path(tempfile.mkdtemp(prefix="osteoscreen-bench-viewer-"))
-        os.environ.update({
-            "DJANGO_SETTINGS_MODULE": "osteoscreen.settings.local",
-            "DJANGO_DEBUG": "false",
-            "DATABASE_URL": f"sqlite:///{self.folder / 'db.sqlite3'}",
-            "MEDIA_ROOT": str(self.folder / "media"),
-            "VIEWER_BENCH_BUILD": "true",
-        })
+        os.environ.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "osteoscreen.settings.local",
+                "DJANGO_DEBUG": "false",
+                "DATABASE_URL": f"sqlite:///{self.folder / 'db.sqlite3'}",
+                "MEDIA_ROOT": str(self.folder / "media"),
+                "VIEWER_BENCH_BUILD": "true",
+            }
+        )
         for path in (str(ROOT / "platform"), str(ROOT)):
             if path not in sys.path:
                 sys.path.insert(0, path)
@@ -122,9 +136,24 @@ class DjangoServer:
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "platform"), str(ROOT)]))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "osteoscreen.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", "--threads", "4", "--timeout", "120", "--log-level", "warning"],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "osteoscreen.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         wait_for(f"{self.url}/api/health/", self.proc)
 
@@ -135,7 +164,9 @@ class DjangoServer:
         from accounts.services import user_create_with_role
 
         reader = user_create_with_role(username="bench-reader", password="pw", role=Role.READER)
-        self.coordinator = user_create_with_role(username="bench-coordinator", password="pw", role=Role.COORDINATOR)
+        self.coordinator = user_create_with_role(
+            username="bench-coordinator", password="pw", role=Role.COORDINATOR
+        )
         client = Client()
         client.force_login(reader)
         return reader, client.cookies["sessionid"].value
@@ -195,8 +226,19 @@ class DevServer:
         self.procs, self.urls = {}, {}
         for n in slices:
             port = free_port()
-            proc = subprocess.Popen([sys.executable, str(ROOT / "frontend" / "dev" / "devserver.py"), "--port",
-                                     str(port), "--slices", str(n), "--bench-build"], stdout=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(ROOT / "frontend" / "dev" / "devserver.py"),
+                    "--port",
+                    str(port),
+                    "--slices",
+                    str(n),
+                    "--bench-build",
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             self.urls[n] = proc.stdout.readline().strip()
             self.procs[n] = proc
             wait_for(self.urls[n], proc)
@@ -319,14 +361,20 @@ def one_load(context, url: str, *, stroke_steps: int, screenshot: str | None, se
         error = page.evaluate("window.__viewerError || null")
         if error:
             raise RuntimeError(error)
-        page.evaluate("window.__viewerStrokes.length = 0; if (window.__viewerEchoes) window.__viewerEchoes.length = 0")
+        page.evaluate(
+            "window.__viewerStrokes.length = 0; if (window.__viewerEchoes) window.__viewerEchoes.length = 0"
+        )
         mid_stroke = str(Path(screenshot).with_suffix("")) + "-mid-stroke.png" if screenshot else None
         page.evaluate(FRAME_LOG_START)
         brush_stroke(page, steps=stroke_steps, screenshot=mid_stroke, seed=seed)
-        page.wait_for_function("document.getElementById('ov-status').dataset.state === 'unsaved'", timeout=10000)
+        page.wait_for_function(
+            "document.getElementById('ov-status').dataset.state === 'unsaved'", timeout=10000
+        )
         page.wait_for_function("!window.__viewer.editor.armed", timeout=10000)
-        strokes = [m if isinstance(m, dict) else {"frameMs": m}
-                   for m in page.evaluate("window.__viewerStrokes.slice()")]
+        strokes = [
+            m if isinstance(m, dict) else {"frameMs": m}
+            for m in page.evaluate("window.__viewerStrokes.slice()")
+        ]
         echoes = page.evaluate("(window.__viewerEchoes || []).slice()")
         frames = page.evaluate(FRAME_LOG_STOP)
         saves = page.evaluate("window.__viewerTimings.saveCount || 0")
@@ -350,24 +398,31 @@ def median_line(label: str, values: list[float], unit: str = "ms") -> str:
     values = [v for v in values if v is not None]
     if not values:
         return f"  {label:26s}      n/a"
-    return f"  {label:26s} {statistics.median(values):8.0f} {unit}   [{', '.join(f'{v:.0f}' for v in values)}]"
+    return (
+        f"  {label:26s} {statistics.median(values):8.0f} {unit}   [{', '.join(f'{v:.0f}' for v in values)}]"
+    )
 
 
 def summarise(slices: int, loads: list[dict], server: str) -> None:
     def col(name):
         return [load["timings"].get(name) for load in loads]
 
-    print(f"\n512 x 512 x {slices} on the {server} server ({len(loads)} page loads; median [each], "
-          "ms after navigation start)")
+    print(
+        f"\n512 x 512 x {slices} on the {server} server ({len(loads)} page loads; median [each], "
+        "ms after navigation start)"
+    )
     for name, label in PAGE_PHASES:
         print(median_line(label, col(name)))
     for name, label in SAVE_PHASES:
         print(median_line(label, col(name)))
     sent = [v / 1024 for v in col("lastSaveBytes") if v is not None]
     if sent:
-        print(f"  {'  bytes sent':26s} {statistics.median(sent):8.1f} KiB  [{', '.join(f'{v:.1f}' for v in sent)}]")
+        print(
+            f"  {'  bytes sent':26s} {statistics.median(sent):8.1f} KiB  [{', '.join(f'{v:.1f}' for v in sent)}]"
+        )
     moves = [m for load in loads for m in load["strokes"]]
     if moves:
+
         def stat(key):
             values = [m[key] for m in moves if m.get(key) is not None]
             if not values:
@@ -378,10 +433,14 @@ def summarise(slices: int, loads: list[dict], server: str) -> None:
         views = statistics.median(m.get("viewsRendered", 0) for m in moves)
         # With the echo, the painted view's WebGL render waits for the pointer to rest or the release, so
         # a stroke usually has one WebGL frame, and its "event" is the stroke's first move.
-        print(f"  event to WebGL frame: {len(moves)} labelmap frames during strokes; {stat('frameMs')} "
-              f"({over} over one frame, {FRAME_MS:.1f} ms)")
-        print(f"         labelmap write {stat('writeMs')}; render {stat('renderMs')}; "
-              f"viewports rendered per frame: median {views:.0f}")
+        print(
+            f"  event to WebGL frame: {len(moves)} labelmap frames during strokes; {stat('frameMs')} "
+            f"({over} over one frame, {FRAME_MS:.1f} ms)"
+        )
+        print(
+            f"         labelmap write {stat('writeMs')}; render {stat('renderMs')}; "
+            f"viewports rendered per frame: median {views:.0f}"
+        )
     echo_summary(loads)
 
 
@@ -415,12 +474,21 @@ def echo_summary(loads: list[dict]) -> None:
     over = sum(e["visibleMs"] > FRAME_MS for e in echoes)
     late = sum(e["visibleMs"] - e.get("dispatchedMs", 0) > FRAME_MS for e in echoes)
     in_frame = [e["visibleMs"] - e["dispatchedMs"] for e in echoes if "dispatchedMs" in e]
-    print(f"  EVENT TO STROKE VISIBLE (2-D echo), {len(echoes)} presses/moves: {echo_stat('visibleMs')} "
-          f"({over} over {FRAME_MS:.1f} ms)")
-    print(f"         event to dispatch {echo_stat('dispatchedMs')}; to echo drawn {echo_stat('drawnMs')}; "
-          f"dispatch to frame done median {statistics.median(in_frame) if in_frame else float('nan'):.1f} ms "
-          f"({late} over one frame)")
-    timed = [(e, load["frames"]) for load in loads for e in load.get("echoes", []) if "frameAt" in e and load.get("frames")]
+    print(
+        f"  EVENT TO STROKE VISIBLE (2-D echo), {len(echoes)} presses/moves: {echo_stat('visibleMs')} "
+        f"({over} over {FRAME_MS:.1f} ms)"
+    )
+    print(
+        f"         event to dispatch {echo_stat('dispatchedMs')}; to echo drawn {echo_stat('drawnMs')}; "
+        f"dispatch to frame done median {statistics.median(in_frame) if in_frame else float('nan'):.1f} ms "
+        f"({late} over one frame)"
+    )
+    timed = [
+        (e, load["frames"])
+        for load in loads
+        for e in load.get("echoes", [])
+        if "frameAt" in e and load.get("frames")
+    ]
     if timed:
         missed = [frames_missed(e, frames) for e, frames in timed]
         # The frame's own time: from its start to the end of its update; over a frame, it was on screen a
@@ -430,18 +498,24 @@ def echo_summary(loads: list[dict]) -> None:
         on_time = sum(m == 0 and w <= FRAME_MS for m, w in zip(missed, frame_work, strict=True))
         gaps = [gap for load in loads for gap in stroke_frame_intervals(load)]
         long_gaps = sum(g > 1.5 * FRAME_MS for g in gaps)
-        print(f"  ON SCREEN AT THE NEXT REFRESH: {on_time} of {len(missed)} presses/moves (in the first frame that "
-              f"began after the event: {missed.count(0)}, a frame late: {missed.count(1)}, more: "
-              f"{sum(m > 1 for m in missed)}; that frame's start to its end median "
-              f"{statistics.median(frame_work):.1f}, max {max(frame_work):.1f} ms)")
+        print(
+            f"  ON SCREEN AT THE NEXT REFRESH: {on_time} of {len(missed)} presses/moves (in the first frame that "
+            f"began after the event: {missed.count(0)}, a frame late: {missed.count(1)}, more: "
+            f"{sum(m > 1 for m in missed)}; that frame's start to its end median "
+            f"{statistics.median(frame_work):.1f}, max {max(frame_work):.1f} ms)"
+        )
         # The page's own part: from the moment Chrome hands it the event. An event that reaches the browser a
         # moment before a frame begins can miss that frame on its way to the page, a bare page too.
         handed = [frames_missed(e, frames, since="dispatch") for e, frames in timed]
         page_on_time = sum(m == 0 and w <= FRAME_MS for m, w in zip(handed, frame_work, strict=True))
-        print(f"  SHOWN IN THE FRAME THAT HANDED IT TO THE PAGE: {page_on_time} of {len(handed)} presses/moves "
-              "(in that frame or the next to begin, done within a frame of its start)")
-        print(f"         frame intervals during strokes median {statistics.median(gaps):.1f}, max {max(gaps):.1f} ms, "
-              f"{long_gaps} of {len(gaps)} over 1.5 frames")
+        print(
+            f"  SHOWN IN THE FRAME THAT HANDED IT TO THE PAGE: {page_on_time} of {len(handed)} presses/moves "
+            "(in that frame or the next to begin, done within a frame of its start)"
+        )
+        print(
+            f"         frame intervals during strokes median {statistics.median(gaps):.1f}, max {max(gaps):.1f} ms, "
+            f"{long_gaps} of {len(gaps)} over 1.5 frames"
+        )
     for number, load in enumerate(loads, 1):
         sequence = ", ".join(f"{e['visibleMs']:.0f}" for e in load.get("echoes", []))
         print(f"         load {number}, event to visible per press/move in stroke order: {sequence}")
@@ -458,20 +532,28 @@ def server_save_steps(slices: int, repeats: int = 3) -> None:
 
     from annotations import labelmaps
 
-    grid = labelmaps.Grid.of(size=(512, 512, slices), spacing=(0.8, 0.8, 1.0), origin=(0, 0, 0),
-                             direction=(1, 0, 0, 0, 1, 0, 0, 0, 1))
+    grid = labelmaps.Grid.of(
+        size=(512, 512, slices),
+        spacing=(0.8, 0.8, 1.0),
+        origin=(0, 0, 0),
+        direction=(1, 0, 0, 0, 1, 0, 0, 0, 1),
+    )
     labels = np.zeros(grid.shape_zyx, np.uint8)
     z0 = slices // 2 - 50
-    labels[z0:z0 + 100, 200:290, 130:190] = 1
-    labels[z0:z0 + 100, 200:290, 320:380] = 2
+    labels[z0 : z0 + 100, 200:290, 130:190] = 1
+    labels[z0 : z0 + 100, 200:290, 320:380] = 2
     raw_gz = gzip.compress(labels.tobytes(), 1)
-    steps = {"raw gzip upload: check": lambda: labelmaps.labelmap_from_upload(
-        content=raw_gz, filename="l.raw.gz", grid=grid)}
+    steps = {
+        "raw gzip upload: check": lambda: labelmaps.labelmap_from_upload(
+            content=raw_gz, filename="l.raw.gz", grid=grid
+        )
+    }
     if hasattr(labelmaps, "LabelBox"):
         box = labelmaps.LabelBox.around(labels)
         crop_gz = gzip.compress(np.ascontiguousarray(labels[box.slices()]).tobytes(), 1)
         steps["box upload: check"] = lambda: labelmaps.labelmap_from_upload(
-            content=crop_gz, filename="l.box.gz", grid=grid, box=box)
+            content=crop_gz, filename="l.box.gz", grid=grid, box=box
+        )
     if hasattr(labelmaps, "LabelBox"):
         steps["voxel counts (in the box)"] = lambda: labelmaps.label_voxel_counts(labels, box=box)
     else:
@@ -492,17 +574,30 @@ def server_save_steps(slices: int, repeats: int = 3) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--slices", type=int, nargs="+", default=[200, 300])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stroke-steps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=1,
-                        help="page loads per case before the measured ones (a server that has served before)")
-    parser.add_argument("--no-control", dest="control", action="store_false",
-                        help="skip the bare-page control stroke (the browser's own input-to-frame time)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="page loads per case before the measured ones (a server that has served before)",
+    )
+    parser.add_argument(
+        "--no-control",
+        dest="control",
+        action="store_false",
+        help="skip the bare-page control stroke (the browser's own input-to-frame time)",
+    )
     parser.add_argument("--server", choices=["django", "dev"], default="django")
-    parser.add_argument("--screenshot", default=None,
-                        help="PNG of the viewer after the last save (and NAME-mid-stroke.png halfway through the stroke)")
+    parser.add_argument(
+        "--screenshot",
+        default=None,
+        help="PNG of the viewer after the last save (and NAME-mid-stroke.png halfway through the stroke)",
+    )
     parser.add_argument("--query", default="", help="appended to the page URL, e.g. '?labelmapImageMapper'")
     args = parser.parse_args()
     if not (ROOT / "frontend" / "dist-bench" / "viewer" / "viewer.js").exists():
@@ -517,8 +612,10 @@ def main() -> None:
                     context = browser.new_context(viewport={"width": 1400, "height": 850})
                     bare.append(bare_page_load(context, stroke_steps=args.stroke_steps, seed=run))
                     context.close()
-                print(f"\nCONTROL: the same strokes on a bare page (a canvas and a pointer handler, {args.runs} loads): "
-                      "the browser's own input-to-frame time here")
+                print(
+                    f"\nCONTROL: the same strokes on a bare page (a canvas and a pointer handler, {args.runs} loads): "
+                    "the browser's own input-to-frame time here"
+                )
                 echo_summary(bare)
             for slices in args.slices:
                 loads = []
@@ -527,9 +624,13 @@ def main() -> None:
                     # Playwright's string predicates run through eval, which the site's CSP forbids.
                     context = browser.new_context(viewport={"width": 1400, "height": 850}, bypass_csp=True)
                     context.add_cookies(server.cookies())
-                    load = one_load(context, server.page_url(slices) + args.query,
-                                    stroke_steps=args.stroke_steps, screenshot=args.screenshot,
-                                    seed=max(0, run - args.warmup))
+                    load = one_load(
+                        context,
+                        server.page_url(slices) + args.query,
+                        stroke_steps=args.stroke_steps,
+                        screenshot=args.screenshot,
+                        seed=max(0, run - args.warmup),
+                    )
                     context.close()
                     if run >= args.warmup:
                         loads.append(load)

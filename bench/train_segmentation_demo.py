@@ -33,7 +33,9 @@ def cohort_cases(folder: Path) -> list[tuple[Path, Path]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cohort", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("bench/out/segmentation_demo"))
     parser.add_argument("--config", default="demo")
@@ -50,12 +52,18 @@ def main() -> None:
     train, val = [cases[i] for i in order[:cut]], [cases[i] for i in order[cut:]]
     config = configuration(args.config).with_overrides(seed=args.seed)
     if args.epochs:
-        config = config.with_overrides(coarse=_epochs(config.coarse, args.epochs),
-                                       fine=_epochs(config.fine, args.epochs))
-    print(f"{len(train)} training and {len(val)} validation cases; config {config.name}; "
-          f"{torch.get_num_threads()} threads", flush=True)
+        config = config.with_overrides(
+            coarse=_epochs(config.coarse, args.epochs), fine=_epochs(config.fine, args.epochs)
+        )
+    print(
+        f"{len(train)} training and {len(val)} validation cases; config {config.name}; "
+        f"{torch.get_num_threads()} threads",
+        flush=True,
+    )
     started = time.perf_counter()
-    result = train_segmentation(config, train, val, args.out, resume=not args.fresh, on_progress=_print_epoch(started))
+    result = train_segmentation(
+        config, train, val, args.out, resume=not args.fresh, on_progress=_print_epoch(started)
+    )
     report(result, time.perf_counter() - started)
 
 
@@ -68,22 +76,34 @@ def _epochs(stage, epochs):
 def _print_epoch(started):
     def show(epoch, total, metrics):
         dice = f" val Dice {metrics['val_dice']:.3f}" if "val_dice" in metrics else ""
-        print(f"[{time.perf_counter() - started:6.0f} s] epoch {epoch}/{total} {metrics['stage']}: "
-              f"loss {metrics['loss']:.4f}{dice}", flush=True)
+        print(
+            f"[{time.perf_counter() - started:6.0f} s] epoch {epoch}/{total} {metrics['stage']}: "
+            f"loss {metrics['loss']:.4f}{dice}",
+            flush=True,
+        )
+
     return show
 
 
 def report(result, seconds: float) -> None:
     v = result.validation
-    print(f"training + validation wall time: {seconds:.0f} s ({seconds / 60:.1f} min); completed={result.completed}")
-    print(f"validation Dice {v['dice_mean']:.3f} +/- {v['dice_sd'] or 0:.3f} (n = {v['n']} cases); "
-          f"VD median {v['volume_difference_median']:.2f} cm3 "
-          f"(IQR {v['volume_difference_q1']:.2f}, {v['volume_difference_q3']:.2f})")
+    print(
+        f"training + validation wall time: {seconds:.0f} s ({seconds / 60:.1f} min); completed={result.completed}"
+    )
+    print(
+        f"validation Dice {v['dice_mean']:.3f} +/- {v['dice_sd'] or 0:.3f} (n = {v['n']} cases); "
+        f"VD median {v['volume_difference_median']:.2f} cm3 "
+        f"(IQR {v['volume_difference_q1']:.2f}, {v['volume_difference_q3']:.2f})"
+    )
     for label in (1, 2):
         dices = [case[label]["dice"] for case in result.per_case]
-        print(f"  label {label}: Dice {np.mean(dices):.3f} +/- {np.std(dices, ddof=1):.3f}, min {np.min(dices):.3f}")
-    print("  per case (left, right): " + "; ".join(
-        f"{case[1]['dice']:.3f}, {case[2]['dice']:.3f}" for case in result.per_case))
+        print(
+            f"  label {label}: Dice {np.mean(dices):.3f} +/- {np.std(dices, ddof=1):.3f}, min {np.min(dices):.3f}"
+        )
+    print(
+        "  per case (left, right): "
+        + "; ".join(f"{case[1]['dice']:.3f}, {case[2]['dice']:.3f}" for case in result.per_case)
+    )
 
 
 if __name__ == "__main__":

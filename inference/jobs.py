@@ -23,7 +23,9 @@ CLASSIFIER_TIME_LIMIT_S = 12 * 3600
 TRAINING_ATTEMPTS = 3
 
 
-@job_handler(SEGMENTATION_TRAIN_JOB, queue="gpu", time_limit=TRAINING_TIME_LIMIT_S, max_attempts=TRAINING_ATTEMPTS)
+@job_handler(
+    SEGMENTATION_TRAIN_JOB, queue="gpu", time_limit=TRAINING_TIME_LIMIT_S, max_attempts=TRAINING_ATTEMPTS
+)
 def train_segmentation(ctx: JobContext) -> dict:
     return segmentation.segmentation_training_run(ctx)
 
@@ -41,4 +43,3 @@ def extract_case_features(ctx: JobContext) -> dict:
 @job_handler(CLASSIFIER_TRAIN_JOB, queue="cpu", time_limit=CLASSIFIER_TIME_LIMIT_S)
 def train_classifier(ctx: JobContext) -> dict:
     return classifier.classifier_training_run(ctx)
-

@@ -29,27 +29,45 @@ class ModelVersion(models.Model):
     name = models.CharField(max_length=100, blank=True)
     config = models.JSONField(default=dict, blank=True, help_text="architecture/hyperparameters as trained")
     metrics = models.JSONField(default=dict, blank=True)
-    lineage = models.JSONField(default=dict, blank=True,
-                               help_text="split id, segmentation version, feature settings hash, seed, code version")
-    split = models.ForeignKey("cases.Split", null=True, blank=True, on_delete=models.PROTECT, related_name="model_versions")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
-                               help_text="for a classifier: the segmentation version whose masks it used")
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="model_versions")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    lineage = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="split id, segmentation version, feature settings hash, seed, code version",
+    )
+    split = models.ForeignKey(
+        "cases.Split", null=True, blank=True, on_delete=models.PROTECT, related_name="model_versions"
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="for a classifier: the segmentation version whose masks it used",
+    )
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="model_versions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     promoted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["family", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["family", "number"], name="model_version_unique_number"),
-            models.UniqueConstraint(fields=["family"], condition=models.Q(status="active"), name="one_active_per_family"),
+            models.UniqueConstraint(
+                fields=["family"], condition=models.Q(status="active"), name="one_active_per_family"
+            ),
             # One training of a family at a time: a second start fails here even when two requests race.
-            models.UniqueConstraint(fields=["family"], condition=models.Q(status="training"),
-                                    name="one_training_per_family"),
+            models.UniqueConstraint(
+                fields=["family"], condition=models.Q(status="training"), name="one_training_per_family"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -91,7 +109,9 @@ class SegmentationPrediction(models.Model):
     mask_sha256 = models.CharField(max_length=64)
     voxels = models.JSONField(default=dict, help_text="voxel count per label")
     dice = models.JSONField(default=dict, blank=True, help_text="per label and overall, vs the reference VOI")
-    volume_difference_cm3 = models.JSONField(default=dict, blank=True, help_text="reference minus predicted, per label")
+    volume_difference_cm3 = models.JSONField(
+        default=dict, blank=True, help_text="reference minus predicted, per label"
+    )
     reference_sha256 = models.CharField(max_length=64, blank=True)
     seconds = models.FloatField(null=True, blank=True)
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -99,7 +119,11 @@ class SegmentationPrediction(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["case", "model_version"], name="one_segmentation_per_case_version")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "model_version"], name="one_segmentation_per_case_version"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.model_version} on {self.case}"
@@ -125,8 +149,10 @@ class FeatureVector(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["case", "mask_source", "mask_sha256", "side", "settings_hash"],
-                                    name="feature_vector_unique_key")
+            models.UniqueConstraint(
+                fields=["case", "mask_source", "mask_sha256", "side", "settings_hash"],
+                name="feature_vector_unique_key",
+            )
         ]
 
     def __str__(self) -> str:
@@ -140,20 +166,26 @@ class Prediction(models.Model):
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="predictions")
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="predictions")
-    segmentation = models.ForeignKey(SegmentationPrediction, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="predictions")
+    segmentation = models.ForeignKey(
+        SegmentationPrediction, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
     mask_source = models.CharField(max_length=12, choices=FeatureVector.MaskSource.choices)
     probabilities = models.JSONField(help_text="{class: probability}")
     predicted_class = models.CharField(max_length=16, choices=CLASS_CHOICES)
     true_class = models.CharField(max_length=16, blank=True, help_text="the case's QCT class when predicted")
-    subset = models.CharField(max_length=10, blank=True, help_text="training / validation / test in the version's split")
+    subset = models.CharField(
+        max_length=10, blank=True, help_text="training / validation / test in the version's split"
+    )
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["case_id"]
-        constraints = [models.UniqueConstraint(fields=["case", "model_version", "mask_source"],
-                                               name="one_prediction_per_case_version_source")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "model_version", "mask_source"], name="one_prediction_per_case_version_source"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.model_version} on {self.case}: {self.predicted_class}"

@@ -26,14 +26,21 @@ USABLE_STATUSES = (Status.TRAINED, Status.ACTIVE, Status.RETIRED)
 
 
 def versions_of_family(family: str) -> QuerySet[ModelVersion]:
-    return (ModelVersion.objects.filter(family=family).select_related("split__cohort", "parent", "job", "created_by",
-                                                                      "promoted_by")
-            .prefetch_related("files").order_by("-number"))
+    return (
+        ModelVersion.objects.filter(family=family)
+        .select_related("split__cohort", "parent", "job", "created_by", "promoted_by")
+        .prefetch_related("files")
+        .order_by("-number")
+    )
 
 
 def training_version(family: str) -> ModelVersion | None:
     """The version of a family being trained now, if any: a family trains one version at a time."""
-    return ModelVersion.objects.filter(family=family, status=ModelVersion.Status.TRAINING).select_related("job").first()
+    return (
+        ModelVersion.objects.filter(family=family, status=ModelVersion.Status.TRAINING)
+        .select_related("job")
+        .first()
+    )
 
 
 def active_version(family: str) -> ModelVersion | None:
@@ -96,9 +103,13 @@ def _load_checkpoints(coarse_path: Path, fine_path: Path):
 def start_labelmap_path(case: Case) -> Path | None:
     """The active segmentation model's newest prediction for the case: the viewer's starting labelmap
     (registered in annotations' label store under its "start" tag by this app's ready())."""
-    prediction = (SegmentationPrediction.objects
-                  .filter(case=case, model_version__family=Family.SEGMENTATION, model_version__status=Status.ACTIVE)
-                  .order_by("-created_at").first())
+    prediction = (
+        SegmentationPrediction.objects.filter(
+            case=case, model_version__family=Family.SEGMENTATION, model_version__status=Status.ACTIVE
+        )
+        .order_by("-created_at")
+        .first()
+    )
     return Path(prediction.mask.path) if prediction and prediction.mask else None
 
 
@@ -128,10 +139,17 @@ def segmentation_of(case: Case, version: ModelVersion) -> SegmentationPrediction
 
 def case_predictions(case: Case) -> list[Prediction]:
     """A case's bone-status predictions, active versions first, newest first."""
-    predictions = (Prediction.objects.filter(case=case).select_related("model_version", "segmentation")
-                   .order_by("-model_version__created_at", "mask_source"))
+    predictions = (
+        Prediction.objects.filter(case=case)
+        .select_related("model_version", "segmentation")
+        .order_by("-model_version__created_at", "mask_source")
+    )
     return sorted(predictions, key=lambda p: p.model_version.status != Status.ACTIVE)
 
 
 def case_segmentations(case: Case) -> QuerySet[SegmentationPrediction]:
-    return SegmentationPrediction.objects.filter(case=case).select_related("model_version").order_by("-created_at")
+    return (
+        SegmentationPrediction.objects.filter(case=case)
+        .select_related("model_version")
+        .order_by("-created_at")
+    )

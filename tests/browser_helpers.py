@@ -20,7 +20,9 @@ def sync_api_or_skip():
 
 
 def launch(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+    )
 
 
 def session_cookie(client, user, live_server) -> dict:
@@ -33,7 +35,9 @@ class PageWatch:
 
     def __init__(self, page) -> None:
         self.problems: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text} ({page.url})"))
+        page.on(
+            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text} ({page.url})")
+        )
         page.on("pageerror", lambda e: self.problems.append(f"script error: {e} ({page.url})"))
         page.on("requestfailed", lambda r: self.problems.append(f"failed request: {r.url} {r.failure}"))
         page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))

@@ -17,7 +17,9 @@ def pytest_report_header(config):
     broker = os.environ.get("CELERY_BROKER_URL", "embedded broker")
     lines = [f"osteoscreen: database={database.split('@')[-1]} broker={broker.split('@')[-1]}"]
     if not IN_CI and "DATABASE_URL" not in os.environ:
-        lines.append("NOTICE: no DATABASE_URL: tests run on SQLite and the bundled broker (CI uses PostgreSQL + Redis)")
+        lines.append(
+            "NOTICE: no DATABASE_URL: tests run on SQLite and the bundled broker (CI uses PostgreSQL + Redis)"
+        )
     return lines
 
 
@@ -26,7 +28,9 @@ def pytest_configure(config):
         # CI must exercise the real services; falling back silently would hide a broken deployment.
         url = os.environ.get("DATABASE_URL", "")
         if not url.startswith(("postgres://", "postgresql://")):
-            pytest.exit(f"CI=true but DATABASE_URL is {url!r}: the tests must run on PostgreSQL", returncode=3)
+            pytest.exit(
+                f"CI=true but DATABASE_URL is {url!r}: the tests must run on PostgreSQL", returncode=3
+            )
         if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
             pytest.exit("CI=true but CELERY_BROKER_URL is not a redis:// URL", returncode=3)
 
@@ -89,12 +93,14 @@ def make_case(db, tmp_path):
     def make(study_id=None, size=(24, 20, 16), seed=None, **metadata):
         counter["n"] += 1
         n = counter["n"]
-        path = write_test_volume(tmp_path / f"case{n}.nii.gz", size=size, seed=seed if seed is not None else n)
+        path = write_test_volume(
+            tmp_path / f"case{n}.nii.gz", size=size, seed=seed if seed is not None else n
+        )
         sex = metadata.pop("sex", "F")
         birth_year = metadata.pop("birth_year", 1955)
-        outcome = case_import(path=path, study_id=study_id or f"T-{n:04d}", sex=sex, birth_year=birth_year,
-                              metadata=metadata)
+        outcome = case_import(
+            path=path, study_id=study_id or f"T-{n:04d}", sex=sex, birth_year=birth_year, metadata=metadata
+        )
         return outcome.case
 
     return make
-

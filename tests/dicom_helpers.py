@@ -52,11 +52,24 @@ def _study_header(ds: Dataset, *, study_uid: str, identifiers: dict) -> None:
     ds.StudyDescription, ds.StudyID, ds.AccessionNumber = "CT ABDOMEN", "1", "ACC-998877"
 
 
-def write_ct_series(folder: Path, *, size=(16, 16, 16), spacing=(0.8, 0.8, 1.25), seed=0, series_uid=None,
-                    pixel_spacing=None, study_uid=None, image_type=("ORIGINAL", "PRIMARY", "AXIAL"),
-                    identifiers: dict | None = None, positions: Sequence[Sequence[float]] | None = None,
-                    orientation=(1, 0, 0, 0, 1, 0), name: Callable[[int], str] = lambda k: f"{k:03d}.dcm",
-                    series_number=3, description="1.25mm STND", hu: np.ndarray | None = None) -> Path:
+def write_ct_series(
+    folder: Path,
+    *,
+    size=(16, 16, 16),
+    spacing=(0.8, 0.8, 1.25),
+    seed=0,
+    series_uid=None,
+    pixel_spacing=None,
+    study_uid=None,
+    image_type=("ORIGINAL", "PRIMARY", "AXIAL"),
+    identifiers: dict | None = None,
+    positions: Sequence[Sequence[float]] | None = None,
+    orientation=(1, 0, 0, 0, 1, 0),
+    name: Callable[[int], str] = lambda k: f"{k:03d}.dcm",
+    series_number=3,
+    description="1.25mm STND",
+    hu: np.ndarray | None = None,
+) -> Path:
     """One CT series, a file per slice. `positions` (mm, one per slice) overrides the regular stack."""
     folder.mkdir(parents=True, exist_ok=True)
     nx, ny, nz = size
@@ -67,7 +80,9 @@ def write_ct_series(folder: Path, *, size=(16, 16, 16), spacing=(0.8, 0.8, 1.25)
     identifiers = IDENTIFIERS if identifiers is None else identifiers
     for k in range(len(positions) if positions is not None else nz):
         sop_uid = generate_uid()
-        ds = FileDataset(str(folder / name(k)), {}, file_meta=_meta(CTImageStorage, sop_uid), preamble=b"\0" * 128)
+        ds = FileDataset(
+            str(folder / name(k)), {}, file_meta=_meta(CTImageStorage, sop_uid), preamble=b"\0" * 128
+        )
         _study_header(ds, study_uid=study_uid, identifiers=identifiers)
         ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, sop_uid
         ds.SeriesInstanceUID, ds.FrameOfReferenceUID = series_uid, frame_uid
@@ -77,7 +92,9 @@ def write_ct_series(folder: Path, *, size=(16, 16, 16), spacing=(0.8, 0.8, 1.25)
         ds.Manufacturer, ds.ManufacturerModelName = "ExampleMed", "Revolution 256"
         ds.KVP = "120"
         ds.SliceThickness = str(spacing[2])
-        ds.ImagePositionPatient = list(positions[k]) if positions is not None else [-10.0, -8.0, 100.0 + k * spacing[2]]
+        ds.ImagePositionPatient = (
+            list(positions[k]) if positions is not None else [-10.0, -8.0, 100.0 + k * spacing[2]]
+        )
         ds.ImageOrientationPatient = list(orientation)
         ds.PixelSpacing = pixel_spacing if pixel_spacing is not None else [spacing[1], spacing[0]]
         ds.InstanceNumber = k + 1
@@ -92,8 +109,16 @@ def write_ct_series(folder: Path, *, size=(16, 16, 16), spacing=(0.8, 0.8, 1.25)
 
 def write_localizer(folder: Path, *, study_uid: str, name="LOC0001") -> Path:
     """A single-image scout with the LOCALIZER image type, as every CT study starts with."""
-    write_ct_series(folder, size=(16, 16, 1), study_uid=study_uid, image_type=("ORIGINAL", "PRIMARY", "LOCALIZER"),
-                    orientation=(0, 1, 0, 0, 0, -1), name=lambda k: name, series_number=1, description="Topogram")
+    write_ct_series(
+        folder,
+        size=(16, 16, 1),
+        study_uid=study_uid,
+        image_type=("ORIGINAL", "PRIMARY", "LOCALIZER"),
+        orientation=(0, 1, 0, 0, 0, -1),
+        name=lambda k: name,
+        series_number=1,
+        description="Topogram",
+    )
     return folder / name
 
 
@@ -142,7 +167,9 @@ def imported_dicom_case(folder: Path, *, size=(20, 16, 16)):
     from cases.services import case_import
 
     write_ct_series(folder, size=size, spacing=(0.9, 0.7, 2.0))
-    headers = sorted((pydicom.dcmread(p) for p in folder.iterdir()), key=lambda d: float(d.ImagePositionPatient[2]))
+    headers = sorted(
+        (pydicom.dcmread(p) for p in folder.iterdir()), key=lambda d: float(d.ImagePositionPatient[2])
+    )
     return case_import(path=folder).case, headers
 
 

@@ -13,11 +13,19 @@ import SimpleITK as sitk
 # big, so that a whole training job runs in seconds on a CPU core. Nothing here is meant to segment well.
 HIP_SIZE = (64, 48, 36)
 HIP_SPACING = (4.0, 4.0, 4.0)
-TINY_STAGE = {"spacing_mm": 4.0, "patch_size": [16, 16, 16], "base_width": 4, "depth": 2, "patches_per_case": 2, "batch_size": 2}
+TINY_STAGE = {
+    "spacing_mm": 4.0,
+    "patch_size": [16, 16, 16],
+    "base_width": 4,
+    "depth": 2,
+    "patches_per_case": 2,
+    "batch_size": 2,
+}
 
 
-def hip_case(tmp_path: Path, *, seed: int, study_id: str, bone_status: str = "normal",
-             exam: dt.datetime | None = None):
+def hip_case(
+    tmp_path: Path, *, seed: int, study_id: str, bone_status: str = "normal", exam: dt.datetime | None = None
+):
     """Import a synthetic hip CT as a case; returns (case, its true labels as a uint8 array z,y,x)."""
     from cases.models import Case
     from cases.services import case_import
@@ -26,8 +34,13 @@ def hip_case(tmp_path: Path, *, seed: int, study_id: str, bone_status: str = "no
     image, labels = synthetic_hip(size=HIP_SIZE, spacing=HIP_SPACING, seed=seed)
     path = tmp_path / f"{study_id}.nii.gz"
     sitk.WriteImage(image, str(path))
-    case = case_import(path=path, study_id=study_id, sex="F", birth_year=1950,
-                       metadata={"exam_datetime": exam or dt.datetime(2024, 1, 1 + seed, tzinfo=dt.UTC)}).case
+    case = case_import(
+        path=path,
+        study_id=study_id,
+        sex="F",
+        birth_year=1950,
+        metadata={"exam_datetime": exam or dt.datetime(2024, 1, 1 + seed, tzinfo=dt.UTC)},
+    ).case
     Case.objects.filter(pk=case.pk).update(bone_status=bone_status)
     case.refresh_from_db()
     return case, sitk.GetArrayFromImage(labels)
@@ -51,8 +64,13 @@ def approve_reference(case, labels, *, cohort, team) -> None:
 
     reader, senior, coordinator = team
     assignment = assignment_create(case=case, reader=reader, cohort=cohort, created_by=coordinator)
-    revision_save(assignment=assignment, user=reader, content=labelmap_nifti_bytes(labels, grid=case_grid(case)),
-                  filename="voi.nii.gz", base_revision_id=None)
+    revision_save(
+        assignment=assignment,
+        user=reader,
+        content=labelmap_nifti_bytes(labels, grid=case_grid(case)),
+        filename="voi.nii.gz",
+        base_revision_id=None,
+    )
     assignment_submit(assignment=assignment, user=reader)
     review_approve(assignment=assignment, reviewer=senior)
 
@@ -60,8 +78,12 @@ def approve_reference(case, labels, *, cohort, team) -> None:
 def split_of(cohort, *, validation_fraction: float = 0.34, test_fraction: float = 0.0):
     from cases.services import SplitParams, split_create
 
-    return split_create(cohort=cohort, params=SplitParams(seed=7, test_fraction=test_fraction,
-                                                          validation_fraction=validation_fraction, stratify=False))
+    return split_create(
+        cohort=cohort,
+        params=SplitParams(
+            seed=7, test_fraction=test_fraction, validation_fraction=validation_fraction, stratify=False
+        ),
+    )
 
 
 def hip_cohort(tmp_path: Path, *, n: int = 4, with_references: bool = True, name: str = "Hips"):
@@ -69,7 +91,9 @@ def hip_cohort(tmp_path: Path, *, n: int = 4, with_references: bool = True, name
     from cases.services import cohort_create
 
     classes = ("normal", "osteopenia", "osteoporosis")
-    cases = [hip_case(tmp_path, seed=k, study_id=f"HIP-{k:03d}", bone_status=classes[k % 3]) for k in range(n)]
+    cases = [
+        hip_case(tmp_path, seed=k, study_id=f"HIP-{k:03d}", bone_status=classes[k % 3]) for k in range(n)
+    ]
     cohort = cohort_create(name=name, cases=[c for c, _ in cases])
     if with_references:
         team = reading_team()
@@ -123,8 +147,13 @@ def bone_case(tmp_path: Path, *, study_id: str, bone_status: str, seed: int, shu
     image.SetSpacing((1.0, 1.0, 1.0))
     path = tmp_path / f"{study_id}.nii.gz"
     sitk.WriteImage(image, str(path))
-    case = case_import(path=path, study_id=study_id, sex="M", birth_year=1960,
-                       metadata={"exam_datetime": dt.datetime(2024, 2, 1, tzinfo=dt.UTC) + dt.timedelta(days=seed)}).case
+    case = case_import(
+        path=path,
+        study_id=study_id,
+        sex="M",
+        birth_year=1960,
+        metadata={"exam_datetime": dt.datetime(2024, 2, 1, tzinfo=dt.UTC) + dt.timedelta(days=seed)},
+    ).case
     Case.objects.filter(pk=case.pk).update(bone_status=bone_status)
     case.refresh_from_db()
     return case, labels
@@ -139,13 +168,23 @@ def bone_cohort(tmp_path: Path, *, per_class: int = 6, shuffled: bool = False, n
     classes = [c for c in CLASS_HU for _ in range(per_class)]
     rng = np.random.default_rng(11)
     hus = rng.permutation([CLASS_HU[c] for c in classes]) if shuffled else [None] * len(classes)
-    made = [bone_case(tmp_path, study_id=f"{name[:3].upper()}-{k:03d}", bone_status=c, seed=k,
-                      shuffle_hu=None if hu is None else int(hu)) for k, (c, hu) in enumerate(zip(classes, hus, strict=True))]
+    made = [
+        bone_case(
+            tmp_path,
+            study_id=f"{name[:3].upper()}-{k:03d}",
+            bone_status=c,
+            seed=k,
+            shuffle_hu=None if hu is None else int(hu),
+        )
+        for k, (c, hu) in enumerate(zip(classes, hus, strict=True))
+    ]
     cohort = cohort_create(name=name, cases=[c for c, _ in made])
     team = reading_team()
     for case, labels in made:
         approve_reference(case, labels, cohort=cohort, team=team)
-    split = split_create(cohort=cohort, params=SplitParams(seed=5, test_fraction=0.0, validation_fraction=0.34))
+    split = split_create(
+        cohort=cohort, params=SplitParams(seed=5, test_fraction=0.0, validation_fraction=0.34)
+    )
     return cohort, split
 
 
@@ -156,8 +195,9 @@ def trained_segmentation(cohort, owner, *, promote: bool = True):
     from inference.training.versions import model_version_promote
     from jobs.services import job_run
 
-    job = segmentation_training_start(owner=owner, cohort=cohort, config_name="demo", epochs=1,
-                                      stage_overrides=TINY_STAGE)
+    job = segmentation_training_start(
+        owner=owner, cohort=cohort, config_name="demo", epochs=1, stage_overrides=TINY_STAGE
+    )
     job_run(job_id=job.pk)
     version = ModelVersion.objects.get(job=job)
     assert version.status == "trained", job.error

@@ -18,7 +18,10 @@ import requests
 
 ORTHANC = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
 # Where Debian's orthanc-dicomweb puts its plugin (`dpkg -L orthanc-dicomweb`).
-DICOMWEB_PLUGINS = ("/usr/share/orthanc/plugins/libOrthancDicomWeb.so", "/usr/lib/orthanc/libOrthancDicomWeb.so")
+DICOMWEB_PLUGINS = (
+    "/usr/share/orthanc/plugins/libOrthancDicomWeb.so",
+    "/usr/lib/orthanc/libOrthancDicomWeb.so",
+)
 USERNAME, PASSWORD = "pacs-user", "pacs-secret-0451"
 START_SECONDS = 30
 
@@ -35,7 +38,9 @@ class OrthancServer:
 
     def clear(self) -> None:
         for study in self.get("/studies"):
-            requests.delete(f"{self.url}/studies/{study}", auth=(USERNAME, PASSWORD), timeout=30).raise_for_status()
+            requests.delete(
+                f"{self.url}/studies/{study}", auth=(USERNAME, PASSWORD), timeout=30
+            ).raise_for_status()
 
     def client(self):
         """A DICOMweb client of this Orthanc, for a test to put studies in and read results back."""
@@ -77,20 +82,30 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 def orthanc_server(tmp_path_factory):
     plugin = _plugin()
     if not Path(ORTHANC).exists() or plugin is None:
-        pytest.skip("NOTICE: Orthanc with its DICOMweb plugin is not installed (apt-get install orthanc "
-                    "orthanc-dicomweb; `make test` as root does it): PACS tests skipped")
+        pytest.skip(
+            "NOTICE: Orthanc with its DICOMweb plugin is not installed (apt-get install orthanc "
+            "orthanc-dicomweb; `make test` as root does it): PACS tests skipped"
+        )
     folder = tmp_path_factory.mktemp("orthanc")
     port = _free_port()
     config = {
-        "Name": "osteoscreen-test", "StorageDirectory": str(folder / "storage"), "IndexDirectory": str(folder / "index"),
-        "HttpPort": port, "DicomServerEnabled": False, "RemoteAccessAllowed": False,
-        "AuthenticationEnabled": True, "RegisteredUsers": {USERNAME: PASSWORD},
-        "Plugins": [plugin], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        "Name": "osteoscreen-test",
+        "StorageDirectory": str(folder / "storage"),
+        "IndexDirectory": str(folder / "index"),
+        "HttpPort": port,
+        "DicomServerEnabled": False,
+        "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": True,
+        "RegisteredUsers": {USERNAME: PASSWORD},
+        "Plugins": [plugin],
+        "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
     }
     (folder / "orthanc.json").write_text(json.dumps(config))
     log = folder / "orthanc.log"
     with open(log, "w") as out:
-        process = subprocess.Popen([ORTHANC, str(folder / "orthanc.json")], stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [ORTHANC, str(folder / "orthanc.json")], stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log)

@@ -21,8 +21,13 @@ from jobs.models import Job
 
 from selftest_job import SELFTEST_JOB
 
-DEMO_PASSWORDS = {"reader1": "reader1-demo", "reader2": "reader2-demo", "coordinator": "coordinator-demo",
-                  "pi": "pi-demo", "admin": "admin-demo"}
+DEMO_PASSWORDS = {
+    "reader1": "reader1-demo",
+    "reader2": "reader2-demo",
+    "coordinator": "coordinator-demo",
+    "pi": "pi-demo",
+    "admin": "admin-demo",
+}
 # Not pages of the site: Django's own admin, signing out, files and the raw API (the API docs page is
 # crawled, its links are not).
 SKIPPED = re.compile(r"^/(admin/|logout/|static/|media/|api/(?!docs/$))")
@@ -43,21 +48,50 @@ def study(db, make_case):
     assigned (interobserver and primary), a running and a failed job, a trained model version."""
     call_command("create_demo_users", stdout=io.StringIO())
     users = {u.username: u for u in get_user_model().objects.all()}
-    cases = [make_case(study_id=f"SYN-{i:04d}", size=(24, 20, 16),
-                       exam_datetime=dt.datetime(2024, 1 + i, 3, 9, tzinfo=dt.UTC)) for i in range(1, 9)]
+    cases = [
+        make_case(
+            study_id=f"SYN-{i:04d}",
+            size=(24, 20, 16),
+            exam_datetime=dt.datetime(2024, 1 + i, 3, 9, tzinfo=dt.UTC),
+        )
+        for i in range(1, 9)
+    ]
     for i, case in enumerate(cases):
-        qct_set(case=case, qct_date=dt.date(2024, 1 + i + 1, 5), days_from_ct=2 - i,
-                values={"femoral_neck_bmd": 0.6 + i / 20, "femoral_neck_t": -3.0 + i / 2, "bmd_unit": "g/cm2"})
+        qct_set(
+            case=case,
+            qct_date=dt.date(2024, 1 + i + 1, 5),
+            days_from_ct=2 - i,
+            values={"femoral_neck_bmd": 0.6 + i / 20, "femoral_neck_t": -3.0 + i / 2, "bmd_unit": "g/cm2"},
+        )
     exclusion_add(case=cases[-1], reason="hip_fracture", note="right neck")
     cohort = cohort_create(name="Crawl study", cases=cases)
-    split_create(cohort=cohort, params=SplitParams(seed=1, test_fraction=0.25, validation_fraction=0.3, stratify=False))
-    assignments_create_for_cohort(cohort=cohort, primary_reader=users["reader1"], second_reader=users["reader2"],
-                                  created_by=users["coordinator"], interobserver_count=1)
-    Job.objects.create(kind=SELFTEST_JOB, owner=users["pi"], status=Job.Status.RUNNING, progress=40,
-                       message="step 4/10", started_at=timezone.now(), heartbeat_at=timezone.now())
-    Job.objects.create(kind="cases.import_file", owner=users["coordinator"], status=Job.Status.FAILED,
-                       params={"subject": "SYN-0099.nii.gz"}, error="SYN-0099.nii.gz: not a NIfTI file",
-                       finished_at=timezone.now())
+    split_create(
+        cohort=cohort, params=SplitParams(seed=1, test_fraction=0.25, validation_fraction=0.3, stratify=False)
+    )
+    assignments_create_for_cohort(
+        cohort=cohort,
+        primary_reader=users["reader1"],
+        second_reader=users["reader2"],
+        created_by=users["coordinator"],
+        interobserver_count=1,
+    )
+    Job.objects.create(
+        kind=SELFTEST_JOB,
+        owner=users["pi"],
+        status=Job.Status.RUNNING,
+        progress=40,
+        message="step 4/10",
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+    Job.objects.create(
+        kind="cases.import_file",
+        owner=users["coordinator"],
+        status=Job.Status.FAILED,
+        params={"subject": "SYN-0099.nii.gz"},
+        error="SYN-0099.nii.gz: not a NIfTI file",
+        finished_at=timezone.now(),
+    )
     model_version_create(family="classifier", name="radiomics RF on Crawl study", owner=users["pi"])
     return cohort
 
@@ -98,9 +132,17 @@ def crawl_as(browser, live_url: str, username: str) -> tuple[list[str], list[str
     problems: list[str] = []
     page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: console: {m.text}"))
     page.on("pageerror", lambda e: problems.append(f"{page.url}: script error: {e}"))
-    page.on("requestfailed", lambda r: None if navigated_away(r) else problems.append(
-        f"{page.url}: failed request {r.url} ({r.failure})"))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{page.url}: HTTP {r.status} for {r.url}"))
+    page.on(
+        "requestfailed",
+        lambda r: (
+            None
+            if navigated_away(r)
+            else problems.append(f"{page.url}: failed request {r.url} ({r.failure})")
+        ),
+    )
+    page.on(
+        "response", lambda r: r.status >= 400 and problems.append(f"{page.url}: HTTP {r.status} for {r.url}")
+    )
     page.goto(f"{live_url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORDS[username])

@@ -16,8 +16,12 @@ def test_the_api_has_one_exception_handler():
 
 
 def test_every_domain_error_answers_with_its_status_and_message():
-    for error, status in ((ImportRejected("row 2: no date"), 400), (SplitLocked("split v1 is locked"), 409),
-                          (StaleRevision("stale base"), 409), (TrainingInProgress("training"), 409)):
+    for error, status in (
+        (ImportRejected("row 2: no date"), 400),
+        (SplitLocked("split v1 is locked"), 409),
+        (StaleRevision("stale base"), 409),
+        (TrainingInProgress("training"), 409),
+    ):
         assert isinstance(error, DomainError)
         response = domain_exception_handler(error, {})
         assert response is not None

@@ -30,8 +30,9 @@ def test_bmd_has_three_decimals_and_its_unit_and_missing_values_show_a_dash_alon
 
 
 def test_split_parameters_and_job_results_are_labelled_values_not_dicts():
-    text = split_parameters({"seed": 1, "test_fraction": 0.22, "test_cutoff": None, "validation_fraction": 0.3,
-                             "stratify": True})
+    text = split_parameters(
+        {"seed": 1, "test_fraction": 0.22, "test_cutoff": None, "validation_fraction": 0.3, "stratify": True}
+    )
     assert text == "test fraction 0.22 · validation fraction 0.3 · stratified yes"
     html = str(labelled({"agreement_id": 4, "dice": 0.98123}))
     assert "<dt>Agreement id</dt><dd>4</dd>" in html and "0.981" in html and "{" not in html
@@ -39,5 +40,7 @@ def test_split_parameters_and_job_results_are_labelled_values_not_dicts():
 
 def test_dates_render_iso_like_in_every_template(settings):
     moment = dt.datetime(2026, 12, 2, 4, 4, tzinfo=dt.UTC)
-    rendered = Template("{{ t }}|{{ t|date:'SHORT_DATETIME_FORMAT' }}|{{ t|date }}").render(Context({"t": moment}))
+    rendered = Template("{{ t }}|{{ t|date:'SHORT_DATETIME_FORMAT' }}|{{ t|date }}").render(
+        Context({"t": moment})
+    )
     assert rendered == "2026-12-02 04:04|2026-12-02 04:04|2026-12-02"

@@ -32,14 +32,21 @@ def study(db, make_case, tmp_path):
     from annotations.services import assignment_create
     from cases.models import Cohort
 
-    users = {role: user_create_with_role(username=f"fuzz-{role}", password="pw", role=Role(role))
-             for role in ("reader", "coordinator", "pi", "admin")}
+    users = {
+        role: user_create_with_role(username=f"fuzz-{role}", password="pw", role=Role(role))
+        for role in ("reader", "coordinator", "pi", "admin")
+    }
     cases = [make_case() for _ in range(3)]
     cohort = Cohort.objects.create(name="Fuzz")
     cohort.cases.add(*cases)
     for case in cases:
-        assignment_create(case=case, reader=users["reader"], cohort=cohort, created_by=users["coordinator"],
-                          study_role="primary")
+        assignment_create(
+            case=case,
+            reader=users["reader"],
+            cohort=cohort,
+            created_by=users["coordinator"],
+            study_role="primary",
+        )
     return {role: Token.objects.create(user=user).key for role, user in users.items()}
 
 
@@ -70,8 +77,13 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 def test_no_operation_answers_5xx_or_off_schema(case, study):
     # Each generated request is sent as every role, so one example probes every permission path.
     for role in ROLES:

@@ -33,8 +33,10 @@ def api_routes() -> set[str]:
                 yield route
 
     # drf-spectacular names a `pk` path parameter `id`.
-    return {re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{" + ("id" if m[1] == "pk" else m[1]) + "}", "/api/" + r)
-            for r in walk(api, "")} - NOT_DESCRIBED
+    return {
+        re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{" + ("id" if m[1] == "pk" else m[1]) + "}", "/api/" + r)
+        for r in walk(api, "")
+    } - NOT_DESCRIBED
 
 
 def test_drf_spectacular_generates_it_without_a_warning(schema):
@@ -49,9 +51,11 @@ def test_every_api_route_is_in_the_schema(schema):
 
 
 def test_every_write_describes_its_request_body_and_every_operation_its_success_body(schema):
-    bodiless_writes = {("post", p) for p in schema["paths"] if p.endswith(("/promote/", "/retire/", "/submit/",
-                                                                            "/restore/", "/cancel/",
-                                                                            "/token/revoke/"))}
+    bodiless_writes = {
+        ("post", p)
+        for p in schema["paths"]
+        if p.endswith(("/promote/", "/retire/", "/submit/", "/restore/", "/cancel/", "/token/revoke/"))
+    }
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             if method in ("post", "put", "patch") and (method, path) not in bodiless_writes:
@@ -59,13 +63,19 @@ def test_every_write_describes_its_request_body_and_every_operation_its_success_
             successes = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
             assert successes, f"{method} {path}: no success response"
             # 204 No Content says by its code that there is no body to describe.
-            assert any("content" in r or code == "204" for code, r in successes.items()), \
+            assert any("content" in r or code == "204" for code, r in successes.items()), (
                 f"{method} {path}: no response body"
+            )
 
 
-@pytest.mark.parametrize("path, field", [
-    ("/api/cases/import/", "file"), ("/api/qct/import/", "file"), ("/api/assignments/{id}/revisions/", "labelmap"),
-])
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/api/cases/import/", "file"),
+        ("/api/qct/import/", "file"),
+        ("/api/assignments/{id}/revisions/", "labelmap"),
+    ],
+)
 def test_uploads_are_described_as_multipart_files(schema, path, field):
     content = schema["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
     name = content["schema"]["$ref"].rsplit("/", 1)[-1]

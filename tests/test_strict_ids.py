@@ -23,7 +23,9 @@ def assignment(make_case, reader, coordinator):
     case = make_case()
     cohort = Cohort.objects.create(name="Ids")
     cohort.cases.add(case)
-    return assignment_create(case=case, reader=reader, cohort=cohort, created_by=coordinator, study_role="primary")
+    return assignment_create(
+        case=case, reader=reader, cohort=cohort, created_by=coordinator, study_role="primary"
+    )
 
 
 def signed_in(user) -> Client:
@@ -64,25 +66,45 @@ def test_an_assignment_list_filtered_by_a_23_digit_cohort_is_a_400(coordinator):
     assert "cohort" in response.json()
 
 
-@pytest.mark.parametrize("url", [
-    f"/api/cases/{TOO_BIG}/", f"/api/jobs/{TOO_BIG}/", f"/cases/{TOO_BIG}/", f"/api/models/versions/{TOO_BIG}/",
-    f"/api/assignments/{TOO_BIG}/volume/", f"/reading/assignments/{TOO_BIG}/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/cases/{TOO_BIG}/",
+        f"/api/jobs/{TOO_BIG}/",
+        f"/cases/{TOO_BIG}/",
+        f"/api/models/versions/{TOO_BIG}/",
+        f"/api/assignments/{TOO_BIG}/volume/",
+        f"/reading/assignments/{TOO_BIG}/",
+    ],
+)
 def test_an_id_in_the_path_too_big_for_the_database_is_a_404(admin_user, url):
     assert signed_in(admin_user).get(url).status_code == 404
 
 
-@pytest.mark.parametrize("query", [
-    f"cohort={TOO_BIG}", f"cohort={SUPERSCRIPT_TWO}", f"split={TOO_BIG}", "cohort=1e30", f"cohort={ARABIC_INDIC_TWELVE}",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"cohort={TOO_BIG}",
+        f"cohort={SUPERSCRIPT_TWO}",
+        f"split={TOO_BIG}",
+        "cohort=1e30",
+        f"cohort={ARABIC_INDIC_TWELVE}",
+    ],
+)
 def test_the_case_api_filters_refuse_what_is_not_an_id(coordinator, query):
     assert signed_in(coordinator).get(f"/api/cases/?{query}").status_code == 400
 
 
 def test_the_coordinators_reading_form_with_a_huge_cohort_id_says_so_instead_of_failing(coordinator, reader):
-    response = signed_in(coordinator).post("/reading/cohorts/", {
-        "cohort": TOO_BIG, "primary_reader": str(reader.pk), "second_reader": str(reader.pk),
-    }, follow=True)
+    response = signed_in(coordinator).post(
+        "/reading/cohorts/",
+        {
+            "cohort": TOO_BIG,
+            "primary_reader": str(reader.pk),
+            "second_reader": str(reader.pk),
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     assert b"whole numbers" in response.content
 
@@ -98,13 +120,30 @@ def test_a_training_request_naming_a_huge_cohort_is_a_400(api_client, pi):
 
 
 def test_a_byte_range_in_superscript_digits_sends_the_whole_volume(assignment, reader):
-    response = signed_in(reader).get(f"/api/assignments/{assignment.pk}/volume.raw",
-                                     HTTP_RANGE=f"bytes={SUPERSCRIPT_TWO}-5")
+    response = signed_in(reader).get(
+        f"/api/assignments/{assignment.pk}/volume.raw", HTTP_RANGE=f"bytes={SUPERSCRIPT_TWO}-5"
+    )
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("text", [SUPERSCRIPT_TWO, ARABIC_INDIC_TWELVE, " 7", "7 ", "+7", "0x1f", "1.0", "", "-",
-                                  "1_000", TOO_BIG, "0", "-3"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        SUPERSCRIPT_TWO,
+        ARABIC_INDIC_TWELVE,
+        " 7",
+        "7 ",
+        "+7",
+        "0x1f",
+        "1.0",
+        "",
+        "-",
+        "1_000",
+        TOO_BIG,
+        "0",
+        "-3",
+    ],
+)
 def test_parse_id_accepts_only_ascii_digits_of_a_positive_id(text):
     with pytest.raises(InvalidNumber):
         parse_id(text, name="cohort")

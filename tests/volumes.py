@@ -5,7 +5,9 @@ from pathlib import Path
 import numpy as np
 
 
-def write_test_volume(path: Path, size=(24, 20, 16), spacing=(1.5, 1.5, 2.0), origin=(-20.0, -15.0, 10.0), seed=0):
+def write_test_volume(
+    path: Path, size=(24, 20, 16), spacing=(1.5, 1.5, 2.0), origin=(-20.0, -15.0, 10.0), seed=0
+):
     """A small CT-like int16 volume: air around a soft-tissue block holding two bright 'bones'."""
     import SimpleITK as sitk
 

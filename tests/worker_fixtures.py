@@ -52,8 +52,14 @@ class Worker:
 
     def start(self) -> "Worker":
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([*worker_command(hostname=self.hostname), "-I", "selftest_job"], cwd=ROOT, env=self.env,
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [*worker_command(hostname=self.hostname), "-I", "selftest_job"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + WORKER_START_TIMEOUT_S
         while b"ready." not in self.log_path.read_bytes():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -87,8 +93,11 @@ def celery_worker_factory(transactional_db, settings, broker_url, tmp_path):
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     env = child_environment(
-        DJANGO_SETTINGS_MODULE="osteoscreen.settings.test", DATABASE_URL=_database_url(settings),
-        CELERY_BROKER_URL=broker_url, CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        DJANGO_SETTINGS_MODULE="osteoscreen.settings.test",
+        DATABASE_URL=_database_url(settings),
+        CELERY_BROKER_URL=broker_url,
+        CELERY_TASK_ALWAYS_EAGER="false",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
     )
     # The worker also imports the tests' self-test job handler (tests/selftest_job.py), which production
     # never registers.

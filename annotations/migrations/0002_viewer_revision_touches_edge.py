@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0001_initial'),
+        ("annotations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='voirevision',
-            name='touches_edge',
-            field=models.JSONField(blank=True, help_text='Labels with a voxel on the edge of the grid, e.g. ["2"].', null=True),
+            model_name="voirevision",
+            name="touches_edge",
+            field=models.JSONField(
+                blank=True, help_text='Labels with a voxel on the edge of the grid, e.g. ["2"].', null=True
+            ),
         ),
     ]

@@ -40,7 +40,9 @@ def synthetic_hip_volume(*, nx: int, ny: int, nz: int) -> np.ndarray:
     volume += rng.integers(-20, 20, size=(1, ny, nx), dtype=np.int16)
     z = np.arange(nz, dtype=np.float32)[:, None, None]
     for side_x in (nx * 0.68, nx * 0.32):  # patient's left (+x in LPS) first, then right
-        head = ((x - side_x) ** 2 + (y - ny / 2) ** 2)[None] + ((z - nz * 0.55) * SPACING[2] / SPACING[0]) ** 2
+        head = ((x - side_x) ** 2 + (y - ny / 2) ** 2)[None] + (
+            (z - nz * 0.55) * SPACING[2] / SPACING[0]
+        ) ** 2
         volume[head <= (nx * 0.05) ** 2] = 450
         shaft = ((x - side_x * 1.0) ** 2 + (y - ny / 2) ** 2 <= (nx * 0.03) ** 2)[None] & (z < nz * 0.55)
         volume[np.broadcast_to(shaft, volume.shape)] = 900
@@ -132,31 +134,53 @@ def make_handler(store: Store, save_delay: float, *, bench_build: bool = False):
                 return self.restore(int(match.group(1)))
             if path == f"{api}/submit/":
                 ok = bool(store.revisions)
-                return self.send_json(200 if ok else 400, {"status": "submitted"} if ok else {"detail": "No revision."})
+                return self.send_json(
+                    200 if ok else 400, {"status": "submitted"} if ok else {"detail": "No revision."}
+                )
             return self.send(404, b"{}")
 
         def config(self) -> dict:
             current = store.revisions[-1]["id"] if store.revisions else None
             return {
-                "assignmentId": ASSIGNMENT_ID, "caseId": 1, "studyId": "SYN-DEV", "csrfToken": "dev",
-                "volume": {"size": list(store.size), "spacing": list(SPACING), "direction": [1, 0, 0, 0, 1, 0, 0, 0, 1]},
-                "currentRevisionId": current, "readOnly": False,
-                "urls": {"volumeMeta": f"{api}/volume/", "volumeRaw": f"{api}/volume.raw",
-                         "labelmap": f"{api}/labelmap/", "revisions": f"{api}/revisions/",
-                         "submit": f"{api}/submit/"},
+                "assignmentId": ASSIGNMENT_ID,
+                "caseId": 1,
+                "studyId": "SYN-DEV",
+                "csrfToken": "dev",
+                "volume": {
+                    "size": list(store.size),
+                    "spacing": list(SPACING),
+                    "direction": [1, 0, 0, 0, 1, 0, 0, 0, 1],
+                },
+                "currentRevisionId": current,
+                "readOnly": False,
+                "urls": {
+                    "volumeMeta": f"{api}/volume/",
+                    "volumeRaw": f"{api}/volume.raw",
+                    "labelmap": f"{api}/labelmap/",
+                    "revisions": f"{api}/revisions/",
+                    "submit": f"{api}/submit/",
+                },
             }
 
         def volume_meta(self) -> dict:
-            return {"size": list(store.size), "spacing": list(SPACING), "origin": [-200.0, -200.0, -120.0],
-                    "direction": [1, 0, 0, 0, 1, 0, 0, 0, 1], "dtype": "int16", "study_id": "SYN-DEV",
-                    "raw_url": f"{api}/volume.raw"}
+            return {
+                "size": list(store.size),
+                "spacing": list(SPACING),
+                "origin": [-200.0, -200.0, -120.0],
+                "direction": [1, 0, 0, 0, 1, 0, 0, 0, 1],
+                "dtype": "int16",
+                "study_id": "SYN-DEV",
+                "raw_url": f"{api}/volume.raw",
+            }
 
         def send_static(self, rel: str):
             dist = BENCH_DIST if bench_build else DIST
             file = (dist / rel).resolve()
             if not file.is_file() or dist not in file.parents:
                 return self.send(404, b"")
-            ctype = {"js": "text/javascript", "css": "text/css", "wasm": "application/wasm"}.get(file.suffix[1:], "application/octet-stream")
+            ctype = {"js": "text/javascript", "css": "text/css", "wasm": "application/wasm"}.get(
+                file.suffix[1:], "application/octet-stream"
+            )
             return self.send(200, file.read_bytes(), ctype)
 
         def send_volume(self):
@@ -167,7 +191,9 @@ def make_handler(store: Store, save_delay: float, *, bench_build: bool = False):
                 with store.volume_path.open("rb") as f:
                     f.seek(start)
                     data = f.read(end - start + 1)
-                return self.send(206, data, "application/octet-stream", {"Content-Range": f"bytes {start}-{end}/{size}"})
+                return self.send(
+                    206, data, "application/octet-stream", {"Content-Range": f"bytes {start}-{end}/{size}"}
+                )
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(size))
@@ -192,7 +218,9 @@ def make_handler(store: Store, save_delay: float, *, bench_build: bool = False):
             time.sleep(save_delay)
             labels = np.frombuffer(gzip.decompress(form["labelmap"]), dtype=np.uint8)
             if "box_size" in form:  # the viewer's labelled box: expand it onto the grid
-                (x, y, z), (w, h, d) = ([int(v) for v in form[k].decode().split(",")] for k in ("box_offset", "box_size"))
+                (x, y, z), (w, h, d) = (
+                    [int(v) for v in form[k].decode().split(",")] for k in ("box_offset", "box_size")
+                )
                 if labels.size != w * h * d:
                     return self.send_json(400, {"detail": "The box's bytes do not fill it."})
                 full = np.zeros(store.size[::-1], np.uint8)
@@ -200,27 +228,50 @@ def make_handler(store: Store, save_delay: float, *, bench_build: bool = False):
                 labels = full.reshape(-1)
                 form["labelmap"] = gzip.compress(labels.tobytes(), 1)
             if labels.size != int(np.prod(store.size)):
-                return self.send_json(400, {"detail": f"The labelmap has {labels.size} voxels, the case {int(np.prod(store.size))}."})
+                return self.send_json(
+                    400,
+                    {
+                        "detail": f"The labelmap has {labels.size} voxels, the case {int(np.prod(store.size))}."
+                    },
+                )
             if labels.max(initial=0) > 2:
                 return self.send_json(400, {"detail": "Label values must be 0, 1 or 2."})
             base = form.get("base_revision", b"").decode()
             with store.lock:
                 latest = store.revisions[-1] if store.revisions else None
                 if (latest and base != str(latest["id"])) or (not latest and base):
-                    return self.send_json(409, {"detail": f"Your revision is based on revision {base or 'none'} but revision {latest['number'] if latest else '?'} was saved since. Nothing was overwritten."})
-                rev = self.add_revision(form["labelmap"], labels, based_on=latest["id"] if latest else None,
-                                        edit_count=int(form.get("edit_count", b"0")),
-                                        seconds=float(form.get("seconds_spent", b"0")))
+                    return self.send_json(
+                        409,
+                        {
+                            "detail": f"Your revision is based on revision {base or 'none'} but revision {latest['number'] if latest else '?'} was saved since. Nothing was overwritten."
+                        },
+                    )
+                rev = self.add_revision(
+                    form["labelmap"],
+                    labels,
+                    based_on=latest["id"] if latest else None,
+                    edit_count=int(form.get("edit_count", b"0")),
+                    seconds=float(form.get("seconds_spent", b"0")),
+                )
             return self.send_json(201, rev)
 
-        def add_revision(self, blob: bytes, labels: np.ndarray, *, based_on, edit_count=0, seconds=0.0, restored_from=None):
+        def add_revision(
+            self, blob: bytes, labels: np.ndarray, *, based_on, edit_count=0, seconds=0.0, restored_from=None
+        ):
             voxel_cm3 = SPACING[0] * SPACING[1] * SPACING[2] / 1000.0
             counts = np.bincount(labels, minlength=3)
             rev_id = len(store.revisions) + 101
-            rev = {"id": rev_id, "number": len(store.revisions) + 1, "based_on": based_on,
-                   "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "edit_count": edit_count,
-                   "seconds_spent": seconds, "voxels": {"1": int(counts[1]), "2": int(counts[2])},
-                   "volume_cm3": {"1": counts[1] * voxel_cm3, "2": counts[2] * voxel_cm3}, "restored_from": restored_from}
+            rev = {
+                "id": rev_id,
+                "number": len(store.revisions) + 1,
+                "based_on": based_on,
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "edit_count": edit_count,
+                "seconds_spent": seconds,
+                "voxels": {"1": int(counts[1]), "2": int(counts[2])},
+                "volume_cm3": {"1": counts[1] * voxel_cm3, "2": counts[2] * voxel_cm3},
+                "restored_from": restored_from,
+            }
             store.revisions.append(rev)
             store.labelmaps[rev_id] = blob
             return rev
@@ -231,7 +282,9 @@ def make_handler(store: Store, save_delay: float, *, bench_build: bool = False):
                 if blob is None:
                     return self.send_json(404, {"detail": "No such revision."})
                 labels = np.frombuffer(gzip.decompress(blob), dtype=np.uint8)
-                rev = self.add_revision(blob, labels, based_on=store.revisions[-1]["id"], restored_from=rev_id)
+                rev = self.add_revision(
+                    blob, labels, based_on=store.revisions[-1]["id"], restored_from=rev_id
+                )
             return self.send_json(201, rev)
 
     return Handler
@@ -248,14 +301,22 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, bytes]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--slices", type=int, default=200)
-    parser.add_argument("--bench-build", action="store_true", help="serve the viewer's bench build (frontend/dist-bench)")
-    parser.add_argument("--save-delay", type=float, default=0.0, help="seconds added to each save (tests the status line)")
+    parser.add_argument(
+        "--bench-build", action="store_true", help="serve the viewer's bench build (frontend/dist-bench)"
+    )
+    parser.add_argument(
+        "--save-delay", type=float, default=0.0, help="seconds added to each save (tests the status line)"
+    )
     args = parser.parse_args()
     store = build_store(args.slices)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(store, args.save_delay, bench_build=args.bench_build))
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", args.port), make_handler(store, args.save_delay, bench_build=args.bench_build)
+    )
     print(f"http://127.0.0.1:{args.port}/reading/assignments/{ASSIGNMENT_ID}/", flush=True)
     server.serve_forever()
 

@@ -28,14 +28,19 @@ class SelectionInputSerializer(serializers.Serializer):
 
 def _selection(data: dict, *, version_key: str = "version") -> dict:
     version = get_object_or_404(selectors.evaluable_versions(), pk=data[version_key])
-    cohort = (get_object_or_404(Cohort, pk=data["cohort"]) if data.get("cohort")
-              else selectors.default_cohort(version))
+    cohort = (
+        get_object_or_404(Cohort, pk=data["cohort"])
+        if data.get("cohort")
+        else selectors.default_cohort(version)
+    )
     if cohort is None:
         raise serializers.ValidationError({"cohort": "there is no cohort to evaluate on"})
     sources = selectors.mask_sources(version=version, cohort=cohort)
     requested = data.get("mask_source") or ""
     if requested and requested not in sources:
-        raise serializers.ValidationError({"mask_source": f"this version has predictions from {sources or 'none'}"})
+        raise serializers.ValidationError(
+            {"mask_source": f"this version has predictions from {sources or 'none'}"}
+        )
     mask_source = requested or (sources[0] if sources else "")
     split = selectors.evaluation_split(version=version, cohort=cohort)
     return {"version": version, "cohort": cohort, "mask_source": mask_source, "split": split}
@@ -45,24 +50,35 @@ def _payload(description: str) -> serializers.JSONField:
     return serializers.JSONField(help_text=f"{description} (inference.ml.evaluation documents its keys)")
 
 
-DashboardOutputSerializer = inline_serializer("DashboardOutput", {
-    "lineage": _payload("the model version, its training split and mask source"),
-    "flow": _payload("the study flow of the cohort (Fig. 1)"),
-    "table1": _payload("cohort characteristics per subset (Table 1)"),
-    "table2": _payload("segmentation agreement with the reference (Table 2)"),
-    "classification": _payload("ROC per class with DeLong CIs, Wilson CIs, confusion matrix (Table 3, Figs. 3-5)"),
-    "selected_features": _payload("the radiomics features the classifier kept"),
-})
-ComparisonOutputSerializer = inline_serializer("ComparisonOutput", {
-    "version_a": serializers.IntegerField(), "version_b": serializers.IntegerField(),
-    "cohort": serializers.IntegerField(), "mask_source": serializers.CharField(allow_blank=True),
-    "classes": serializers.ListField(child=serializers.CharField()),
-    "splits": _payload("DeLong tests of version A against version B per split and class"),
-    "roc_a": _payload("version A's ROC per split and class"),
-    "roc_b": _payload("version B's ROC per split and class"),
-    "n_common": serializers.IntegerField(help_text="cases both versions predicted"),
-    "n_only_a": serializers.IntegerField(), "n_only_b": serializers.IntegerField(),
-})
+DashboardOutputSerializer = inline_serializer(
+    "DashboardOutput",
+    {
+        "lineage": _payload("the model version, its training split and mask source"),
+        "flow": _payload("the study flow of the cohort (Fig. 1)"),
+        "table1": _payload("cohort characteristics per subset (Table 1)"),
+        "table2": _payload("segmentation agreement with the reference (Table 2)"),
+        "classification": _payload(
+            "ROC per class with DeLong CIs, Wilson CIs, confusion matrix (Table 3, Figs. 3-5)"
+        ),
+        "selected_features": _payload("the radiomics features the classifier kept"),
+    },
+)
+ComparisonOutputSerializer = inline_serializer(
+    "ComparisonOutput",
+    {
+        "version_a": serializers.IntegerField(),
+        "version_b": serializers.IntegerField(),
+        "cohort": serializers.IntegerField(),
+        "mask_source": serializers.CharField(allow_blank=True),
+        "classes": serializers.ListField(child=serializers.CharField()),
+        "splits": _payload("DeLong tests of version A against version B per split and class"),
+        "roc_a": _payload("version A's ROC per split and class"),
+        "roc_b": _payload("version B's ROC per split and class"),
+        "n_common": serializers.IntegerField(help_text="cases both versions predicted"),
+        "n_only_a": serializers.IntegerField(),
+        "n_only_b": serializers.IntegerField(),
+    },
+)
 
 
 class DashboardApi(APIView):
@@ -70,22 +86,28 @@ class DashboardApi(APIView):
 
     permission_classes = [DASHBOARD_READERS]
 
-    @extend_schema(parameters=[SelectionInputSerializer], responses={200: DashboardOutputSerializer, 400: BAD_REQUEST})
+    @extend_schema(
+        parameters=[SelectionInputSerializer], responses={200: DashboardOutputSerializer, 400: BAD_REQUEST}
+    )
     def get(self, request):
         params = SelectionInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         selection = _selection(params.validated_data)
         cases = selectors.evaluation_cases(**selection)
         common = {"cohort": selection["cohort"], "split": selection["split"]}
-        return Response({
-            "lineage": selectors.lineage(version=selection["version"], mask_source=selection["mask_source"], **common),
-            "flow": selectors.study_flow(**common),
-            "table1": selectors.cohort_characteristics(**common),
-            "table2": selectors.segmentation_table(cases),
-            "classification": selectors.classification_payload(cases),
-            "selected_features": selectors.selected_features(selection["version"]),
-            "warnings": selectors.lineage_warnings(cases),
-        })
+        return Response(
+            {
+                "lineage": selectors.lineage(
+                    version=selection["version"], mask_source=selection["mask_source"], **common
+                ),
+                "flow": selectors.study_flow(**common),
+                "table1": selectors.cohort_characteristics(**common),
+                "table2": selectors.segmentation_table(cases),
+                "classification": selectors.classification_payload(cases),
+                "selected_features": selectors.selected_features(selection["version"]),
+                "warnings": selectors.lineage_warnings(cases),
+            }
+        )
 
 
 class ComparisonInputSerializer(serializers.Serializer):
@@ -100,7 +122,9 @@ class ComparisonApi(APIView):
 
     permission_classes = [DASHBOARD_READERS]
 
-    @extend_schema(parameters=[ComparisonInputSerializer], responses={200: ComparisonOutputSerializer, 400: BAD_REQUEST})
+    @extend_schema(
+        parameters=[ComparisonInputSerializer], responses={200: ComparisonOutputSerializer, 400: BAD_REQUEST}
+    )
     def get(self, request):
         params = ComparisonInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -112,5 +136,12 @@ class ComparisonApi(APIView):
             comparison = selectors.version_comparison(cases_a=cases_a, cases_b=cases_b)
         except selectors.ComparisonRefused as refusal:
             return Response({"detail": refusal.message}, status=refusal.status_code)
-        return Response({"version_a": selection["version"].pk, "version_b": version_b.pk,
-                         "cohort": selection["cohort"].pk, "mask_source": selection["mask_source"], **comparison})
+        return Response(
+            {
+                "version_a": selection["version"].pk,
+                "version_b": version_b.pk,
+                "cohort": selection["cohort"].pk,
+                "mask_source": selection["mask_source"],
+                **comparison,
+            }
+        )

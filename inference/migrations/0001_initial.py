@@ -8,126 +8,376 @@ import inference.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('jobs', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("jobs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('family', models.CharField(choices=[('segmentation', 'Segmentation'), ('classifier', 'Classifier'), ('baseline', 'baseline (mean trabecular HU)')], db_index=True, max_length=16)),
-                ('number', models.PositiveIntegerField(help_text='version number within the family')),
-                ('status', models.CharField(choices=[('training', 'Training'), ('trained', 'Trained'), ('active', 'Active'), ('retired', 'Retired'), ('failed', 'Failed')], db_index=True, default='training', max_length=10)),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('config', models.JSONField(blank=True, default=dict, help_text='architecture/hyperparameters as trained')),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('lineage', models.JSONField(blank=True, default=dict, help_text='split id, segmentation version, feature settings hash, seed, code version')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('promoted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='model_versions', to='jobs.job')),
-                ('parent', models.ForeignKey(blank=True, help_text='for a classifier: the segmentation version whose masks it used', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='inference.modelversion')),
-                ('promoted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('split', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='model_versions', to='cases.split')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "family",
+                    models.CharField(
+                        choices=[
+                            ("segmentation", "Segmentation"),
+                            ("classifier", "Classifier"),
+                            ("baseline", "baseline (mean trabecular HU)"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(help_text="version number within the family")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("training", "Training"),
+                            ("trained", "Trained"),
+                            ("active", "Active"),
+                            ("retired", "Retired"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="training",
+                        max_length=10,
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100)),
+                (
+                    "config",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="architecture/hyperparameters as trained"
+                    ),
+                ),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                (
+                    "lineage",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="split id, segmentation version, feature settings hash, seed, code version",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("promoted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="model_versions",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="for a classifier: the segmentation version whose masks it used",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="inference.modelversion",
+                    ),
+                ),
+                (
+                    "promoted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "split",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="model_versions",
+                        to="cases.split",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['family', '-number'],
+                "ordering": ["family", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='ModelFile',
+            name="ModelFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(help_text='e.g. coarse, fine, classifier, features', max_length=32)),
-                ('file', models.FileField(max_length=255, upload_to=inference.models.model_file_upload_to)),
-                ('sha256', models.CharField(max_length=64)),
-                ('size_bytes', models.BigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='inference.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(help_text="e.g. coarse, fine, classifier, features", max_length=32),
+                ),
+                ("file", models.FileField(max_length=255, upload_to=inference.models.model_file_upload_to)),
+                ("sha256", models.CharField(max_length=64)),
+                ("size_bytes", models.BigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="inference.modelversion",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SegmentationPrediction',
+            name="SegmentationPrediction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mask', models.FileField(max_length=255, upload_to=inference.models.predicted_mask_upload_to)),
-                ('mask_sha256', models.CharField(max_length=64)),
-                ('voxels', models.JSONField(default=dict, help_text='voxel count per label')),
-                ('dice', models.JSONField(blank=True, default=dict, help_text='per label and overall, vs the reference VOI')),
-                ('volume_difference_cm3', models.JSONField(blank=True, default=dict, help_text='reference minus predicted, per label')),
-                ('reference_sha256', models.CharField(blank=True, max_length=64)),
-                ('seconds', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segmentations', to='cases.case')),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='segmentations', to='inference.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mask",
+                    models.FileField(max_length=255, upload_to=inference.models.predicted_mask_upload_to),
+                ),
+                ("mask_sha256", models.CharField(max_length=64)),
+                ("voxels", models.JSONField(default=dict, help_text="voxel count per label")),
+                (
+                    "dice",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="per label and overall, vs the reference VOI"
+                    ),
+                ),
+                (
+                    "volume_difference_cm3",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="reference minus predicted, per label"
+                    ),
+                ),
+                ("reference_sha256", models.CharField(blank=True, max_length=64)),
+                ("seconds", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="segmentations",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="segmentations",
+                        to="inference.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Prediction',
+            name="Prediction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mask_source', models.CharField(choices=[('reference', 'Reference'), ('reader', 'Reader'), ('prediction', 'Prediction')], max_length=12)),
-                ('probabilities', models.JSONField(help_text='{class: probability}')),
-                ('predicted_class', models.CharField(choices=[('normal', 'normal'), ('osteopenia', 'osteopenia'), ('osteoporosis', 'osteoporosis')], max_length=16)),
-                ('true_class', models.CharField(blank=True, help_text="the case's QCT class when predicted", max_length=16)),
-                ('subset', models.CharField(blank=True, help_text="training / validation / test in the version's split", max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='predictions', to='cases.case')),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='predictions', to='inference.modelversion')),
-                ('segmentation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='predictions', to='inference.segmentationprediction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mask_source",
+                    models.CharField(
+                        choices=[
+                            ("reference", "Reference"),
+                            ("reader", "Reader"),
+                            ("prediction", "Prediction"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("probabilities", models.JSONField(help_text="{class: probability}")),
+                (
+                    "predicted_class",
+                    models.CharField(
+                        choices=[
+                            ("normal", "normal"),
+                            ("osteopenia", "osteopenia"),
+                            ("osteoporosis", "osteoporosis"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "true_class",
+                    models.CharField(
+                        blank=True, help_text="the case's QCT class when predicted", max_length=16
+                    ),
+                ),
+                (
+                    "subset",
+                    models.CharField(
+                        blank=True,
+                        help_text="training / validation / test in the version's split",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="predictions",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="predictions",
+                        to="inference.modelversion",
+                    ),
+                ),
+                (
+                    "segmentation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="predictions",
+                        to="inference.segmentationprediction",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case_id'],
+                "ordering": ["case_id"],
             },
         ),
         migrations.CreateModel(
-            name='FeatureVector',
+            name="FeatureVector",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mask_source', models.CharField(choices=[('reference', 'Reference'), ('reader', 'Reader'), ('prediction', 'Prediction')], max_length=12)),
-                ('mask_sha256', models.CharField(max_length=64)),
-                ('side', models.PositiveSmallIntegerField(help_text='label: 1 left, 2 right')),
-                ('settings_hash', models.CharField(db_index=True, max_length=64)),
-                ('features', models.JSONField()),
-                ('versions', models.JSONField(default=dict, help_text='pyradiomics, numpy, SimpleITK versions')),
-                ('seconds', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feature_vectors', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mask_source",
+                    models.CharField(
+                        choices=[
+                            ("reference", "Reference"),
+                            ("reader", "Reader"),
+                            ("prediction", "Prediction"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("mask_sha256", models.CharField(max_length=64)),
+                ("side", models.PositiveSmallIntegerField(help_text="label: 1 left, 2 right")),
+                ("settings_hash", models.CharField(db_index=True, max_length=64)),
+                ("features", models.JSONField()),
+                (
+                    "versions",
+                    models.JSONField(default=dict, help_text="pyradiomics, numpy, SimpleITK versions"),
+                ),
+                ("seconds", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feature_vectors",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('case', 'mask_source', 'mask_sha256', 'side', 'settings_hash'), name='feature_vector_unique_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("case", "mask_source", "mask_sha256", "side", "settings_hash"),
+                        name="feature_vector_unique_key",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(fields=('family', 'number'), name='model_version_unique_number'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                fields=("family", "number"), name="model_version_unique_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('family',), name='one_active_per_family'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")), fields=("family",), name="one_active_per_family"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelfile',
-            constraint=models.UniqueConstraint(fields=('version', 'role'), name='model_file_unique_role'),
+            model_name="modelfile",
+            constraint=models.UniqueConstraint(fields=("version", "role"), name="model_file_unique_role"),
         ),
         migrations.AddConstraint(
-            model_name='segmentationprediction',
-            constraint=models.UniqueConstraint(fields=('case', 'model_version'), name='one_segmentation_per_case_version'),
+            model_name="segmentationprediction",
+            constraint=models.UniqueConstraint(
+                fields=("case", "model_version"), name="one_segmentation_per_case_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prediction',
-            constraint=models.UniqueConstraint(fields=('case', 'model_version', 'mask_source'), name='one_prediction_per_case_version_source'),
+            model_name="prediction",
+            constraint=models.UniqueConstraint(
+                fields=("case", "model_version", "mask_source"), name="one_prediction_per_case_version_source"
+            ),
         ),
     ]

@@ -116,14 +116,21 @@ class ClassifierConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClassifierConfig:
         """Builds a config from a mapping (the YAML file); unknown keys raise ValueError."""
-        sections = {"rfe": RFEConfig, "mrmr": MRMRConfig, "lasso": LassoConfig, "forest": ForestConfig,
-                    "baseline": BaselineConfig}
+        sections = {
+            "rfe": RFEConfig,
+            "mrmr": MRMRConfig,
+            "lasso": LassoConfig,
+            "forest": ForestConfig,
+            "baseline": BaselineConfig,
+        }
         unknown = set(data) - set(sections) - {"seed", "classes"}
         if unknown:
             raise ValueError(f"unknown classifier config keys: {sorted(unknown)}")
         try:
             parts = {name: kind(**(data.get(name) or {})) for name, kind in sections.items()}
-            return cls(seed=int(data.get("seed", 0)), classes=tuple(data.get("classes", cls.classes)), **parts)
+            return cls(
+                seed=int(data.get("seed", 0)), classes=tuple(data.get("classes", cls.classes)), **parts
+            )
         except TypeError as error:
             raise ValueError(f"bad classifier config: {error}") from error
 
@@ -156,33 +163,52 @@ def build_radiomics_pipeline(config: ClassifierConfig, *, n_features_in: int) ->
     mrmr_count = min(config.mrmr.n_features, rfe_count)
     lasso_count = min(config.lasso.max_features, mrmr_count)
     forest = config.forest
-    return Pipeline([
-        # pyradiomics gives NaN for a few features on degenerate ROIs; the training median stands in.
-        ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-        ("scale", StandardScaler()),
-        ("rfe", recursive_elimination(n_features=rfe_count, step=config.rfe.step, C=config.rfe.C)),
-        ("mrmr", MRMRSelector(n_features=mrmr_count, n_neighbors=config.mrmr.n_neighbors,
-                              random_state=config.seed)),
-        ("lasso", LassoSelector(max_features=lasso_count, C_grid=config.lasso.C_grid(),
-                                random_state=config.seed)),
-        ("forest", RandomForestClassifier(
-            n_estimators=forest.n_estimators, max_depth=forest.max_depth,
-            min_samples_leaf=forest.min_samples_leaf, max_features=forest.max_features,
-            class_weight=forest.class_weight, random_state=config.seed, n_jobs=1,
-            # The training cohort's honest probabilities (Table 3's training row) come from the trees
-            # that did not draw each case: the apparent ones of a forest are near 1.0 by construction.
-            oob_score=True,
-        )),
-    ])
+    return Pipeline(
+        [
+            # pyradiomics gives NaN for a few features on degenerate ROIs; the training median stands in.
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", StandardScaler()),
+            ("rfe", recursive_elimination(n_features=rfe_count, step=config.rfe.step, C=config.rfe.C)),
+            (
+                "mrmr",
+                MRMRSelector(
+                    n_features=mrmr_count, n_neighbors=config.mrmr.n_neighbors, random_state=config.seed
+                ),
+            ),
+            (
+                "lasso",
+                LassoSelector(
+                    max_features=lasso_count, C_grid=config.lasso.C_grid(), random_state=config.seed
+                ),
+            ),
+            (
+                "forest",
+                RandomForestClassifier(
+                    n_estimators=forest.n_estimators,
+                    max_depth=forest.max_depth,
+                    min_samples_leaf=forest.min_samples_leaf,
+                    max_features=forest.max_features,
+                    class_weight=forest.class_weight,
+                    random_state=config.seed,
+                    n_jobs=1,
+                    # The training cohort's honest probabilities (Table 3's training row) come from the trees
+                    # that did not draw each case: the apparent ones of a forest are near 1.0 by construction.
+                    oob_score=True,
+                ),
+            ),
+        ]
+    )
 
 
 def build_baseline_pipeline(config: ClassifierConfig) -> Pipeline:
     """scale -> multinomial logistic regression, on the mean trabecular HU alone."""
-    return Pipeline([
-        ("impute", SimpleImputer(strategy="median")),
-        ("scale", StandardScaler()),
-        ("logistic", LogisticRegression(C=config.baseline.C, max_iter=1000)),
-    ])
+    return Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", StandardScaler()),
+            ("logistic", LogisticRegression(C=config.baseline.C, max_iter=1000)),
+        ]
+    )
 
 
 # --- the fitted model ---------------------------------------------------------------------------------
@@ -256,8 +282,12 @@ class BoneStatusModel:
             return []
         lasso = self.pipeline.named_steps["lasso"]
         rows = [
-            {"feature": name,
-             "coefficients": {self.classes[int(c)]: float(v) for c, v in zip(lasso.classes_, column, strict=True)}}
+            {
+                "feature": name,
+                "coefficients": {
+                    self.classes[int(c)]: float(v) for c, v in zip(lasso.classes_, column, strict=True)
+                },
+            }
             for name, column in zip(self.selected_features()["lasso"], lasso.coef_.T, strict=True)
         ]
         return sorted(rows, key=lambda row: -max(abs(v) for v in row["coefficients"].values()))
@@ -265,12 +295,19 @@ class BoneStatusModel:
     def save(self, path: str | Path) -> Path:
         """Writes the model, its config, feature names and versions to one joblib file."""
         path = Path(path)
-        joblib.dump({
-            "format": MODEL_FILE_FORMAT, "kind": self.kind, "pipeline": self.pipeline,
-            "feature_names": list(self.feature_names), "classes": list(self.classes),
-            "config": self.config.as_dict(), "versions": dict(self.versions),
-            "settings_hash": self.settings_hash,
-        }, path)
+        joblib.dump(
+            {
+                "format": MODEL_FILE_FORMAT,
+                "kind": self.kind,
+                "pipeline": self.pipeline,
+                "feature_names": list(self.feature_names),
+                "classes": list(self.classes),
+                "config": self.config.as_dict(),
+                "versions": dict(self.versions),
+                "settings_hash": self.settings_hash,
+            },
+            path,
+        )
         return path
 
     @classmethod
@@ -283,9 +320,13 @@ class BoneStatusModel:
         if not isinstance(data, dict) or data.get("format") != MODEL_FILE_FORMAT:
             raise ValueError(f"{path} is not a bone-status model file of format {MODEL_FILE_FORMAT}")
         return cls(
-            kind=data["kind"], pipeline=data["pipeline"], feature_names=tuple(data["feature_names"]),
-            classes=tuple(data["classes"]), config=ClassifierConfig.from_dict(data["config"]),
-            versions=data["versions"], settings_hash=data["settings_hash"],
+            kind=data["kind"],
+            pipeline=data["pipeline"],
+            feature_names=tuple(data["feature_names"]),
+            classes=tuple(data["classes"]),
+            config=ClassifierConfig.from_dict(data["config"]),
+            versions=data["versions"],
+            settings_hash=data["settings_hash"],
         )
 
 
@@ -314,8 +355,9 @@ def fit_radiomics_model(
         # A case no tree left out has no out-of-bag score; training_proba says so per case.
         warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
         pipeline = build_radiomics_pipeline(config, n_features_in=len(names)).fit(X, y)
-    return BoneStatusModel(RADIOMICS_KIND, pipeline, names, config.classes, config, library_versions(),
-                           settings_hash)
+    return BoneStatusModel(
+        RADIOMICS_KIND, pipeline, names, config.classes, config, library_versions(), settings_hash
+    )
 
 
 def fit_baseline_model(
@@ -325,8 +367,9 @@ def fit_baseline_model(
     rows = [{BASELINE_FEATURE: float(hu)} for hu in mean_trabecular_hu]
     X, y = feature_matrix(rows, (BASELINE_FEATURE,)), encode_labels(labels, config.classes)
     pipeline = build_baseline_pipeline(config).fit(X, y)
-    return BoneStatusModel(BASELINE_KIND, pipeline, (BASELINE_FEATURE,), config.classes, config,
-                           library_versions())
+    return BoneStatusModel(
+        BASELINE_KIND, pipeline, (BASELINE_FEATURE,), config.classes, config, library_versions()
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -360,8 +403,11 @@ def encode_labels(labels: Sequence[str], classes: Sequence[str]) -> np.ndarray:
 
 def case_feature_row(side_features: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """One case's model input from per-side vectors: ``{"left": {...}}`` -> ``{"left_<feature>": v}``."""
-    return {f"{side}_{name}": float(value) for side in sorted(side_features)
-            for name, value in side_features[side].items()}
+    return {
+        f"{side}_{name}": float(value)
+        for side in sorted(side_features)
+        for name, value in side_features[side].items()
+    }
 
 
 def class_aucs(model: BoneStatusModel, rows: Sequence[Mapping[str, float]], labels: Sequence[str]) -> dict:
@@ -379,5 +425,10 @@ def probability_aucs(proba: np.ndarray, labels: Sequence[str], classes: Sequence
 
 
 def library_versions() -> dict[str, str]:
-    return {"python": python_platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "joblib": joblib.__version__}
+    return {
+        "python": python_platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "joblib": joblib.__version__,
+    }

@@ -54,8 +54,13 @@ def _check_predictions(true_class, probabilities, split, class_names) -> tuple[n
 
 
 def class_payload(
-    *, class_index: int, class_name: str, true_class: np.ndarray, probabilities: np.ndarray,
-    matrix: np.ndarray, max_roc_points: int,
+    *,
+    class_index: int,
+    class_name: str,
+    true_class: np.ndarray,
+    probabilities: np.ndarray,
+    matrix: np.ndarray,
+    max_roc_points: int,
 ) -> dict:
     """One class against the rest: ROC, AUC with CI and the decision metrics with CIs."""
     positive = true_class == class_index
@@ -77,20 +82,30 @@ def class_payload(
 
 
 def split_payload(
-    *, split_name: str, true_class: np.ndarray, probabilities: np.ndarray,
-    class_names: Sequence[str], max_roc_points: int,
+    *,
+    split_name: str,
+    true_class: np.ndarray,
+    probabilities: np.ndarray,
+    class_names: Sequence[str],
+    max_roc_points: int,
 ) -> dict:
     """Everything the dashboard shows for one split."""
     predicted = probabilities.argmax(axis=1) if len(true_class) else np.zeros(0, dtype=int)
-    matrix = stats.confusion_matrix(true_class=true_class, predicted_class=predicted, n_classes=len(class_names))
+    matrix = stats.confusion_matrix(
+        true_class=true_class, predicted_class=predicted, n_classes=len(class_names)
+    )
     return {
         "split": split_name,
         "n": int(len(true_class)),
         "confusion_matrix": matrix.tolist(),
         "classes": [
             class_payload(
-                class_index=k, class_name=name, true_class=true_class, probabilities=probabilities,
-                matrix=matrix, max_roc_points=max_roc_points,
+                class_index=k,
+                class_name=name,
+                true_class=true_class,
+                probabilities=probabilities,
+                matrix=matrix,
+                max_roc_points=max_roc_points,
             )
             for k, name in enumerate(class_names)
         ],
@@ -98,8 +113,13 @@ def split_payload(
 
 
 def dashboard_payload(
-    *, true_class, probabilities, split, class_names: Sequence[str] = BONE_CLASSES,
-    split_names: Sequence[str] = SPLITS, max_roc_points: int = DEFAULT_MAX_ROC_POINTS,
+    *,
+    true_class,
+    probabilities,
+    split,
+    class_names: Sequence[str] = BONE_CLASSES,
+    split_names: Sequence[str] = SPLITS,
+    max_roc_points: int = DEFAULT_MAX_ROC_POINTS,
 ) -> dict:
     """The whole classification dashboard (Table 3, Figs. 4 and 5) from per-case arrays.
 
@@ -115,8 +135,11 @@ def dashboard_payload(
         "confidence_level": stats.CONFIDENCE_LEVEL,
         "splits": [
             split_payload(
-                split_name=name, true_class=true_class[split == name], probabilities=probabilities[split == name],
-                class_names=class_names, max_roc_points=max_roc_points,
+                split_name=name,
+                true_class=true_class[split == name],
+                probabilities=probabilities[split == name],
+                class_names=class_names,
+                max_roc_points=max_roc_points,
             )
             for name in split_names
         ],
@@ -140,7 +163,12 @@ def table3_rows(payload: dict) -> list[dict]:
 
 
 def version_comparison_payload(
-    *, true_class, probabilities_a, probabilities_b, split, class_names: Sequence[str] = BONE_CLASSES,
+    *,
+    true_class,
+    probabilities_a,
+    probabilities_b,
+    split,
+    class_names: Sequence[str] = BONE_CLASSES,
     split_names: Sequence[str] = SPLITS,
 ) -> dict:
     """Two model versions on the same cases: per split and class, both AUCs and DeLong's paired test."""
@@ -155,38 +183,52 @@ def version_comparison_payload(
             test = None
             if 2 <= positive.sum() <= positive.size - 2:
                 test = stats.delong_test(
-                    positive=positive, scores_a=probabilities_a[in_split, k], scores_b=probabilities_b[in_split, k]
+                    positive=positive,
+                    scores_a=probabilities_a[in_split, k],
+                    scores_b=probabilities_b[in_split, k],
                 ).as_dict()
             rows.append({"class": class_name, "n_positive": int(positive.sum()), "test": test})
         splits.append({"split": name, "n": int(in_split.sum()), "classes": rows})
     return {"classes": list(class_names), "splits": splits}
 
 
-def table1_continuous_row(*, name: str, values, cohort, cohort_names: Sequence[str] = SPLITS,
-                          normality_test: str = "kolmogorov-smirnov") -> dict:
+def table1_continuous_row(
+    *,
+    name: str,
+    values,
+    cohort,
+    cohort_names: Sequence[str] = SPLITS,
+    normality_test: str = "kolmogorov-smirnov",
+) -> dict:
     """One continuous row of Table 1 (age, DLP, effective dose): per cohort, overall and the p-value."""
     values, cohort = np.asarray(values, dtype=float), np.asarray(cohort)
     groups = [values[cohort == c] for c in cohort_names]
     return {
         "variable": name,
-        "cohorts": {c: stats.describe_continuous(g, normality_test=normality_test).as_dict()
-                    for c, g in zip(cohort_names, groups, strict=True)},
-        "all": stats.describe_continuous(values[np.isin(cohort, cohort_names)],
-                                         normality_test=normality_test).as_dict(),
+        "cohorts": {
+            c: stats.describe_continuous(g, normality_test=normality_test).as_dict()
+            for c, g in zip(cohort_names, groups, strict=True)
+        },
+        "all": stats.describe_continuous(
+            values[np.isin(cohort, cohort_names)], normality_test=normality_test
+        ).as_dict(),
         "test": stats.compare_continuous(groups, normality_test=normality_test).as_dict(),
     }
 
 
-def table1_categorical_row(*, name: str, values, cohort, categories: Sequence[str],
-                           cohort_names: Sequence[str] = SPLITS) -> dict:
+def table1_categorical_row(
+    *, name: str, values, cohort, categories: Sequence[str], cohort_names: Sequence[str] = SPLITS
+) -> dict:
     """One categorical row of Table 1 (sex, bone status): counts and percentages with chi-square p."""
     values, cohort = np.asarray(values), np.asarray(cohort)
     table = np.array([[int(((cohort == c) & (values == v)).sum()) for v in categories] for c in cohort_names])
 
     def counts(row: np.ndarray) -> dict:
         total = int(row.sum())
-        return {v: {"n": int(n), "percent": (100.0 * n / total) if total else None}
-                for v, n in zip(categories, row, strict=True)}
+        return {
+            v: {"n": int(n), "percent": (100.0 * n / total) if total else None}
+            for v, n in zip(categories, row, strict=True)
+        }
 
     return {
         "variable": name,
@@ -197,16 +239,24 @@ def table1_categorical_row(*, name: str, values, cohort, categories: Sequence[st
     }
 
 
-def table2_rows(*, dice, volume_difference_cm3, cohort, true_class, cohort_names: Sequence[str] = SPLITS,
-                class_names: Sequence[str] = BONE_CLASSES) -> list[dict]:
+def table2_rows(
+    *,
+    dice,
+    volume_difference_cm3,
+    cohort,
+    true_class,
+    cohort_names: Sequence[str] = SPLITS,
+    class_names: Sequence[str] = BONE_CLASSES,
+) -> list[dict]:
     """The paper's Table 2: per cohort, all cases then each class, Dice mean +/- SD and VD median (IQR)."""
     dice = np.asarray(dice, dtype=float)
     volume_difference = np.asarray(volume_difference_cm3, dtype=float)
     cohort, true_class = np.asarray(cohort), np.asarray(true_class)
     rows = []
     for c in cohort_names:
-        groups = [("all", cohort == c)] + [(name, (cohort == c) & (true_class == k))
-                                           for k, name in enumerate(class_names)]
+        groups = [("all", cohort == c)] + [
+            (name, (cohort == c) & (true_class == k)) for k, name in enumerate(class_names)
+        ]
         for group, mask in groups:
             summary = table2_summary(dice=dice[mask], volume_difference_cm3=volume_difference[mask])
             rows.append({"cohort": c, "group": group, **summary.as_dict()})

@@ -33,5 +33,7 @@ def segmentation_loss(kind: str = "dice_focal", *, gamma: float = FOCAL_GAMMA) -
     if kind == "dice_focal":
         # batch=True pools the Dice over the batch: a patch without one of the femurs then does not add a
         # near-constant loss of 1 for that class.
-        return DiceFocalLoss(to_onehot_y=True, softmax=True, include_background=False, batch=True, gamma=gamma)
+        return DiceFocalLoss(
+            to_onehot_y=True, softmax=True, include_background=False, batch=True, gamma=gamma
+        )
     raise ValueError(f"kind must be 'focal' or 'dice_focal', got {kind!r}")

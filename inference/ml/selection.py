@@ -82,7 +82,9 @@ class RecursiveElimination(SelectorMixin, BaseEstimator):
     and ``schedule_`` (features removed per round).
     """
 
-    def __init__(self, *, n_features: int = 50, step: float | int = 0.1, C: float = 1.0, max_iter: int = 2000):
+    def __init__(
+        self, *, n_features: int = 50, step: float | int = 0.1, C: float = 1.0, max_iter: int = 2000
+    ):
         self.n_features = n_features
         self.step = step
         self.C = C
@@ -133,9 +135,7 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
             raise ValueError(f"mRMR n_features must be >= 1, got {self.n_features}")
         X, y = validate_data(self, X, y)
         keep = min(self.n_features, X.shape[1])
-        relevance = mutual_info_classif(
-            X, y, n_neighbors=self.n_neighbors, random_state=self.random_state
-        )
+        relevance = mutual_info_classif(X, y, n_neighbors=self.n_neighbors, random_state=self.random_state)
         order = [int(np.argmax(relevance))]
         redundancy_sum = np.zeros(X.shape[1])
         while len(order) < keep:

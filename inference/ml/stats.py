@@ -208,8 +208,12 @@ def auc_with_confidence_interval(
     auc, variance = float(components.aucs[0]), float(components.covariance[0, 0])
     half_width = z * math.sqrt(max(variance, 0.0))
     return AucEstimate(
-        auc, max(0.0, auc - half_width), min(1.0, auc + half_width), variance,
-        components.n_positive, components.n_negative,
+        auc,
+        max(0.0, auc - half_width),
+        min(1.0, auc + half_width),
+        variance,
+        components.n_positive,
+        components.n_negative,
     )
 
 
@@ -247,7 +251,13 @@ def delong_test(
     z = difference / sd
     p_value = float(2.0 * scipy_stats.norm.sf(abs(z)))
     return DelongTest(
-        float(auc_a), float(auc_b), difference, difference - z_level * sd, difference + z_level * sd, z, p_value
+        float(auc_a),
+        float(auc_b),
+        difference,
+        difference - z_level * sd,
+        difference + z_level * sd,
+        z,
+        p_value,
     )
 
 
@@ -257,7 +267,9 @@ def _delong_without_variance(auc_a: float, auc_b: float, difference: float) -> D
     difference measured without any spread is certain (e.g. a separable score against a constant one)."""
     if abs(difference) <= EQUAL_AUC_TOLERANCE:
         return DelongTest(auc_a, auc_b, difference, difference, difference, 0.0, 1.0)
-    return DelongTest(auc_a, auc_b, difference, difference, difference, math.copysign(math.inf, difference), 0.0)
+    return DelongTest(
+        auc_a, auc_b, difference, difference, difference, math.copysign(math.inf, difference), 0.0
+    )
 
 
 # --- Decisions at the predicted class --------------------------------------------------------------
@@ -271,7 +283,9 @@ def confusion_matrix(*, true_class: np.ndarray, predicted_class: np.ndarray, n_c
     for name, labels in (("true_class", true_class), ("predicted_class", predicted_class)):
         if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
             raise ValueError(f"{name} must hold class indices 0..{n_classes - 1}")
-    flat = np.bincount(true_class.astype(int) * n_classes + predicted_class.astype(int), minlength=n_classes**2)
+    flat = np.bincount(
+        true_class.astype(int) * n_classes + predicted_class.astype(int), minlength=n_classes**2
+    )
     return flat.reshape(n_classes, n_classes)
 
 
@@ -347,7 +361,9 @@ class ContinuousSummary:
         return {**asdict(self), "text": self.text()}
 
 
-def normality_p_value(values: Sequence[float] | np.ndarray, *, test: str = "kolmogorov-smirnov") -> float | None:
+def normality_p_value(
+    values: Sequence[float] | np.ndarray, *, test: str = "kolmogorov-smirnov"
+) -> float | None:
     """The p-value of a normality test, or None below 3 values where no test means anything.
 
     "kolmogorov-smirnov" is the paper's choice: the one-sample KS test of the standardised values against
@@ -378,8 +394,11 @@ def describe_continuous(values: Sequence[float] | np.ndarray, *, normality_test:
         n=int(observed.size),
         mean=float(observed.mean()),
         sd=float(observed.std(ddof=1)) if observed.size > 1 else None,
-        median=float(median), q1=float(q1), q3=float(q3),
-        minimum=float(observed.min()), maximum=float(observed.max()),
+        median=float(median),
+        q1=float(q1),
+        q3=float(q3),
+        minimum=float(observed.min()),
+        maximum=float(observed.max()),
         normality_test=normality_test,
         normality_p=p_value,
         looks_normal=p_value is not None and p_value >= NORMALITY_ALPHA,
@@ -396,8 +415,12 @@ class TestResult:
     p_value: float | None
 
     def as_dict(self) -> dict:
-        return {"test": self.test, "statistic": _plain(self.statistic), "dof": self.dof,
-                "p_value": _plain(self.p_value)}
+        return {
+            "test": self.test,
+            "statistic": _plain(self.statistic),
+            "dof": self.dof,
+            "p_value": _plain(self.p_value),
+        }
 
 
 def one_way_anova(groups: Sequence[Sequence[float] | np.ndarray]) -> TestResult:
@@ -414,8 +437,9 @@ def one_way_anova(groups: Sequence[Sequence[float] | np.ndarray]) -> TestResult:
     if within == 0:
         return TestResult("one-way ANOVA", None, (df_between, df_within), None)
     f = (between / df_between) / (within / df_within)
-    return TestResult("one-way ANOVA", float(f), (df_between, df_within),
-                      float(scipy_stats.f.sf(f, df_between, df_within)))
+    return TestResult(
+        "one-way ANOVA", float(f), (df_between, df_within), float(scipy_stats.f.sf(f, df_between, df_within))
+    )
 
 
 def kruskal_wallis(groups: Sequence[Sequence[float] | np.ndarray]) -> TestResult:
@@ -446,7 +470,9 @@ def chi_square_independence(table: Sequence[Sequence[int]] | np.ndarray) -> Test
     return TestResult("chi-square", statistic, dof, float(scipy_stats.chi2.sf(statistic, dof)))
 
 
-def compare_continuous(groups: Sequence[Sequence[float] | np.ndarray], *, normality_test: str = "kolmogorov-smirnov"):
+def compare_continuous(
+    groups: Sequence[Sequence[float] | np.ndarray], *, normality_test: str = "kolmogorov-smirnov"
+):
     """ANOVA when every group looks normal (the paper's test for age and dose), else Kruskal-Wallis."""
     summaries = [describe_continuous(g, normality_test=normality_test) for g in groups]
     if all(s.looks_normal for s in summaries if s.n):

@@ -28,8 +28,9 @@ def _norm(kind: str, channels: int) -> nn.Module:
     return nn.GroupNorm(min(GROUP_NORM_GROUPS, channels), channels)
 
 
-def _conv_unit(c_in: int, c_out: int, norm: str, *, kernel: int = 3, stride: int = 1,
-               relu: bool = True) -> nn.Sequential:
+def _conv_unit(
+    c_in: int, c_out: int, norm: str, *, kernel: int = 3, stride: int = 1, relu: bool = True
+) -> nn.Sequential:
     """Conv3d -> normalisation -> ReLU (the last unit of a residual stage leaves the ReLU out)."""
     padding = kernel // 2 if stride == 1 else 0
     layers: list[nn.Module] = [
@@ -119,7 +120,12 @@ class VBNet(nn.Module):
     """
 
     def __init__(
-        self, *, in_channels: int = 1, out_channels: int = 3, base_width: int = 16, depth: int = 4,
+        self,
+        *,
+        in_channels: int = 1,
+        out_channels: int = 3,
+        base_width: int = 16,
+        depth: int = 4,
         norm: str = "batch",
     ):
         _check_arguments(in_channels, out_channels, base_width, depth, norm)
@@ -127,14 +133,22 @@ class VBNet(nn.Module):
         self.depth = depth
         self.input_unit = _conv_unit(in_channels, base_width, norm)
         self.down_blocks = nn.ModuleList(
-            DownBlock(c_in=base_width * 2 ** (level - 1), units=min(level, MAX_UNITS_PER_STAGE),
-                      bottleneck=level > LAST_PLAIN_LEVEL, norm=norm)
+            DownBlock(
+                c_in=base_width * 2 ** (level - 1),
+                units=min(level, MAX_UNITS_PER_STAGE),
+                bottleneck=level > LAST_PLAIN_LEVEL,
+                norm=norm,
+            )
             for level in range(1, depth + 1)
         )
         self.up_blocks = nn.ModuleList(
-            UpBlock(c_in=base_width * 2 ** (level + 1) * (1 if level == depth - 1 else 2),
-                    c_skip=base_width * 2**level, units=min(level + 1, MAX_UNITS_PER_STAGE),
-                    bottleneck=level > LAST_PLAIN_LEVEL, norm=norm)
+            UpBlock(
+                c_in=base_width * 2 ** (level + 1) * (1 if level == depth - 1 else 2),
+                c_skip=base_width * 2**level,
+                units=min(level + 1, MAX_UNITS_PER_STAGE),
+                bottleneck=level > LAST_PLAIN_LEVEL,
+                norm=norm,
+            )
             for level in reversed(range(depth))
         )
         # vbnet.md narrows straight to the class count before the 1x1x1 conv; keeping base_width channels
@@ -153,7 +167,8 @@ class VBNet(nn.Module):
         if x.dim() != 5 or bad:
             raise ValueError(
                 f"VBNet needs (N, C, D, H, W) input with sizes that are multiples of {self.size_multiple}; "
-                f"got {tuple(x.shape)}")
+                f"got {tuple(x.shape)}"
+            )
         skips = [self.input_unit(x)]
         for block in self.down_blocks:
             skips.append(block(skips[-1]))
@@ -169,8 +184,14 @@ def _check_arguments(in_channels: int, out_channels: int, base_width: int, depth
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if out_channels < 2:
         raise ValueError(f"out_channels counts the background too and must be at least 2, got {out_channels}")
-    if not isinstance(base_width, int) or base_width < BOTTLENECK_REDUCTION or base_width % BOTTLENECK_REDUCTION:
-        raise ValueError(f"base_width must be a positive multiple of {BOTTLENECK_REDUCTION}, got {base_width!r}")
+    if (
+        not isinstance(base_width, int)
+        or base_width < BOTTLENECK_REDUCTION
+        or base_width % BOTTLENECK_REDUCTION
+    ):
+        raise ValueError(
+            f"base_width must be a positive multiple of {BOTTLENECK_REDUCTION}, got {base_width!r}"
+        )
     if not isinstance(depth, int) or not 1 <= depth <= 5:
         raise ValueError(f"depth must be an integer from 1 to 5, got {depth!r}")
     if norm not in NORMS:

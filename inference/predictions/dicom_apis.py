@@ -18,12 +18,18 @@ class SegmentationSegApi(DicomObjectApi):
     kind = "SEG"
 
     def dicom_object(self, request, pk: int):
-        prediction = get_object_or_404(SegmentationPrediction.objects.select_related("case", "model_version"), pk=pk)
+        prediction = get_object_or_404(
+            SegmentationPrediction.objects.select_related("case", "model_version"), pk=pk
+        )
         version = prediction.model_version
         return prediction.case, voi_segmentation(
-            case=prediction.case, labels_path=Path(prediction.mask.path),
-            producer=Producer(manual=False, name=f"OsteoScreen {version.family}", version=str(version.number)),
-            description=f"Predicted VOI ({version})")
+            case=prediction.case,
+            labels_path=Path(prediction.mask.path),
+            producer=Producer(
+                manual=False, name=f"OsteoScreen {version.family}", version=str(version.number)
+            ),
+            description=f"Predicted VOI ({version})",
+        )
 
 
 def _mask_path(prediction: Prediction) -> Path:
@@ -34,7 +40,9 @@ def _mask_path(prediction: Prediction) -> Path:
         reference = current_reference_voi(prediction.case)
         if reference is not None:
             return Path(reference.revision.labelmap.path)
-    raise ExportUnavailable("the VOI this prediction read is no longer at hand; no measurement report can be written")
+    raise ExportUnavailable(
+        "the VOI this prediction read is no longer at hand; no measurement report can be written"
+    )
 
 
 class PredictionSrApi(DicomObjectApi):
@@ -43,12 +51,18 @@ class PredictionSrApi(DicomObjectApi):
     kind = "SR"
 
     def dicom_object(self, request, pk: int):
-        prediction = get_object_or_404(Prediction.objects.select_related("case", "model_version", "segmentation"), pk=pk)
+        prediction = get_object_or_404(
+            Prediction.objects.select_related("case", "model_version", "segmentation"), pk=pk
+        )
         version = prediction.model_version
         return prediction.case, screening_report(
-            case=prediction.case, labels_path=_mask_path(prediction), probabilities=prediction.probabilities,
-            predicted_class=prediction.predicted_class, model_name=f"OsteoScreen {version.family}",
-            model_version=str(version.number))
+            case=prediction.case,
+            labels_path=_mask_path(prediction),
+            probabilities=prediction.probabilities,
+            predicted_class=prediction.predicted_class,
+            model_name=f"OsteoScreen {version.family}",
+            model_version=str(version.number),
+        )
 
 
 class SegmentationSegSendApi(DicomSendApi):

@@ -24,7 +24,9 @@ OVERLAY_ALPHA = 0.45
 
 
 def _visible_segmentation(request, pk: int) -> SegmentationPrediction:
-    return get_object_or_404(SegmentationPrediction.objects.select_related("case__patient", "model_version"), pk=pk)
+    return get_object_or_404(
+        SegmentationPrediction.objects.select_related("case__patient", "model_version"), pk=pk
+    )
 
 
 @role_required(*VIEWERS)
@@ -34,8 +36,11 @@ def overlay(request, pk: int):
     labels = _mask_array(prediction)
     present = np.flatnonzero(labels.any(axis=(1, 2)))
     start = int(present[len(present) // 2]) if present.size else nz // 2
-    return render(request, "inference/overlay.html", {"prediction": prediction, "case": prediction.case,
-                                                       "slices": nz, "start": start})
+    return render(
+        request,
+        "inference/overlay.html",
+        {"prediction": prediction, "case": prediction.case, "slices": nz, "start": start},
+    )
 
 
 @role_required(*VIEWERS)

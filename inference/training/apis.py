@@ -41,8 +41,24 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ModelVersion
-        fields = ["id", "family", "number", "status", "name", "split", "parent", "job", "created_by", "created_at",
-                  "promoted_by", "promoted_at", "lineage", "metrics", "config", "files"]
+        fields = [
+            "id",
+            "family",
+            "number",
+            "status",
+            "name",
+            "split",
+            "parent",
+            "job",
+            "created_by",
+            "created_at",
+            "promoted_by",
+            "promoted_at",
+            "lineage",
+            "metrics",
+            "config",
+            "files",
+        ]
 
 
 class ModelVersionListApi(generics.ListAPIView):
@@ -51,8 +67,11 @@ class ModelVersionListApi(generics.ListAPIView):
     filterset_fields = ["family", "status"]
 
     def get_queryset(self):
-        return (ModelVersion.objects.select_related("created_by", "promoted_by").prefetch_related("files")
-                .order_by("family", "-number"))
+        return (
+            ModelVersion.objects.select_related("created_by", "promoted_by")
+            .prefetch_related("files")
+            .order_by("family", "-number")
+        )
 
 
 class ModelVersionDetailApi(generics.RetrieveAPIView):
@@ -109,8 +128,14 @@ class SegmentationTrainApi(JobStartApi):
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request):
         data = self._input(request)
-        return _started(segmentation.segmentation_training_start(
-            owner=request.user, cohort=data["cohort"], config_name=data["config_name"], epochs=data.get("epochs")))
+        return _started(
+            segmentation.segmentation_training_start(
+                owner=request.user,
+                cohort=data["cohort"],
+                config_name=data["config_name"],
+                epochs=data.get("epochs"),
+            )
+        )
 
 
 class SegmentCohortApi(JobStartApi):
@@ -122,13 +147,17 @@ class SegmentCohortApi(JobStartApi):
 
         cohort = IdRelatedField(queryset=Cohort.objects.all())
         model_version = IdRelatedField(
-            queryset=ModelVersion.objects.filter(family=ModelVersion.Family.SEGMENTATION), required=False)
+            queryset=ModelVersion.objects.filter(family=ModelVersion.Family.SEGMENTATION), required=False
+        )
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request):
         data = self._input(request)
-        return _started(segmentation.segment_cohort_start(owner=request.user, cohort=data["cohort"],
-                                                          version=data.get("model_version")))
+        return _started(
+            segmentation.segment_cohort_start(
+                owner=request.user, cohort=data["cohort"], version=data.get("model_version")
+            )
+        )
 
 
 class ClassifierTrainApi(JobStartApi):
@@ -140,11 +169,18 @@ class ClassifierTrainApi(JobStartApi):
 
         cohort = IdRelatedField(queryset=Cohort.objects.all())
         mask_source = serializers.ChoiceField(choices=["auto", "prediction", "reference"], default="auto")
-        sides = serializers.ListField(child=serializers.ChoiceField(choices=["left", "right"]), required=False,
-                                      allow_empty=False)
+        sides = serializers.ListField(
+            child=serializers.ChoiceField(choices=["left", "right"]), required=False, allow_empty=False
+        )
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request):
         data = self._input(request)
-        return _started(classifier.classifier_training_start(owner=request.user, cohort=data["cohort"],
-                                                             mask_source=data["mask_source"], sides=data.get("sides")))
+        return _started(
+            classifier.classifier_training_start(
+                owner=request.user,
+                cohort=data["cohort"],
+                mask_source=data["mask_source"],
+                sides=data.get("sides"),
+            )
+        )

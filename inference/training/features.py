@@ -67,15 +67,21 @@ class CaseMask:
     segmentation_id: int | None = None
 
 
-def case_mask(case: Case, *, mask_source: str, segmentation_version: ModelVersion | None = None) -> CaseMask | None:
+def case_mask(
+    case: Case, *, mask_source: str, segmentation_version: ModelVersion | None = None
+) -> CaseMask | None:
     """The case's reference VOI, or its mask predicted by the segmentation version; None when it has none."""
     if mask_source == MaskSource.REFERENCE:
         reference = selectors.current_reference_voi(case)
         if reference is None:
             return None
-        return CaseMask(case.pk, mask_source, reference.revision.labelmap_sha256, reference.revision.labelmap.path)
+        return CaseMask(
+            case.pk, mask_source, reference.revision.labelmap_sha256, reference.revision.labelmap.path
+        )
     if mask_source == MaskSource.PREDICTION:
-        prediction = SegmentationPrediction.objects.filter(case=case, model_version=segmentation_version).first()
+        prediction = SegmentationPrediction.objects.filter(
+            case=case, model_version=segmentation_version
+        ).first()
         if prediction is None:
             return None
         return CaseMask(case.pk, mask_source, prediction.mask_sha256, prediction.mask.path, prediction.pk)
@@ -83,8 +89,13 @@ def case_mask(case: Case, *, mask_source: str, segmentation_version: ModelVersio
 
 
 def stored_features(mask: CaseMask, *, settings_hash: str, sides) -> dict[str, FeatureVector]:
-    rows = FeatureVector.objects.filter(case_id=mask.case_id, mask_source=mask.source, mask_sha256=mask.sha256,
-                                        settings_hash=settings_hash, side__in=[side_label(s) for s in sides])
+    rows = FeatureVector.objects.filter(
+        case_id=mask.case_id,
+        mask_source=mask.source,
+        mask_sha256=mask.sha256,
+        settings_hash=settings_hash,
+        side__in=[side_label(s) for s in sides],
+    )
     return {side_name(row.side): row for row in rows}
 
 
@@ -96,7 +107,9 @@ def side_name(label: int) -> str:
     return label_contract.SIDE_OF_LABEL[label]
 
 
-def side_features(image: sitk.Image, mask: sitk.Image, *, side: str, settings, workers: int = 1) -> dict[str, float | None]:
+def side_features(
+    image: sitk.Image, mask: sitk.Image, *, side: str, settings, workers: int = 1
+) -> dict[str, float | None]:
     """Radiomics features of one side plus its mean trabecular HU, as JSON-safe numbers (NaN -> None)."""
     from inference.ml.radiomics import extract_features
     from inference.ml.radiomics.trabecular import mean_trabecular_hu
@@ -127,18 +140,32 @@ def case_features_extract(*, mask: CaseMask, sides, settings) -> dict[str, Featu
         started = time.perf_counter()
         values = side_features(image, labels, side=side, settings=settings)
         versions = dataclasses.asdict(provenance(settings, side_label(side)))
-        rows[side] = _feature_vector_store(mask=mask, side=side, settings_hash=settings.settings_hash, values=values,
-                                           versions=versions, seconds=time.perf_counter() - started)
+        rows[side] = _feature_vector_store(
+            mask=mask,
+            side=side,
+            settings_hash=settings.settings_hash,
+            values=values,
+            versions=versions,
+            seconds=time.perf_counter() - started,
+        )
     return rows
 
 
-def _feature_vector_store(*, mask: CaseMask, side: str, settings_hash: str, values: dict, versions: dict,
-                          seconds: float) -> FeatureVector:
-    key = {"case_id": mask.case_id, "mask_source": mask.source, "mask_sha256": mask.sha256,
-           "side": side_label(side), "settings_hash": settings_hash}
+def _feature_vector_store(
+    *, mask: CaseMask, side: str, settings_hash: str, values: dict, versions: dict, seconds: float
+) -> FeatureVector:
+    key = {
+        "case_id": mask.case_id,
+        "mask_source": mask.source,
+        "mask_sha256": mask.sha256,
+        "side": side_label(side),
+        "settings_hash": settings_hash,
+    }
     try:
         with transaction.atomic():
-            return FeatureVector.objects.create(**key, features=values, versions=versions, seconds=round(seconds, 3))
+            return FeatureVector.objects.create(
+                **key, features=values, versions=versions, seconds=round(seconds, 3)
+            )
     except IntegrityError:  # a parallel task stored the same vector first; the numbers are the same
         return FeatureVector.objects.get(**key)
 
@@ -147,8 +174,10 @@ def case_feature_row(rows: dict[str, FeatureVector], sides) -> tuple[dict[str, f
     """(radiomics model input "<side>_<feature>" -> value, mean trabecular HU over the sides)."""
     from inference.ml.classifier import case_feature_row as combine
 
-    radiomics = {side: {k: _number(v) for k, v in rows[side].features.items() if k != BASELINE_FEATURE}
-                 for side in sides}
+    radiomics = {
+        side: {k: _number(v) for k, v in rows[side].features.items() if k != BASELINE_FEATURE}
+        for side in sides
+    }
     hu = [_number(rows[side].features.get(BASELINE_FEATURE)) for side in sides]
     return combine(radiomics), float(sum(hu) / len(hu))
 
@@ -159,11 +188,13 @@ def _number(value) -> float:
 
 # --- the per-case extraction job (run in parallel on the cpu queue) -------------------------------------
 
+
 def extract_case_run(ctx: JobContext) -> dict:
     params = ctx.params
     segmentation_id = params.get("segmentation_version_id")  # None: the masks come from the readers
-    segmentation = (ModelVersion.objects.filter(pk=segmentation_id).first()
-                    if segmentation_id is not None else None)
+    segmentation = (
+        ModelVersion.objects.filter(pk=segmentation_id).first() if segmentation_id is not None else None
+    )
     case = Case.objects.get(pk=params["case_id"])
     mask = case_mask(case, mask_source=params["mask_source"], segmentation_version=segmentation)
     if mask is None:

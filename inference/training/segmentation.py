@@ -49,16 +49,34 @@ if TYPE_CHECKING:  # the ML package imports torch; only the type is needed here
 
 Family = ModelVersion.Family
 # What a start request may change in both stages of a named configuration (the rest is the design).
-STAGE_OVERRIDES = ("epochs", "spacing_mm", "patch_size", "window_size", "base_width", "depth", "patches_per_case", "batch_size",
-                   "validate_every", "sliding_overlap", "foreground_fraction")
+STAGE_OVERRIDES = (
+    "epochs",
+    "spacing_mm",
+    "patch_size",
+    "window_size",
+    "base_width",
+    "depth",
+    "patches_per_case",
+    "batch_size",
+    "validate_every",
+    "sliding_overlap",
+    "foreground_fraction",
+)
 # Training takes this share of the progress bar; storing files and the summary take the rest.
 TRAINING_PROGRESS_SHARE = 95.0
 
 
 # --- configuration -------------------------------------------------------------------------------------
 
-def segmentation_config_build(*, config_name: str, epochs: int | None = None, stage_overrides: dict | None = None,
-                              split_id: int | None = None, seed: int | None = None):
+
+def segmentation_config_build(
+    *,
+    config_name: str,
+    epochs: int | None = None,
+    stage_overrides: dict | None = None,
+    split_id: int | None = None,
+    seed: int | None = None,
+):
     """A named configuration ("demo", "demo_robust", "paper") with the request's changes; InvalidRequest when they are bad."""
     from inference.ml.segmentation import configuration
 
@@ -97,16 +115,29 @@ def _reference_pairs(split, subset: str) -> list[dict]:
     for case in selectors.split_cases(split, subset):
         reference = selectors.current_reference_voi(case)
         if reference is not None:
-            pairs.append({"case_id": case.pk, "revision_id": reference.revision_id,
-                          "labelmap_sha256": reference.revision.labelmap_sha256})
+            pairs.append(
+                {
+                    "case_id": case.pk,
+                    "revision_id": reference.revision_id,
+                    "labelmap_sha256": reference.revision.labelmap_sha256,
+                }
+            )
     return pairs
 
 
 # --- "Retrain segmentation" ---------------------------------------------------------------------------
 
+
 @transaction.atomic
-def segmentation_training_start(*, owner: Any, cohort: Cohort, config_name: str = "demo", epochs: int | None = None,
-                                stage_overrides: dict | None = None, seed: int | None = None) -> Job:
+def segmentation_training_start(
+    *,
+    owner: Any,
+    cohort: Cohort,
+    config_name: str = "demo",
+    epochs: int | None = None,
+    stage_overrides: dict | None = None,
+    seed: int | None = None,
+) -> Job:
     """Create a segmentation version (status training) on the cohort's current split and queue its job.
 
     Refused with InvalidRequest when no training case has a reference VOI, TrainingInProgress (409) when a
@@ -116,14 +147,35 @@ def segmentation_training_start(*, owner: Any, cohort: Cohort, config_name: str 
     training, validation = _reference_pairs(split, "training"), _reference_pairs(split, "validation")
     if not training:
         raise InvalidRequest(f"no training case of {split} has a reference VOI yet; approve some VOIs first")
-    config = segmentation_config_build(config_name=config_name, epochs=epochs, stage_overrides=stage_overrides,
-                                       split_id=split.pk, seed=seed)
-    lineage = {"split_id": split.pk, "cohort_id": cohort.pk, "config_name": config.name, "seed": config.seed,
-               "training_cases": training, "validation_cases": validation}
-    version = model_version_create(family=Family.SEGMENTATION, owner=owner, split=split, config=config.as_dict(),
-                                   lineage=lineage, name=f"{config.name} on {cohort.name}")
-    job = job_start(kind=SEGMENTATION_TRAIN_JOB, owner=owner, params={"model_version_id": version.pk, "cohort_id": cohort.pk,
-                                                         "config_name": config.name, "subject": cohort.name})
+    config = segmentation_config_build(
+        config_name=config_name, epochs=epochs, stage_overrides=stage_overrides, split_id=split.pk, seed=seed
+    )
+    lineage = {
+        "split_id": split.pk,
+        "cohort_id": cohort.pk,
+        "config_name": config.name,
+        "seed": config.seed,
+        "training_cases": training,
+        "validation_cases": validation,
+    }
+    version = model_version_create(
+        family=Family.SEGMENTATION,
+        owner=owner,
+        split=split,
+        config=config.as_dict(),
+        lineage=lineage,
+        name=f"{config.name} on {cohort.name}",
+    )
+    job = job_start(
+        kind=SEGMENTATION_TRAIN_JOB,
+        owner=owner,
+        params={
+            "model_version_id": version.pk,
+            "cohort_id": cohort.pk,
+            "config_name": config.name,
+            "subject": cohort.name,
+        },
+    )
     model_version_attach_job(version=version, job=job)
     return job
 
@@ -131,7 +183,9 @@ def segmentation_training_start(*, owner: Any, cohort: Cohort, config_name: str 
 def _case_pairs(rows: list[dict]) -> list[tuple[Path, Path]]:
     revisions = VOIRevision.objects.in_bulk([r["revision_id"] for r in rows])
     cases = Case.objects.in_bulk([r["case_id"] for r in rows])
-    return [(case_volume_path(cases[r["case_id"]]), Path(revisions[r["revision_id"]].labelmap.path)) for r in rows]
+    return [
+        (case_volume_path(cases[r["case_id"]]), Path(revisions[r["revision_id"]].labelmap.path)) for r in rows
+    ]
 
 
 def segmentation_training_run(ctx: JobContext) -> dict:
@@ -152,9 +206,14 @@ def segmentation_training_run(ctx: JobContext) -> dict:
         ctx.log(f"resuming from the checkpoints of an earlier attempt in {work.name}")
     curve = _LossCurve(ctx)
     try:
-        result = train_segmentation(config, _case_pairs(version.lineage["training_cases"]),
-                                    _case_pairs(version.lineage["validation_cases"]), work,
-                                    on_progress=curve.record, should_stop=ctx.cancel_requested)
+        result = train_segmentation(
+            config,
+            _case_pairs(version.lineage["training_cases"]),
+            _case_pairs(version.lineage["validation_cases"]),
+            work,
+            on_progress=curve.record,
+            should_stop=ctx.cancel_requested,
+        )
         if not result.completed:
             raise JobCancelled()
         checkpoints = _stage_checkpoints(result)
@@ -170,10 +229,16 @@ def segmentation_training_run(ctx: JobContext) -> dict:
     ctx.publish("validation", validation["summary"])
     ood = _out_of_distribution_metrics(result)
     ctx.log(_heldout_line(ood))
-    metrics = {**validation, "out_of_distribution": ood, "history": curve.points,
-               "seconds": round(result.seconds, 1), "epochs": {"coarse": config.coarse.epochs, "fine": config.fine.epochs}}
-    model_version_mark_trained(version=version, metrics=metrics, lineage={"code_version": code_version()},
-                               files=checkpoints)
+    metrics = {
+        **validation,
+        "out_of_distribution": ood,
+        "history": curve.points,
+        "seconds": round(result.seconds, 1),
+        "epochs": {"coarse": config.coarse.epochs, "fine": config.fine.epochs},
+    }
+    model_version_mark_trained(
+        version=version, metrics=metrics, lineage={"code_version": code_version()}, files=checkpoints
+    )
     job_work_dir_remove(ctx.job.pk)
     ctx.log(f"trained {version}: validation {validation['summary']}")
     return {"model_version": version.pk, "number": version.number, "validation": validation["summary"]}
@@ -188,8 +253,10 @@ def _stage_checkpoints(result: TrainingResult) -> dict[str, Path]:
 
 
 def _validation_metrics(result, validation_cases: list[dict]) -> dict:
-    per_case = [{"case_id": row["case_id"], **{str(label): values for label, values in agreement.items()}}
-                for row, agreement in zip(validation_cases, result.per_case, strict=False)]
+    per_case = [
+        {"case_id": row["case_id"], **{str(label): values for label, values in agreement.items()}}
+        for row, agreement in zip(validation_cases, result.per_case, strict=False)
+    ]
     return {"summary": result.validation, "per_case": per_case}
 
 
@@ -200,14 +267,18 @@ def _heldout_line(ood: dict) -> str:
     line = f"held-out profile: Dice {dice:.3f}" if dice is not None else "held-out profile: no Dice"
     if gap is not None:
         line += f", {gap:.3f} below validation"
-    return line + (" (more than the limit: the model leans on appearance)" if ood.get("below_validation") else "")
+    return line + (
+        " (more than the limit: the model leans on appearance)" if ood.get("below_validation") else ""
+    )
 
 
 def _out_of_distribution_metrics(result) -> dict:
     """The held-out profile's summary and verdict (inference.ml.segmentation.heldout), with its per-case
     agreement, for the version's metrics and page."""
-    per_case = [{"case": index, **{str(label): values for label, values in agreement.items()}}
-                for index, agreement in enumerate(result.out_of_distribution_per_case)]
+    per_case = [
+        {"case": index, **{str(label): values for label, values in agreement.items()}}
+        for index, agreement in enumerate(result.out_of_distribution_per_case)
+    ]
     return {**result.out_of_distribution, "per_case": per_case}
 
 
@@ -239,7 +310,10 @@ def _plain(value):
 
 # --- segmenting a CT --------------------------------------------------------------------------------------
 
-def segment_ct(image: sitk.Image, version: ModelVersion, *, confidence_out: dict[int, float] | None = None) -> sitk.Image:
+
+def segment_ct(
+    image: sitk.Image, version: ModelVersion, *, confidence_out: dict[int, float] | None = None
+) -> sitk.Image:
     """The version's cascade on one CT: a uint8 label image on the CT's own grid (and, in confidence_out,
     each label's mean probability)."""
     from inference.ml.segmentation import segment_image
@@ -285,26 +359,55 @@ def case_segment(*, case: Case, version: ModelVersion, job: Job | None = None) -
     with tempfile.TemporaryDirectory(prefix="osteoscreen-mask-") as folder:
         path = Path(folder) / "mask.nii.gz"
         sha256 = mask_write(mask, path)
-        return _segmentation_store(case=case, version=version, path=path, sha256=sha256, voxels=voxels, dice=dice,
-                                   volume=volume, reference_sha256=reference.revision.labelmap_sha256 if reference else "",
-                                   seconds=seconds, job=job)
+        return _segmentation_store(
+            case=case,
+            version=version,
+            path=path,
+            sha256=sha256,
+            voxels=voxels,
+            dice=dice,
+            volume=volume,
+            reference_sha256=reference.revision.labelmap_sha256 if reference else "",
+            seconds=seconds,
+            job=job,
+        )
 
 
-def mask_qc_record(*, case: Case, image: sitk.Image, mask: sitk.Image, version: ModelVersion,
-                   confidence: dict[int, float] | None = None) -> None:
+def mask_qc_record(
+    *,
+    case: Case,
+    image: sitk.Image,
+    mask: sitk.Image,
+    version: ModelVersion,
+    confidence: dict[int, float] | None = None,
+) -> None:
     """Store the QC findings of a version's mask on the case (those the import already found are not repeated)."""
-    verdicts = sides_qc(case_image_qc(image, slice_thickness_mm=case.slice_thickness_mm), mask,
-                        mean_probability=by_side(confidence))
+    verdicts = sides_qc(
+        case_image_qc(image, slice_thickness_mm=case.slice_thickness_mm),
+        mask,
+        mean_probability=by_side(confidence),
+    )
     known = set(case.qc_findings.filter(source=IMPORT_SOURCE).values_list("code", "side"))
-    flags = [flag for verdict in verdicts.values() for flag in verdict.flags if (flag.code, flag.side) not in known]
+    flags = [
+        flag for verdict in verdicts.values() for flag in verdict.flags if (flag.code, flag.side) not in known
+    ]
     case_qc_record(case=case, flags=flags, source=f"segmentation v{version.number}")
 
 
-def _segmentation_store(*, case, version, path: Path, sha256: str, voxels, dice, volume, reference_sha256, seconds,
-                        job) -> SegmentationPrediction:
-    prediction = SegmentationPrediction(case=case, model_version=version, mask_sha256=sha256, voxels=voxels, dice=dice,
-                                        volume_difference_cm3=volume, reference_sha256=reference_sha256,
-                                        seconds=round(seconds, 3), job=job)
+def _segmentation_store(
+    *, case, version, path: Path, sha256: str, voxels, dice, volume, reference_sha256, seconds, job
+) -> SegmentationPrediction:
+    prediction = SegmentationPrediction(
+        case=case,
+        model_version=version,
+        mask_sha256=sha256,
+        voxels=voxels,
+        dice=dice,
+        volume_difference_cm3=volume,
+        reference_sha256=reference_sha256,
+        seconds=round(seconds, 3),
+        job=job,
+    )
     with open(path, "rb") as handle:
         prediction.mask.save("mask.nii.gz", File(handle), save=False)
     try:
@@ -319,6 +422,7 @@ def _segmentation_store(*, case, version, path: Path, sha256: str, voxels, dice,
 
 # --- "Segment cohort" --------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def segment_cohort_start(*, owner: Any, cohort: Cohort, version: ModelVersion | None = None) -> Job:
     """Queue the segmentation of every case of a cohort by a version (default: the active one)."""
@@ -327,20 +431,29 @@ def segment_cohort_start(*, owner: Any, cohort: Cohort, version: ModelVersion | 
         raise InvalidRequest(f"{version} cannot segment: it is {version.status} ({version.family})")
     if not cohort.cases.exists():
         raise InvalidRequest(f"cohort {cohort.name!r} has no cases")
-    return job_start(kind=SEGMENT_COHORT_JOB, owner=owner,
-                     params={"cohort_id": cohort.pk, "model_version_id": version.pk, "subject": cohort.name})
+    return job_start(
+        kind=SEGMENT_COHORT_JOB,
+        owner=owner,
+        params={"cohort_id": cohort.pk, "model_version_id": version.pk, "subject": cohort.name},
+    )
 
 
 def segment_cohort_run(ctx: JobContext) -> dict:
     """Segment each case (skipping those already done); a case that fails is logged and the rest go on."""
     version = ModelVersion.objects.get(pk=ctx.params["model_version_id"])
-    cases = list(Cohort.objects.get(pk=ctx.params["cohort_id"]).cases.select_related("patient").order_by("pk"))
+    cases = list(
+        Cohort.objects.get(pk=ctx.params["cohort_id"]).cases.select_related("patient").order_by("pk")
+    )
     failed = []
     for index, case in enumerate(cases):
         ctx.progress(100.0 * index / len(cases), f"case {index + 1}/{len(cases)}: {case.patient.study_id}")
         try:
             prediction = case_segment(case=case, version=version, job=ctx.job)
-        except (ValueError, RuntimeError, OSError) as error:  # an unreadable or odd CT must not stop the cohort
+        except (
+            ValueError,
+            RuntimeError,
+            OSError,
+        ) as error:  # an unreadable or odd CT must not stop the cohort
             failed.append({"case_id": case.pk, "error": str(error)[:300]})
             ctx.log(f"{case.patient.study_id}: not segmented: {error}")
             continue
@@ -350,7 +463,12 @@ def segment_cohort_run(ctx: JobContext) -> dict:
         raise RuntimeError(f"no case could be segmented; first error: {failed[0]['error']}")
     rows = SegmentationPrediction.objects.filter(model_version=version, case__in=cases)
     dices = [row.dice["overall"] for row in rows if row.dice.get("overall") is not None]
-    summary = {"model_version": version.pk, "cases": len(cases) - len(failed), "failed": failed,
-               "with_reference": len(dices), "dice_mean": float(np.mean(dices)) if dices else None}
+    summary = {
+        "model_version": version.pk,
+        "cases": len(cases) - len(failed),
+        "failed": failed,
+        "with_reference": len(dices),
+        "dice_mean": float(np.mean(dices)) if dices else None,
+    }
     ctx.publish("summary", summary)
     return summary

@@ -40,22 +40,42 @@ PROMOTABLE = (Status.TRAINED, Status.RETIRED)
 
 
 @transaction.atomic
-def model_version_create(*, family: str, owner: Any = None, split: Split | None = None, config: dict | None = None,
-                         lineage: dict | None = None, parent: ModelVersion | None = None, job: Job | None = None,
-                         name: str = "") -> ModelVersion:
+def model_version_create(
+    *,
+    family: str,
+    owner: Any = None,
+    split: Split | None = None,
+    config: dict | None = None,
+    lineage: dict | None = None,
+    parent: ModelVersion | None = None,
+    job: Job | None = None,
+    name: str = "",
+) -> ModelVersion:
     """A new version in status "training"; the split it trains on is locked from now on."""
     if family not in Family.values:
         raise InvalidRequest(f"unknown model family {family!r}; choose from {Family.values}")
     _fail_abandoned_trainings(family)
     if ModelVersion.objects.filter(family=family, status=Status.TRAINING).exists():
-        raise TrainingInProgress(f"a {family} model is already training; wait for it to finish or cancel its job")
-    latest = ModelVersion.objects.select_for_update().filter(family=family).aggregate(n=Max("number"))["n"] or 0
+        raise TrainingInProgress(
+            f"a {family} model is already training; wait for it to finish or cancel its job"
+        )
+    latest = (
+        ModelVersion.objects.select_for_update().filter(family=family).aggregate(n=Max("number"))["n"] or 0
+    )
     try:
         with transaction.atomic():
             version = ModelVersion.objects.create(
-                family=family, number=latest + 1, status=Status.TRAINING, name=name[:100], config=config or {},
-                lineage=lineage or {}, split=split, parent=parent, job=job,
-                created_by=owner if getattr(owner, "is_authenticated", False) else None)
+                family=family,
+                number=latest + 1,
+                status=Status.TRAINING,
+                name=name[:100],
+                config=config or {},
+                lineage=lineage or {},
+                split=split,
+                parent=parent,
+                job=job,
+                created_by=owner if getattr(owner, "is_authenticated", False) else None,
+            )
     except IntegrityError as error:  # another request started one between our check and our insert
         raise TrainingInProgress(f"a {family} model is already training") from error
     if split is not None:
@@ -67,7 +87,9 @@ def model_version_create(*, family: str, owner: Any = None, split: Split | None 
 def _fail_abandoned_trainings(family: str) -> None:
     # A worker that died with no attempts left finishes its job without running our handler, which would
     # leave the version "training" for ever and block the family; its finished job says it is over.
-    abandoned = ModelVersion.objects.filter(family=family, status=Status.TRAINING, job__status__in=Job.FINISHED)
+    abandoned = ModelVersion.objects.filter(
+        family=family, status=Status.TRAINING, job__status__in=Job.FINISHED
+    )
     for version in abandoned:
         job = version.job
         assert job is not None, "the filter on job__status only matches versions with a job"
@@ -82,8 +104,14 @@ def model_version_attach_job(*, version: ModelVersion, job: Job) -> ModelVersion
 
 
 @transaction.atomic
-def model_version_mark_trained(*, version: ModelVersion, metrics: dict, files: dict[str, Path],
-                               lineage: dict | None = None, config: dict | None = None) -> ModelVersion:
+def model_version_mark_trained(
+    *,
+    version: ModelVersion,
+    metrics: dict,
+    files: dict[str, Path],
+    lineage: dict | None = None,
+    config: dict | None = None,
+) -> ModelVersion:
     """training -> trained, with its metrics and files (each stored with its SHA-256)."""
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != Status.TRAINING:
@@ -103,7 +131,12 @@ def model_version_mark_trained(*, version: ModelVersion, metrics: dict, files: d
             if model_file.file.name:  # a field whose save returned no name holds no file
                 model_file.file.storage.delete(model_file.file.name)
         raise
-    audit_log(actor=version.created_by, action="update", obj=version, changes={"status": [Status.TRAINING, Status.TRAINED]})
+    audit_log(
+        actor=version.created_by,
+        action="update",
+        obj=version,
+        changes={"status": [Status.TRAINING, Status.TRAINED]},
+    )
     return version
 
 
@@ -126,7 +159,9 @@ def model_version_fail(*, version: ModelVersion, reason: str) -> ModelVersion:
     if updated:
         version.metrics = {**version.metrics, "error": reason[-2000:]}
         version.save(update_fields=["metrics"])
-        audit_log(actor=None, action="update", obj=version, changes={"status": [Status.TRAINING, Status.FAILED]})
+        audit_log(
+            actor=None, action="update", obj=version, changes={"status": [Status.TRAINING, Status.FAILED]}
+        )
     return version
 
 
@@ -141,10 +176,14 @@ def model_version_promote(*, version: ModelVersion, actor: Any) -> ModelVersion:
     missing = set(REQUIRED_FILES.get(version.family, ())) - set(version.files.values_list("role", flat=True))
     if missing:
         raise WrongStatus(f"{version} lacks its {', '.join(sorted(missing))} file(s) and cannot serve")
-    for previous in ModelVersion.objects.select_for_update().filter(family=version.family, status=Status.ACTIVE):
+    for previous in ModelVersion.objects.select_for_update().filter(
+        family=version.family, status=Status.ACTIVE
+    ):
         previous.status = Status.RETIRED
         previous.save(update_fields=["status"])
-        audit_log(actor=actor, action="update", obj=previous, changes={"status": [Status.ACTIVE, Status.RETIRED]})
+        audit_log(
+            actor=actor, action="update", obj=previous, changes={"status": [Status.ACTIVE, Status.RETIRED]}
+        )
     before = version.status
     version.status, version.promoted_by, version.promoted_at = Status.ACTIVE, actor, timezone.now()
     version.save(update_fields=["status", "promoted_by", "promoted_at"])

@@ -29,26 +29,44 @@ JOB_STARTERS = (Role.PI, Role.ADMIN)
 
 @role_required(*VIEWERS)
 def model_list(request):
-    families = [{"family": family, "label": label, "versions": selectors.versions_of_family(family)}
-                for family, label in ModelVersion.Family.choices]
+    families = [
+        {"family": family, "label": label, "versions": selectors.versions_of_family(family)}
+        for family, label in ModelVersion.Family.choices
+    ]
     jobs = Job.objects.filter(kind__in=MODEL_JOB_KINDS).select_related("owner")[:10]
-    return render(request, "inference/models.html", {
-        "families": families, "cohorts": Cohort.objects.all(), "jobs": jobs,
-        "may_start": has_role(request.user, *JOB_STARTERS), "may_promote": has_role(request.user, Role.PI),
-        "active_segmentation": selectors.active_version(ModelVersion.Family.SEGMENTATION),
-        "segmentation_training": selectors.training_version(ModelVersion.Family.SEGMENTATION),
-        "classifier_training": selectors.training_version(ModelVersion.Family.CLASSIFIER),
-    })
+    return render(
+        request,
+        "inference/models.html",
+        {
+            "families": families,
+            "cohorts": Cohort.objects.all(),
+            "jobs": jobs,
+            "may_start": has_role(request.user, *JOB_STARTERS),
+            "may_promote": has_role(request.user, Role.PI),
+            "active_segmentation": selectors.active_version(ModelVersion.Family.SEGMENTATION),
+            "segmentation_training": selectors.training_version(ModelVersion.Family.SEGMENTATION),
+            "classifier_training": selectors.training_version(ModelVersion.Family.CLASSIFIER),
+        },
+    )
 
 
 @role_required(*VIEWERS)
 def version_detail(request, pk: int):
     version = get_object_or_404(ModelVersion.objects.select_related("split__cohort", "parent", "job"), pk=pk)
-    segmentations = SegmentationPrediction.objects.filter(model_version=version).select_related("case__patient")
-    return render(request, "inference/version.html", {
-        "version": version, "files": version.files.all(), "may_promote": has_role(request.user, Role.PI),
-        "segmentations": segmentations.order_by("case_id")[:200], "history": version.metrics.get("history", []),
-    })
+    segmentations = SegmentationPrediction.objects.filter(model_version=version).select_related(
+        "case__patient"
+    )
+    return render(
+        request,
+        "inference/version.html",
+        {
+            "version": version,
+            "files": version.files.all(),
+            "may_promote": has_role(request.user, Role.PI),
+            "segmentations": segmentations.order_by("case_id")[:200],
+            "history": version.metrics.get("history", []),
+        },
+    )
 
 
 @role_required(*VIEWERS)
@@ -57,7 +75,9 @@ def version_file(request, pk: int, role: str):
     model_file = get_object_or_404(ModelFile.objects.select_related("version"), version_id=pk, role=role)
     if not model_file.file.name:
         raise Http404("this version's file was never stored")
-    name = f"{model_file.version.family}-v{model_file.version.number}-{model_file.file.name.rsplit('/', 1)[-1]}"
+    name = (
+        f"{model_file.version.family}-v{model_file.version.number}-{model_file.file.name.rsplit('/', 1)[-1]}"
+    )
     response = stored_file_response(model_file.file, download_name=name)
     response["X-Content-SHA256"] = model_file.sha256
     return response
@@ -77,8 +97,11 @@ def _service_call(request, call, success: str):
 @role_required(Role.PI)
 def version_promote(request, pk: int):
     version = get_object_or_404(ModelVersion, pk=pk)
-    _service_call(request, lambda: model_version_promote(version=version, actor=request.user),
-                  f"{version} is now the active {version.family} model")
+    _service_call(
+        request,
+        lambda: model_version_promote(version=version, actor=request.user),
+        f"{version} is now the active {version.family} model",
+    )
     return redirect("inference:version", pk=pk)
 
 
@@ -86,7 +109,9 @@ def version_promote(request, pk: int):
 @role_required(Role.PI)
 def version_retire(request, pk: int):
     version = get_object_or_404(ModelVersion, pk=pk)
-    _service_call(request, lambda: model_version_retire(version=version, actor=request.user), f"{version} retired")
+    _service_call(
+        request, lambda: model_version_retire(version=version, actor=request.user), f"{version} retired"
+    )
     return redirect("inference:version", pk=pk)
 
 
@@ -114,17 +139,27 @@ def _job_started(request, call, what: str):
 @role_required(*JOB_STARTERS)
 def segmentation_train(request):
     cohort = _cohort(request)
-    return _job_started(request, lambda: segmentation.segmentation_training_start(
-        owner=request.user, cohort=cohort, config_name=request.POST.get("config_name", "demo"),
-        epochs=_positive_int(request.POST.get("epochs"))), "Retrain segmentation")
+    return _job_started(
+        request,
+        lambda: segmentation.segmentation_training_start(
+            owner=request.user,
+            cohort=cohort,
+            config_name=request.POST.get("config_name", "demo"),
+            epochs=_positive_int(request.POST.get("epochs")),
+        ),
+        "Retrain segmentation",
+    )
 
 
 @require_POST
 @role_required(*JOB_STARTERS)
 def segment_cohort(request):
     cohort = _cohort(request)
-    return _job_started(request, lambda: segmentation.segment_cohort_start(owner=request.user, cohort=cohort),
-                        "Segment cohort")
+    return _job_started(
+        request,
+        lambda: segmentation.segment_cohort_start(owner=request.user, cohort=cohort),
+        "Segment cohort",
+    )
 
 
 @require_POST
@@ -132,9 +167,16 @@ def segment_cohort(request):
 def classifier_train(request):
     cohort = _cohort(request)
     sides = request.POST.getlist("sides") or None
-    return _job_started(request, lambda: classifier.classifier_training_start(
-        owner=request.user, cohort=cohort, mask_source=request.POST.get("mask_source", "auto"), sides=sides),
-        "Retrain classifier")
+    return _job_started(
+        request,
+        lambda: classifier.classifier_training_start(
+            owner=request.user,
+            cohort=cohort,
+            mask_source=request.POST.get("mask_source", "auto"),
+            sides=sides,
+        ),
+        "Retrain classifier",
+    )
 
 
 @role_required(*VIEWERS)
@@ -142,7 +184,13 @@ def model_job(request, pk: int):
     """One model job: its live progress bar and, for a training, the live loss / validation Dice chart."""
     # Whoever may see the job on /jobs/ may follow it here (coordinators see every job).
     job = get_object_or_404(jobs_visible_to(request.user).filter(kind__in=MODEL_JOB_KINDS), pk=pk)
-    return render(request, "inference/job.html", {
-        "job": job, "versions": ModelVersion.objects.filter(job=job), "chart": job.kind == SEGMENTATION_TRAIN_JOB,
-        "points": job.data.get("loss_curve", []),
-    })
+    return render(
+        request,
+        "inference/job.html",
+        {
+            "job": job,
+            "versions": ModelVersion.objects.filter(job=job),
+            "chart": job.kind == SEGMENTATION_TRAIN_JOB,
+            "points": job.data.get("loss_curve", []),
+        },
+    )

@@ -36,8 +36,10 @@ class TokenObtainApi(APIView):
         # attempt on it, which its middleware turns into the 429 answer.
         user = authenticate(request._request, **data.validated_data)
         if user is None or not user.is_active:
-            return Response({"detail": "Unable to sign in with that username and password."},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": "Unable to sign in with that username and password."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         return Response(self.OutputSerializer(token_issue(user=user)).data)
 
 

@@ -36,7 +36,9 @@ def snapshot_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> 
     return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
 
 
-def audit_log(*, actor: Any, action: str, obj: models.Model, changes: dict[str, list[Any]] | None = None) -> AuditEvent:
+def audit_log(
+    *, actor: Any, action: str, obj: models.Model, changes: dict[str, list[Any]] | None = None
+) -> AuditEvent:
     if actor is None:
         actor = current_user()
     if changes is None:

@@ -68,16 +68,40 @@ class CaseOutputSerializer(serializers.ModelSerializer):
     sex = serializers.CharField(source="patient.sex")
     birth_year = serializers.IntegerField(source="patient.birth_year", allow_null=True)
     bone_status = serializers.CharField(required=False, help_text=BLINDED_NOTE)
-    volume_sha256 = serializers.CharField(required=False, help_text="The stored volume's SHA-256; absent for readers, "
-                                          "to whom a file name or hash is of no use.")
+    volume_sha256 = serializers.CharField(
+        required=False,
+        help_text="The stored volume's SHA-256; absent for readers, "
+        "to whom a file name or hash is of no use.",
+    )
     qct = QCTOutputSerializer(required=False, allow_null=True, help_text=BLINDED_NOTE)
     exclusions = ExclusionOutputSerializer(many=True, required=False, help_text=BLINDED_NOTE)
 
     class Meta:
         model = Case
-        fields = ["id", "study_id", "sex", "birth_year", "exam_datetime", "scanner_model", "manufacturer", "kvp",
-                  "slice_thickness_mm", "spacing", "size", "origin", "direction", "dlp_mgycm", "effective_dose_msv",
-                  "volume_sha256", "source", "bone_status", "qct", "exclusions", "import_report", "created_at"]
+        fields = [
+            "id",
+            "study_id",
+            "sex",
+            "birth_year",
+            "exam_datetime",
+            "scanner_model",
+            "manufacturer",
+            "kvp",
+            "slice_thickness_mm",
+            "spacing",
+            "size",
+            "origin",
+            "direction",
+            "dlp_mgycm",
+            "effective_dose_msv",
+            "volume_sha256",
+            "source",
+            "bone_status",
+            "qct",
+            "exclusions",
+            "import_report",
+            "created_at",
+        ]
 
     def to_representation(self, case: Case) -> dict:
         data = super().to_representation(case)
@@ -126,7 +150,9 @@ class CaseFilter(filters.FilterSet):
 
 
 class CaseImportOutputSerializer(CaseOutputSerializer):
-    created = serializers.BooleanField(help_text="False when the same series was stored already (nothing new).")
+    created = serializers.BooleanField(
+        help_text="False when the same series was stored already (nothing new)."
+    )
 
     class Meta(CaseOutputSerializer.Meta):
         fields = [*CaseOutputSerializer.Meta.fields, "created"]
@@ -173,21 +199,34 @@ class CaseImportApi(APIView):
         study_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
         sex = serializers.ChoiceField(choices=["M", "F", ""], required=False, allow_blank=True)
         birth_year = WholeNumberField(required=False, allow_null=True, min_value=1900, max_value=2100)
-        series = serializers.CharField(required=False, allow_blank=True, max_length=40,
-                                       help_text="DICOM: read this series (index or code from an import report) "
-                                                 "instead of the one the rules choose")
+        series = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=40,
+            help_text="DICOM: read this series (index or code from an import report) "
+            "instead of the one the rules choose",
+        )
 
-    @extend_schema(request=InputSerializer, responses={
-        201: CaseImportOutputSerializer, 200: CaseImportOutputSerializer, 202: ImportJobOutputSerializer,
-        400: BAD_REQUEST, 413: REFUSED})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: CaseImportOutputSerializer,
+            200: CaseImportOutputSerializer,
+            202: ImportJobOutputSerializer,
+            400: BAD_REQUEST,
+            413: REFUSED,
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         name = upload.name.lower()
         if not name.endswith((*NIFTI_SUFFIXES, ".zip")):
-            return Response({"detail": f"{upload.name}: send a NIfTI file (.nii, .nii.gz) or a DICOM series as .zip"},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": f"{upload.name}: send a NIfTI file (.nii, .nii.gz) or a DICOM series as .zip"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
             return Response({"detail": f"{upload.name} is {upload.size:,} bytes, over the limit"}, status=413)
         suffix = ".nii.gz" if name.endswith(".nii.gz") else Path(name).suffix
@@ -198,8 +237,11 @@ class CaseImportApi(APIView):
         try:
             in_memory = services.import_declared_bytes(staged)
             if in_memory > settings.IMPORT_BACKGROUND_BYTES:
-                job = job_start(kind=IMPORT_FILE_JOB, owner=request.user,
-                                params={"path": str(staged), "filename": upload.name, "subject": upload.name, **params})
+                job = job_start(
+                    kind=IMPORT_FILE_JOB,
+                    owner=request.user,
+                    params={"path": str(staged), "filename": upload.name, "subject": upload.name, **params},
+                )
                 return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
             outcome = services.case_import(path=staged, actor=request.user, **params)
         except ImportRejected as exc:
@@ -211,8 +253,7 @@ class CaseImportApi(APIView):
             raise
         services.remove_quietly(staged)
         body = {**CaseOutputSerializer(outcome.case).data, "created": outcome.created}
-        return Response(body,
-                        status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
 class QCTImportApi(APIView):
@@ -225,13 +266,21 @@ class QCTImportApi(APIView):
         class Meta:
             ref_name = "QCTImportInput"
 
-        file = serializers.FileField(help_text="The CSV as a spreadsheet saves it (UTF-8, UTF-16, Latin-1; , ; or tab).")
+        file = serializers.FileField(
+            help_text="The CSV as a spreadsheet saves it (UTF-8, UTF-16, Latin-1; , ; or tab)."
+        )
         dry_run = serializers.BooleanField(
-            default=False, help_text="check every row and list each refused row and column; store nothing")
+            default=False, help_text="check every row and list each refused row and column; store nothing"
+        )
 
-    @extend_schema(request=InputSerializer, responses={
-        201: inline_serializer("QCTImportOutput", {"imported": serializers.IntegerField()}),
-        400: BAD_REQUEST, 413: REFUSED})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: inline_serializer("QCTImportOutput", {"imported": serializers.IntegerField()}),
+            400: BAD_REQUEST,
+            413: REFUSED,
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -302,30 +351,57 @@ class CohortCreateApi(APIView):
         cases = list(Case.objects.filter(pk__in=ids))
         if len(cases) != len(set(ids)):
             return Response({"detail": "unknown case id(s)"}, status=status.HTTP_400_BAD_REQUEST)
-        cohort = services.cohort_create(name=data.validated_data["name"], cases=cases, actor=request.user,
-                                        description=data.validated_data.get("description", ""))
+        cohort = services.cohort_create(
+            name=data.validated_data["name"],
+            cases=cases,
+            actor=request.user,
+            description=data.validated_data.get("description", ""),
+        )
         return Response(CohortOutputSerializer(cohort).data, status=status.HTTP_201_CREATED)
 
 
 def _class_counts(name: str):
-    return serializers.DictField(child=serializers.IntegerField(), help_text=f"{name}: cases per bone status class")
+    return serializers.DictField(
+        child=serializers.IntegerField(), help_text=f"{name}: cases per bone status class"
+    )
 
 
-CohortFlowOutputSerializer = inline_serializer("CohortFlowOutput", {
-    "screened": serializers.IntegerField(),
-    "excluded": serializers.IntegerField(),
-    "excluded_by_reason": inline_serializer("ExcludedByReason", {
-        "reason": serializers.CharField(), "label": serializers.CharField(), "count": serializers.IntegerField(),
-    }, many=True),
-    "included": serializers.IntegerField(),
-    "included_classes": _class_counts("included"),
-    "split": inline_serializer("FlowSplit", {
-        "id": serializers.IntegerField(), "version": serializers.IntegerField(), "locked": serializers.BooleanField(),
-    }, allow_null=True),
-    "subsets": inline_serializer("FlowSubset", {
-        "subset": serializers.CharField(), "count": serializers.IntegerField(), "classes": _class_counts("subset"),
-    }, many=True),
-})
+CohortFlowOutputSerializer = inline_serializer(
+    "CohortFlowOutput",
+    {
+        "screened": serializers.IntegerField(),
+        "excluded": serializers.IntegerField(),
+        "excluded_by_reason": inline_serializer(
+            "ExcludedByReason",
+            {
+                "reason": serializers.CharField(),
+                "label": serializers.CharField(),
+                "count": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+        "included": serializers.IntegerField(),
+        "included_classes": _class_counts("included"),
+        "split": inline_serializer(
+            "FlowSplit",
+            {
+                "id": serializers.IntegerField(),
+                "version": serializers.IntegerField(),
+                "locked": serializers.BooleanField(),
+            },
+            allow_null=True,
+        ),
+        "subsets": inline_serializer(
+            "FlowSubset",
+            {
+                "subset": serializers.CharField(),
+                "count": serializers.IntegerField(),
+                "classes": _class_counts("subset"),
+            },
+            many=True,
+        ),
+    },
+)
 
 
 class CohortFlowApi(APIView):
@@ -363,6 +439,7 @@ class SplitCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
-            split = services.split_create(cohort=cohort, params=services.SplitParams(**data.validated_data),
-                                          actor=request.user)
+            split = services.split_create(
+                cohort=cohort, params=services.SplitParams(**data.validated_data), actor=request.user
+            )
         return Response(SplitOutputSerializer(split).data, status=status.HTTP_201_CREATED)

@@ -46,7 +46,9 @@ class PacsListApi(APIView):
 
 
 class StudyFoundSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="names the study when importing it (the UID itself is never shown)")
+    token = serializers.CharField(
+        help_text="names the study when importing it (the UID itself is never shown)"
+    )
     date = serializers.CharField()
     time = serializers.CharField()
     description = serializers.CharField()
@@ -84,9 +86,15 @@ class PacsImportApi(APIView):
     permission_classes = [MANAGERS]
 
     class PacsImportInputSerializer(serializers.Serializer):
-        studies = serializers.ListField(child=serializers.CharField(max_length=1000), min_length=1, max_length=500)
-        study_id = serializers.CharField(required=False, allow_blank=True, max_length=64,
-                                         help_text="only for anonymised studies (no PatientID)")
+        studies = serializers.ListField(
+            child=serializers.CharField(max_length=1000), min_length=1, max_length=500
+        )
+        study_id = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=64,
+            help_text="only for anonymised studies (no PatientID)",
+        )
 
     @extend_schema(request=PacsImportInputSerializer, responses={202: JobOutputSerializer})
     def post(self, request, name: str):
@@ -98,9 +106,15 @@ class PacsImportApi(APIView):
                 pacs.study_uid_of(token)
         except ImportRejected as exc:
             return _refusal(exc)
-        job = job_start(kind=IMPORT_PACS_JOB, owner=request.user,
-                        params={"pacs": name, "studies": data.validated_data["studies"],
-                                "study_id": data.validated_data.get("study_id", "")})
+        job = job_start(
+            kind=IMPORT_PACS_JOB,
+            owner=request.user,
+            params={
+                "pacs": name,
+                "studies": data.validated_data["studies"],
+                "study_id": data.validated_data.get("study_id", ""),
+            },
+        )
         return Response({"job": JobOutputSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -119,8 +133,13 @@ class DicomObjectApi(APIView):
             case, dataset = self.dicom_object(request, pk)
         except (DomainError, ImportRejected) as exc:
             return _refusal(exc)
-        return HttpResponse(exports.dataset_bytes(dataset), content_type="application/dicom", headers={
-            "Content-Disposition": f'attachment; filename="case{case.pk}-{self.kind.lower()}-{pk}.dcm"'})
+        return HttpResponse(
+            exports.dataset_bytes(dataset),
+            content_type="application/dicom",
+            headers={
+                "Content-Disposition": f'attachment; filename="case{case.pk}-{self.kind.lower()}-{pk}.dcm"'
+            },
+        )
 
 
 class DicomSendApi(APIView):
@@ -142,8 +161,13 @@ class DicomSendApi(APIView):
         data.is_valid(raise_exception=True)
         try:
             case, dataset = self.object_api().dicom_object(request, pk)
-            result = exports.dicom_send(case=case, dataset=dataset, pacs_name=data.validated_data["pacs"],
-                                        what=self.object_api.kind, actor=request.user)
+            result = exports.dicom_send(
+                case=case,
+                dataset=dataset,
+                pacs_name=data.validated_data["pacs"],
+                what=self.object_api.kind,
+                actor=request.user,
+            )
         except (DomainError, ImportRejected) as exc:
             return _refusal(exc)
         return Response(result)

@@ -29,8 +29,10 @@ def case_source(case: Case) -> dict:
     """The case's source series (UIDs, slice places), opened from its sealed record."""
     row = DicomSource.objects.filter(case=case).first()
     if row is None:
-        raise ExportUnavailable("this case was not imported from DICOM: there is no source series for a DICOM "
-                                "export to reference (export its VOI as NIfTI instead)")
+        raise ExportUnavailable(
+            "this case was not imported from DICOM: there is no source series for a DICOM "
+            "export to reference (export its VOI as NIfTI instead)"
+        )
     try:
         return unseal(row.sealed)
     except ValueError as exc:
@@ -50,10 +52,13 @@ def dataset_bytes(dataset: pydicom.Dataset) -> bytes:
     return buffer.getvalue()
 
 
-def voi_segmentation(*, case: Case, labels_path: Path, producer: export.Producer, description: str) -> pydicom.Dataset:
+def voi_segmentation(
+    *, case: Case, labels_path: Path, producer: export.Producer, description: str
+) -> pydicom.Dataset:
     try:
-        return export.segmentation(_labels(case, labels_path), source=case_source(case), producer=producer,
-                                   description=description)
+        return export.segmentation(
+            _labels(case, labels_path), source=case_source(case), producer=producer, description=description
+        )
     except export.SourceMissing as exc:
         raise ExportUnavailable(str(exc)) from exc
 
@@ -62,11 +67,23 @@ def voi_segmentation_bytes(**kwargs: Any) -> bytes:
     return dataset_bytes(voi_segmentation(**kwargs))
 
 
-def screening_report(*, case: Case, labels_path: Path, probabilities: dict[str, float], predicted_class: str,
-                     model_name: str, model_version: str) -> pydicom.Dataset:
+def screening_report(
+    *,
+    case: Case,
+    labels_path: Path,
+    probabilities: dict[str, float],
+    predicted_class: str,
+    model_name: str,
+    model_version: str,
+) -> pydicom.Dataset:
     sides = export.side_results(case_image(case), _labels(case, labels_path))
-    result = export.ScreeningResult(sides=sides, probabilities=probabilities, predicted_class=predicted_class,
-                                    model_name=model_name, model_version=model_version)
+    result = export.ScreeningResult(
+        sides=sides,
+        probabilities=probabilities,
+        predicted_class=predicted_class,
+        model_name=model_name,
+        model_version=model_version,
+    )
     try:
         return export.screening_report(result, source=case_source(case))
     except export.SourceMissing as exc:
@@ -81,5 +98,10 @@ def dicom_send(*, case: Case, dataset: pydicom.Dataset, pacs_name: str, what: st
     """STOW-RS of one object to a configured PACS; the audit trail records who sent what where."""
     endpoint = pacs.pacs_endpoint(pacs_name)
     pacs.instances_store(endpoint, [dataset])
-    audit_log(actor=actor, action="update", obj=case, changes={"dicom_sent": [None, {"what": what, "pacs": endpoint.name}]})
+    audit_log(
+        actor=actor,
+        action="update",
+        obj=case,
+        changes={"dicom_sent": [None, {"what": what, "pacs": endpoint.name}]},
+    )
     return {"sent": what, "pacs": endpoint.name}

@@ -15,8 +15,12 @@ from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 
-def stored_file_response(file: FieldFile | Path, *, content_type: str = "application/octet-stream",
-                         download_name: str | None = None) -> HttpResponseBase:
+def stored_file_response(
+    file: FieldFile | Path,
+    *,
+    content_type: str = "application/octet-stream",
+    download_name: str | None = None,
+) -> HttpResponseBase:
     """`file`: a model's stored file (any storage backend) or a path under MEDIA_ROOT (a cached copy)."""
     prefix = settings.FILES_X_ACCEL_REDIRECT_PREFIX
     response: HttpResponseBase

@@ -46,7 +46,10 @@ def canonicalise(image: sitk.Image, *, where: str = "") -> sitk.Image:
     stats.Execute(image)
     check_hu_range(stats.GetMinimum(), stats.GetMaximum(), where=where)
     if image.GetPixelID() != sitk.sitkInt16:
-        image = sitk.Cast(sitk.Clamp(sitk.Round(sitk.Cast(image, sitk.sitkFloat32)), sitk.sitkFloat32, -32768, 32767), sitk.sitkInt16)
+        image = sitk.Cast(
+            sitk.Clamp(sitk.Round(sitk.Cast(image, sitk.sitkFloat32)), sitk.sitkFloat32, -32768, 32767),
+            sitk.sitkInt16,
+        )
     for key in image.GetMetaDataKeys():  # nothing of the source header travels into our files
         image.EraseMetaData(key)
     return image
@@ -57,7 +60,9 @@ def read_nifti(path: Path) -> CanonicalVolume:
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:
-        raise ImportRejected(f"{path.name} could not be read as an image: {str(exc).splitlines()[0][:200]}") from exc
+        raise ImportRejected(
+            f"{path.name} could not be read as an image: {str(exc).splitlines()[0][:200]}"
+        ) from exc
     return CanonicalVolume(image=canonicalise(image, where=f"{path.name}: "))
 
 
@@ -68,7 +73,11 @@ def pseudonym(value: str, *, key: str, prefix: str) -> str:
 
 
 def _dicom_datetime(ds: pydicom.Dataset) -> dt.datetime | None:
-    for date_tag, time_tag in (("AcquisitionDate", "AcquisitionTime"), ("SeriesDate", "SeriesTime"), ("StudyDate", "StudyTime")):
+    for date_tag, time_tag in (
+        ("AcquisitionDate", "AcquisitionTime"),
+        ("SeriesDate", "SeriesTime"),
+        ("StudyDate", "StudyTime"),
+    ):
         date = str(ds.get(date_tag, "") or "")
         if len(date) == 8 and date.isdigit():
             time = str(ds.get(time_tag, "") or "000000").split(".")[0].ljust(6, "0")[:6]
@@ -91,14 +100,20 @@ def dicom_metadata(first: pydicom.Dataset, *, key: str) -> dict:
     """The study-relevant, non-identifying header fields (DICOM PS3.15 basic profile in spirit)."""
     exam = _dicom_datetime(first)
     return {
-        "series_uid": pseudonym(str(first.get("SeriesInstanceUID", "")), key=key, prefix="S-") if first.get("SeriesInstanceUID") else "",
-        "patient_pseudonym": pseudonym(str(first.get("PatientID", "")), key=key, prefix="P-") if first.get("PatientID") else "",
+        "series_uid": pseudonym(str(first.get("SeriesInstanceUID", "")), key=key, prefix="S-")
+        if first.get("SeriesInstanceUID")
+        else "",
+        "patient_pseudonym": pseudonym(str(first.get("PatientID", "")), key=key, prefix="P-")
+        if first.get("PatientID")
+        else "",
         "exam_datetime": exam,
         "scanner_model": str(first.get("ManufacturerModelName", "") or "")[:128],
         "manufacturer": str(first.get("Manufacturer", "") or "")[:128],
         "kvp": _float_or_none(first.get("KVP")),
         "slice_thickness_mm": _float_or_none(first.get("SliceThickness")),
-        "sex": str(first.get("PatientSex", "") or "")[:1] if str(first.get("PatientSex", "")) in ("M", "F") else "",
+        "sex": str(first.get("PatientSex", "") or "")[:1]
+        if str(first.get("PatientSex", "")) in ("M", "F")
+        else "",
         "birth_year": _birth_year(first),
     }
 

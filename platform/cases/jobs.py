@@ -17,9 +17,14 @@ def import_file(ctx: JobContext) -> dict:
     path = Path(ctx.params["path"])
     ctx.progress(5, f"reading {ctx.params.get('filename', path.name)}")
     try:
-        outcome = services.case_import(path=path, actor=ctx.owner, study_id=ctx.params.get("study_id", ""),
-                                       sex=ctx.params.get("sex", ""), birth_year=ctx.params.get("birth_year"),
-                                       series=ctx.params.get("series", ""))
+        outcome = services.case_import(
+            path=path,
+            actor=ctx.owner,
+            study_id=ctx.params.get("study_id", ""),
+            sex=ctx.params.get("sex", ""),
+            birth_year=ctx.params.get("birth_year"),
+            series=ctx.params.get("series", ""),
+        )
     except ImportRejected as exc:
         # Name the user's file, not our staging copy.
         raise ImportRejected(str(exc).replace(path.name, ctx.params.get("filename", "the file"))) from exc
@@ -44,8 +49,13 @@ def import_pacs(ctx: JobContext) -> dict:
             ctx.progress(start, f"study {number}/{len(tokens)}: {images} images retrieved")
 
         try:
-            results = services.pacs_study_import(pacs_name=ctx.params["pacs"], token=token, actor=owner,
-                                                 study_id=ctx.params.get("study_id", ""), on_retrieved=retrieved)
+            results = services.pacs_study_import(
+                pacs_name=ctx.params["pacs"],
+                token=token,
+                actor=owner,
+                study_id=ctx.params.get("study_id", ""),
+                on_retrieved=retrieved,
+            )
         except ImportRejected as exc:
             failed += 1
             ctx.log(f"study {number}: {exc}")
@@ -53,8 +63,10 @@ def import_pacs(ctx: JobContext) -> dict:
         for result in results:
             if result.outcome:
                 cases.append(result.outcome.case.pk)
-                ctx.log(f"study {number}: {'imported' if result.outcome.created else 'already stored'}: "
-                        f"case {result.outcome.case.pk}")
+                ctx.log(
+                    f"study {number}: {'imported' if result.outcome.created else 'already stored'}: "
+                    f"case {result.outcome.case.pk}"
+                )
             else:
                 failed += 1
                 ctx.log(f"study {number}: {result.error}")

@@ -50,8 +50,12 @@ class Case(models.Model):
     volume_sha256 = models.CharField(max_length=64, unique=True)
     source = models.CharField(max_length=32, blank=True, help_text="nifti, dicom or pacs")
     bone_status = models.CharField(max_length=16, choices=BONE_STATUS_CHOICES, blank=True, db_index=True)
-    import_report = models.JSONField(default=dict, blank=True, help_text="DICOM: the series read, those passed over "
-                                     "and why, geometry notes (resampling), where the DLP came from")
+    import_report = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="DICOM: the series read, those passed over "
+        "and why, geometry notes (resampling), where the DLP came from",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
@@ -112,7 +116,10 @@ class QCTMeasurement(models.Model):
         return f"QCT of {self.case}"
 
     def t_scores(self) -> dict[str, float | None]:
-        return {site: getattr(self, f"{site}_t") for site in ("femoral_neck", "trochanter", "intertrochanter", "total_hip")}
+        return {
+            site: getattr(self, f"{site}_t")
+            for site in ("femoral_neck", "trochanter", "intertrochanter", "total_hip")
+        }
 
 
 class Exclusion(models.Model):
@@ -151,21 +158,30 @@ class QCFinding(models.Model):
         DISMISSED = "dismissed", "dismissed"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="qc_findings")
-    source = models.CharField(max_length=64, help_text="import, or the segmentation version whose mask was checked")
+    source = models.CharField(
+        max_length=64, help_text="import, or the segmentation version whose mask was checked"
+    )
     code = models.CharField(max_length=32)
     side = models.CharField(max_length=8, blank=True, help_text="left, right, or blank for the whole image")
     reason = models.TextField()
     suggested_exclusion = models.CharField(max_length=32, choices=Exclusion.Reason.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
-    exclusion = models.ForeignKey(Exclusion, null=True, blank=True, on_delete=models.SET_NULL, related_name="qc_findings")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    exclusion = models.ForeignKey(
+        Exclusion, null=True, blank=True, on_delete=models.SET_NULL, related_name="qc_findings"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["case", "side", "created_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["case", "source", "code", "side"], name="qc_finding_once_per_source")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "source", "code", "side"], name="qc_finding_once_per_source"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case}: {self.side or 'image'}: {self.reason}"

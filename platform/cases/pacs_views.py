@@ -47,8 +47,11 @@ def _import(request):
             pacs.study_uid_of(token)
     except ImportRejected as exc:
         return None, str(exc)
-    job = job_start(kind=IMPORT_PACS_JOB, owner=request.user,
-                    params={"pacs": name, "studies": tokens, "study_id": request.POST.get("study_id", "")[:64]})
+    job = job_start(
+        kind=IMPORT_PACS_JOB,
+        owner=request.user,
+        params={"pacs": name, "studies": tokens, "study_id": request.POST.get("study_id", "")[:64]},
+    )
     return job, ""
 
 
@@ -63,8 +66,15 @@ def pacs_search(request):
     studies: list[dict] = []
     if form.is_bound and form.is_valid():
         studies, error = _search(form)
-    return render(request, "cases/pacs.html", {
-        "form": form, "studies": studies, "error": error, "searched": form.is_bound,
-        "endpoints": [e.public() for e in pacs.pacs_endpoints()],
-        "pacs_name": form.cleaned_data.get("pacs", "") if form.is_bound and form.is_valid() else "",
-    })
+    return render(
+        request,
+        "cases/pacs.html",
+        {
+            "form": form,
+            "studies": studies,
+            "error": error,
+            "searched": form.is_bound,
+            "endpoints": [e.public() for e in pacs.pacs_endpoints()],
+            "pacs_name": form.cleaned_data.get("pacs", "") if form.is_bound and form.is_valid() else "",
+        },
+    )

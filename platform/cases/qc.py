@@ -49,8 +49,12 @@ def case_qc_record(*, case: Case, flags: list[QCFlag], source: str) -> list[QCFi
     stored = []
     for flag in flags:
         finding, created = QCFinding.objects.get_or_create(
-            case=case, source=source, code=flag.code, side=flag.side,
-            defaults={"reason": flag.reason, "suggested_exclusion": flag.suggested_exclusion})
+            case=case,
+            source=source,
+            code=flag.code,
+            side=flag.side,
+            defaults={"reason": flag.reason, "suggested_exclusion": flag.suggested_exclusion},
+        )
         if not created and finding.status == QCFinding.Status.OPEN and finding.reason != flag.reason:
             finding.reason = flag.reason
             finding.save(update_fields=["reason"])

@@ -60,7 +60,9 @@ def cohort_flow(cohort: Cohort, split: Split | None = None) -> dict:
     so a 10,000-case cohort stays fast."""
     status_of = dict(cohort.cases.values_list("pk", "bone_status"))
     first_reason: dict[int, str] = {}
-    for case_id, reason in Exclusion.objects.filter(case__cohorts=cohort).order_by("id").values_list("case_id", "reason"):
+    for case_id, reason in (
+        Exclusion.objects.filter(case__cohorts=cohort).order_by("id").values_list("case_id", "reason")
+    ):
         first_reason.setdefault(case_id, reason)  # a case counts once, under its first recorded reason
     excluded_by_reason = Counter(first_reason.values())
     included = [pk for pk in status_of if pk not in first_reason]
@@ -71,13 +73,18 @@ def cohort_flow(cohort: Cohort, split: Split | None = None) -> dict:
         "excluded": len(first_reason),
         "excluded_by_reason": [
             {"reason": r, "label": Exclusion.Reason(r).label, "count": excluded_by_reason[r]}
-            for r in Exclusion.Reason.values if excluded_by_reason[r]
+            for r in Exclusion.Reason.values
+            if excluded_by_reason[r]
         ],
         "included": len(included),
         "included_classes": _class_counts(status_of[pk] for pk in included),
         "split": {"id": split.pk, "version": split.version, "locked": split.locked} if split else None,
         "subsets": [
-            {"subset": subset, "count": len(members), "classes": _class_counts(status_of[pk] for pk in members)}
+            {
+                "subset": subset,
+                "count": len(members),
+                "classes": _class_counts(status_of[pk] for pk in members),
+            }
             for subset in SplitMembership.Subset.values
             for members in [[pk for pk in included if subsets.get(pk) == subset]]
         ],

@@ -102,19 +102,36 @@ def case_import(
     same SeriesInstanceUID) returns the existing case instead of a duplicate.
     """
     volume = _read_volume(Path(path), series=series)
-    return _volume_import(volume=volume, actor=actor, study_id=study_id, sex=sex, birth_year=birth_year,
-                          metadata=metadata, exclusion_reason=exclusion_reason)
+    return _volume_import(
+        volume=volume,
+        actor=actor,
+        study_id=study_id,
+        sex=sex,
+        birth_year=birth_year,
+        metadata=metadata,
+        exclusion_reason=exclusion_reason,
+    )
 
 
 def _missing_identity(meta: dict) -> str:
     if meta.get("format") == "dicom":
-        return ("no study id: this DICOM series carries no patient identity (its PatientID is empty, as in "
-                "anonymised exports); give a study id")
+        return (
+            "no study id: this DICOM series carries no patient identity (its PatientID is empty, as in "
+            "anonymised exports); give a study id"
+        )
     return "no study id: give one (NIfTI files carry no patient identity)"
 
 
-def _volume_import(*, volume: imaging.CanonicalVolume, actor: Any, study_id: str, sex: str, birth_year: int | None,
-                   metadata: dict | None, exclusion_reason: str) -> ImportOutcome:
+def _volume_import(
+    *,
+    volume: imaging.CanonicalVolume,
+    actor: Any,
+    study_id: str,
+    sex: str,
+    birth_year: int | None,
+    metadata: dict | None,
+    exclusion_reason: str,
+) -> ImportOutcome:
     meta = {**volume.metadata, **(metadata or {})}
     study_id = study_id or meta.get("patient_pseudonym") or ""
     if not study_id:
@@ -125,8 +142,14 @@ def _volume_import(*, volume: imaging.CanonicalVolume, actor: Any, study_id: str
         if existing is not None:
             return ImportOutcome(case=existing, created=False)
         case = _case_create(
-            tmp_path=tmp_path, sha256=sha256, volume=volume, meta=meta, actor=actor,
-            study_id=study_id, sex=sex or meta.get("sex", ""), birth_year=birth_year or meta.get("birth_year"),
+            tmp_path=tmp_path,
+            sha256=sha256,
+            volume=volume,
+            meta=meta,
+            actor=actor,
+            study_id=study_id,
+            sex=sex or meta.get("sex", ""),
+            birth_year=birth_year or meta.get("birth_year"),
         )
         if exclusion_reason:
             exclusion_add(case=case, reason=exclusion_reason, actor=actor, note="recorded at import")
@@ -136,16 +159,32 @@ def _volume_import(*, volume: imaging.CanonicalVolume, actor: Any, study_id: str
         tmp_path.unlink(missing_ok=True)
 
 
-def _case_create(*, tmp_path: Path, sha256: str, volume: imaging.CanonicalVolume, meta: dict, actor: Any,
-                 study_id: str, sex: str, birth_year: int | None) -> Case:
+def _case_create(
+    *,
+    tmp_path: Path,
+    sha256: str,
+    volume: imaging.CanonicalVolume,
+    meta: dict,
+    actor: Any,
+    study_id: str,
+    sex: str,
+    birth_year: int | None,
+) -> Case:
     """Stores the file, then the rows; if the rows fail, the file goes too (Django has no rollback hook)."""
     case = Case(volume_sha256=sha256)
     with open(tmp_path, "rb") as fh:
         case.volume.save(f"{sha256}.nii.gz", File(fh), save=False)
     try:
         with transaction.atomic():
-            return _case_rows_create(case=case, volume=volume, meta=meta, actor=actor,
-                                     study_id=study_id, sex=sex, birth_year=birth_year)
+            return _case_rows_create(
+                case=case,
+                volume=volume,
+                meta=meta,
+                actor=actor,
+                study_id=study_id,
+                sex=sex,
+                birth_year=birth_year,
+            )
     except IntegrityError as exc:
         _stored_volume_delete(case)
         raise ImportRejected("this series is already stored") from exc
@@ -160,8 +199,16 @@ def _stored_volume_delete(case: Case) -> None:
         case.volume.storage.delete(case.volume.name)
 
 
-def _case_rows_create(*, case: Case, volume: imaging.CanonicalVolume, meta: dict, actor: Any,
-                      study_id: str, sex: str, birth_year: int | None) -> Case:
+def _case_rows_create(
+    *,
+    case: Case,
+    volume: imaging.CanonicalVolume,
+    meta: dict,
+    actor: Any,
+    study_id: str,
+    sex: str,
+    birth_year: int | None,
+) -> Case:
     patient, patient_created = Patient.objects.get_or_create(
         study_id=study_id, defaults={"sex": sex or "", "birth_year": birth_year}
     )
@@ -219,13 +266,20 @@ def _parse_float(raw: str, *, line: int, column: str, bounds: tuple[float, float
     if value != value:  # NaN parses as a float but is no measurement
         raise ImportRejected(f"row {line}, column {column}: {raw!r} is not a number")
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
-        raise ImportRejected(f"row {line}, column {column}: {raw} is outside the range {bounds[0]} to {bounds[1]}")
+        raise ImportRejected(
+            f"row {line}, column {column}: {raw} is outside the range {bounds[0]} to {bounds[1]}"
+        )
     return value
 
 
 # Byte-order marks a spreadsheet writes at the start of a "Unicode" CSV or text export.
-QCT_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+QCT_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 # Without a mark: UTF-8 (strict), else the Windows code page Excel writes as "CSV", else Latin-1.
 QCT_FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
 # Control characters never found in a text table (tab, line feed and carriage return are allowed).
@@ -242,7 +296,9 @@ def spreadsheet_text(raw: bytes, *, what: str) -> str:
             try:
                 return _text_only(raw.decode(encoding), what=what)
             except UnicodeDecodeError as exc:
-                raise ImportRejected(f"{what}: starts like {encoding} text but is not ({exc.reason})") from exc
+                raise ImportRejected(
+                    f"{what}: starts like {encoding} text but is not ({exc.reason})"
+                ) from exc
     for encoding in QCT_FALLBACK_ENCODINGS:
         try:
             return _text_only(raw.decode(encoding), what=what)
@@ -257,7 +313,9 @@ def qct_csv_decode(raw: bytes) -> str:
 
 def _text_only(text: str, *, what: str) -> str:
     if any(ch in _NOT_TEXT for ch in text):
-        raise ImportRejected(f"{what}: this is not a text table (it holds binary data); save the sheet as CSV")
+        raise ImportRejected(
+            f"{what}: this is not a text table (it holds binary data); save the sheet as CSV"
+        )
     return text
 
 
@@ -281,12 +339,18 @@ def qct_csv_parse(text: str) -> list[QCTRow]:
         try:
             qct_date = dt.date.fromisoformat((record["qct_date"] or "").strip()[:10])
         except ValueError as exc:
-            raise ImportRejected(f"row {line}, column qct_date: {record['qct_date']!r} is not a date (YYYY-MM-DD)") from exc
+            raise ImportRejected(
+                f"row {line}, column qct_date: {record['qct_date']!r} is not a date (YYYY-MM-DD)"
+            ) from exc
         unit = (record.get("bmd_unit") or DEFAULT_BMD_UNIT).strip()
         if unit not in BMD_RANGES:
-            raise ImportRejected(f"row {line}, column bmd_unit: {unit!r} is not one of {', '.join(BMD_RANGES)}")
+            raise ImportRejected(
+                f"row {line}, column bmd_unit: {unit!r} is not one of {', '.join(BMD_RANGES)}"
+            )
         values = {
-            c: _parse_float(record[c], line=line, column=c, bounds=T_SCORE_RANGE if c.endswith("_t") else BMD_RANGES[unit])
+            c: _parse_float(
+                record[c], line=line, column=c, bounds=T_SCORE_RANGE if c.endswith("_t") else BMD_RANGES[unit]
+            )
             for c in known
         }
         rows.append(QCTRow(line=line, study_id=study_id, qct_date=qct_date, values=values, bmd_unit=unit))
@@ -323,15 +387,22 @@ def _row_problems(record: dict, *, line: int, known: list[str], fieldnames: list
     try:
         dt.date.fromisoformat(raw_date[:10])
     except ValueError:
-        problems.append(QCTProblem(row=line, column="qct_date", message=f"{raw_date!r} is not a date (YYYY-MM-DD)"))
+        problems.append(
+            QCTProblem(row=line, column="qct_date", message=f"{raw_date!r} is not a date (YYYY-MM-DD)")
+        )
     unit = (record.get("bmd_unit") or DEFAULT_BMD_UNIT).strip()
     if unit not in BMD_RANGES:
-        problems.append(QCTProblem(row=line, column="bmd_unit", message=f"{unit!r} is not one of {', '.join(BMD_RANGES)}"))
+        problems.append(
+            QCTProblem(row=line, column="bmd_unit", message=f"{unit!r} is not one of {', '.join(BMD_RANGES)}")
+        )
         unit = DEFAULT_BMD_UNIT
     for c in known:
         bounds = T_SCORE_RANGE if c.endswith("_t") else BMD_RANGES[unit]
-        problem = _cell_problem(lambda c=c, bounds=bounds: _parse_float(record[c], line=line, column=c, bounds=bounds),
-                                line=line, column=c)
+        problem = _cell_problem(
+            lambda c=c, bounds=bounds: _parse_float(record[c], line=line, column=c, bounds=bounds),
+            line=line,
+            column=c,
+        )
         if problem:
             problems.append(problem)
     return problems
@@ -363,13 +434,20 @@ def qct_csv_check(text: str) -> tuple[int, list[QCTProblem]]:
 
 
 def _patient_problems(ids: dict[int, str]) -> list[QCTProblem]:
-    with_cases = set(Patient.objects.filter(study_id__in=set(ids.values()), cases__isnull=False)
-                     .values_list("study_id", flat=True))
+    with_cases = set(
+        Patient.objects.filter(study_id__in=set(ids.values()), cases__isnull=False).values_list(
+            "study_id", flat=True
+        )
+    )
     known = set(Patient.objects.filter(study_id__in=set(ids.values())).values_list("study_id", flat=True))
     return [
-        QCTProblem(row=line, column="study_id",
-                   message=f"unknown patient {sid!r}" if sid not in known else f"patient {sid!r} has no CT case")
-        for line, sid in ids.items() if sid not in with_cases
+        QCTProblem(
+            row=line,
+            column="study_id",
+            message=f"unknown patient {sid!r}" if sid not in known else f"patient {sid!r} has no CT case",
+        )
+        for line, sid in ids.items()
+        if sid not in with_cases
     ]
 
 
@@ -377,7 +455,9 @@ def qct_csv_parse_header(fieldnames: list[str]) -> list[str]:
     """The known measurement columns of a header; refuses a header without the key columns or a T-score."""
     missing = [c for c in ("study_id", "qct_date") if c not in fieldnames]
     if missing:
-        raise ImportRejected(f"QCT CSV: missing column(s) {', '.join(missing)}; expected {', '.join(QCT_COLUMNS)}")
+        raise ImportRejected(
+            f"QCT CSV: missing column(s) {', '.join(missing)}; expected {', '.join(QCT_COLUMNS)}"
+        )
     known = [c for c in QCT_COLUMNS[2:] if c in fieldnames]
     if not any(c.endswith("_t") for c in known):
         raise ImportRejected("QCT CSV: no T-score column (e.g. femoral_neck_t, total_hip_t)")
@@ -400,19 +480,34 @@ def qct_import_csv(*, text: str, actor: Any = None) -> list[QCTMeasurement]:
     patients = {p.study_id: p for p in Patient.objects.filter(study_id__in={r.study_id for r in rows})}
     unknown = [r for r in rows if r.study_id not in patients]
     if unknown:
-        raise ImportRejected(f"row {unknown[0].line}, column study_id: unknown patient {unknown[0].study_id!r}")
+        raise ImportRejected(
+            f"row {unknown[0].line}, column study_id: unknown patient {unknown[0].study_id!r}"
+        )
     stored = []
     for row in rows:
         case, days = _nearest_case(patients[row.study_id], row.qct_date)
         if case is None:
             raise ImportRejected(f"row {row.line}, column study_id: patient {row.study_id!r} has no CT case")
-        stored.append(qct_set(case=case, qct_date=row.qct_date, values={**row.values, "bmd_unit": row.bmd_unit},
-                              days_from_ct=days, actor=actor))
+        stored.append(
+            qct_set(
+                case=case,
+                qct_date=row.qct_date,
+                values={**row.values, "bmd_unit": row.bmd_unit},
+                days_from_ct=days,
+                actor=actor,
+            )
+        )
     return stored
 
 
-def qct_set(*, case: Case, qct_date: dt.date, values: dict[str, float | str | None], days_from_ct: int | None,
-            actor: Any = None) -> QCTMeasurement:
+def qct_set(
+    *,
+    case: Case,
+    qct_date: dt.date,
+    values: dict[str, float | str | None],
+    days_from_ct: int | None,
+    actor: Any = None,
+) -> QCTMeasurement:
     existing = QCTMeasurement.objects.filter(case=case).first()
     before = model_snapshot(existing) if existing else None
     qct = existing or QCTMeasurement(case=case)
@@ -421,8 +516,12 @@ def qct_set(*, case: Case, qct_date: dt.date, values: dict[str, float | str | No
     for column, value in values.items():
         setattr(qct, column, value)
     qct.save()
-    audit_log(actor=actor, action="update" if existing else "create", obj=qct,
-              changes=snapshot_changes(before, model_snapshot(qct)))
+    audit_log(
+        actor=actor,
+        action="update" if existing else "create",
+        obj=qct,
+        changes=snapshot_changes(before, model_snapshot(qct)),
+    )
     case_update_bone_status(case=case, actor=actor)
     return qct
 
@@ -443,9 +542,12 @@ def case_update_bone_status(*, case: Case, actor: Any = None) -> Case:
 @transaction.atomic
 def exclusion_add(*, case: Case, reason: str, actor: Any = None, note: str = "") -> Exclusion:
     if reason not in Exclusion.Reason.values:
-        raise ImportRejected(f"unknown exclusion reason {reason!r}; one of {', '.join(Exclusion.Reason.values)}")
+        raise ImportRejected(
+            f"unknown exclusion reason {reason!r}; one of {', '.join(Exclusion.Reason.values)}"
+        )
     exclusion, created = Exclusion.objects.get_or_create(
-        case=case, reason=reason,
+        case=case,
+        reason=reason,
         defaults={"note": note, "created_by": actor if getattr(actor, "is_authenticated", False) else None},
     )
     if created:
@@ -467,10 +569,14 @@ def qc_finding_confirm(*, finding: QCFinding, actor: Any, reason: str = "") -> Q
     """Confirm a finding as an exclusion (the suggested reason unless the coordinator picked another)."""
     reason = reason or finding.suggested_exclusion
     if reason not in Exclusion.Reason.values:
-        raise ImportRejected(f"unknown exclusion reason {reason!r}; one of {', '.join(Exclusion.Reason.values)}")
+        raise ImportRejected(
+            f"unknown exclusion reason {reason!r}; one of {', '.join(Exclusion.Reason.values)}"
+        )
     _check_open(finding)
     side = f"{finding.side} side" if finding.side else "whole image"
-    exclusion = exclusion_add(case=finding.case, reason=reason, actor=actor, note=f"QC ({side}): {finding.reason}")
+    exclusion = exclusion_add(
+        case=finding.case, reason=reason, actor=actor, note=f"QC ({side}): {finding.reason}"
+    )
     return _decide(finding, actor=actor, status=QCFinding.Status.CONFIRMED, exclusion=exclusion)
 
 
@@ -493,7 +599,9 @@ def _decide(finding: QCFinding, *, actor: Any, status: str, exclusion: Exclusion
     finding.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     finding.decided_at = timezone.now()
     finding.save(update_fields=["status", "exclusion", "decided_by", "decided_at"])
-    audit_log(actor=actor, action="update", obj=finding, changes=snapshot_changes(before, model_snapshot(finding)))
+    audit_log(
+        actor=actor, action="update", obj=finding, changes=snapshot_changes(before, model_snapshot(finding))
+    )
     return finding
 
 
@@ -501,11 +609,16 @@ def _decide(finding: QCFinding, *, actor: Any, status: str, exclusion: Exclusion
 
 
 @transaction.atomic
-def cohort_create(*, name: str, description: str = "", cases: Iterable[Case] = (), actor: Any = None) -> Cohort:
+def cohort_create(
+    *, name: str, description: str = "", cases: Iterable[Case] = (), actor: Any = None
+) -> Cohort:
     if Cohort.objects.filter(name=name).exists():
         raise ImportRejected(f"a cohort named {name!r} exists already")
-    cohort = Cohort.objects.create(name=name, description=description,
-                                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    cohort = Cohort.objects.create(
+        name=name,
+        description=description,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     cohort.cases.set(list(cases))
     audit_log(actor=actor, action="create", obj=cohort, changes={"cases": [None, [c.pk for c in cases]]})
     return cohort
@@ -515,7 +628,9 @@ def cohort_create(*, name: str, description: str = "", cases: Iterable[Case] = (
 def cohort_add_cases(*, cohort: Cohort, cases: Iterable[Case], actor: Any = None) -> Cohort:
     cases = list(cases)
     cohort.cases.add(*cases)
-    audit_log(actor=actor, action="update", obj=cohort, changes={"cases_added": [None, [c.pk for c in cases]]})
+    audit_log(
+        actor=actor, action="update", obj=cohort, changes={"cases_added": [None, [c.pk for c in cases]]}
+    )
     return cohort
 
 
@@ -525,7 +640,9 @@ def cohort_remove_cases(*, cohort: Cohort, cases: Iterable[Case], actor: Any = N
     in the next split version the coordinator freezes."""
     cases = list(cases)
     cohort.cases.remove(*cases)
-    audit_log(actor=actor, action="update", obj=cohort, changes={"cases_removed": [[c.pk for c in cases], None]})
+    audit_log(
+        actor=actor, action="update", obj=cohort, changes={"cases_removed": [[c.pk for c in cases], None]}
+    )
     return cohort
 
 
@@ -549,8 +666,13 @@ class SplitParams:
             raise ImportRejected("validation_fraction must be in (0, 1)")
 
     def as_json(self) -> dict:
-        return {"seed": self.seed, "test_fraction": self.test_fraction, "validation_fraction": self.validation_fraction,
-                "test_cutoff": self.test_cutoff.isoformat() if self.test_cutoff else None, "stratify": self.stratify}
+        return {
+            "seed": self.seed,
+            "test_fraction": self.test_fraction,
+            "validation_fraction": self.validation_fraction,
+            "test_cutoff": self.test_cutoff.isoformat() if self.test_cutoff else None,
+            "stratify": self.stratify,
+        }
 
 
 def undated_cases(cases: list[Case]) -> list[Case]:
@@ -570,7 +692,7 @@ def split_assign(cases: list[Case], params: SplitParams) -> dict[int, str]:
         test = [c for c in by_time if c.exam_datetime.date() >= params.test_cutoff]
     else:
         n_test = min(round(len(cases) * params.test_fraction), len(by_time))
-        test = by_time[len(by_time) - n_test:] if n_test else []
+        test = by_time[len(by_time) - n_test :] if n_test else []
     test_ids = {c.pk for c in test}
     development = sorted((c for c in cases if c.pk not in test_ids), key=lambda c: c.pk)
     groups: dict[str, list[Case]] = {}
@@ -583,7 +705,9 @@ def split_assign(cases: list[Case], params: SplitParams) -> dict[int, str]:
         rng.shuffle(members)
         n_validation = round(len(members) * params.validation_fraction)
         for i, case in enumerate(members):
-            assignment[case.pk] = (SplitMembership.Subset.VALIDATION if i < n_validation else SplitMembership.Subset.TRAINING).value
+            assignment[case.pk] = (
+                SplitMembership.Subset.VALIDATION if i < n_validation else SplitMembership.Subset.TRAINING
+            ).value
     return assignment
 
 
@@ -600,12 +724,16 @@ def split_create(*, cohort: Cohort, params: SplitParams, actor: Any = None) -> S
     latest = Split.objects.select_for_update().filter(cohort=cohort).order_by("-version").first()
     Split.objects.filter(cohort=cohort, current=True).update(current=False)
     split = Split.objects.create(
-        cohort=cohort, version=(latest.version + 1) if latest else 1, seed=params.seed,
+        cohort=cohort,
+        version=(latest.version + 1) if latest else 1,
+        seed=params.seed,
         params={**params.as_json(), **_undated_note(cases)},
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     assignment = split_assign(cases, params)
-    SplitMembership.objects.bulk_create(SplitMembership(split=split, case_id=pk, subset=s) for pk, s in assignment.items())
+    SplitMembership.objects.bulk_create(
+        SplitMembership(split=split, case_id=pk, subset=s) for pk, s in assignment.items()
+    )
     audit_log(actor=actor, action="create", obj=split)
     return split
 
@@ -616,9 +744,11 @@ def _undated_note(cases: list[Case]) -> dict:
     undated = sorted(c.pk for c in undated_cases(cases))
     if not undated:
         return {}
-    return {"undated_kept_out_of_test": undated,
-            "note": f"{len(undated)} case(s) without an examination date were kept out of the date-based test set "
-                    "(split between training and validation)"}
+    return {
+        "undated_kept_out_of_test": undated,
+        "note": f"{len(undated)} case(s) without an examination date were kept out of the date-based test set "
+        "(split between training and validation)",
+    }
 
 
 class SplitLocked(DomainError):
@@ -639,14 +769,27 @@ def split_lock(*, split: Split, actor: Any = None) -> Split:
 
 def split_check_mutable(split: Split) -> None:
     if Split.objects.filter(pk=split.pk, locked=True).exists():
-        raise SplitLocked(f"split v{split.version} of {split.cohort.name} was used by a model and can never change; "
-                          "create a new split version instead")
+        raise SplitLocked(
+            f"split v{split.version} of {split.cohort.name} was used by a model and can never change; "
+            "create a new split version instead"
+        )
 
 
 # -- a cohort folder (manifest.csv + qct.csv, as the synthetic generator writes) --------------------
 
-MANIFEST_COLUMNS = ["study_id", "sex", "birth_year", "exam_datetime", "scanner_model", "manufacturer", "kvp",
-                    "slice_thickness_mm", "dlp_mgycm", "exclusion_reason", "image"]
+MANIFEST_COLUMNS = [
+    "study_id",
+    "sex",
+    "birth_year",
+    "exam_datetime",
+    "scanner_model",
+    "manufacturer",
+    "kvp",
+    "slice_thickness_mm",
+    "dlp_mgycm",
+    "exclusion_reason",
+    "image",
+]
 
 
 def _manifest_metadata(record: dict[str, str]) -> dict:
@@ -659,9 +802,12 @@ def _manifest_metadata(record: dict[str, str]) -> dict:
     if exam_dt and exam_dt.tzinfo is None:
         exam_dt = exam_dt.replace(tzinfo=dt.UTC)
     return {
-        "exam_datetime": exam_dt, "scanner_model": record.get("scanner_model", ""),
-        "manufacturer": record.get("manufacturer", ""), "kvp": number("kvp"),
-        "slice_thickness_mm": number("slice_thickness_mm"), "dlp_mgycm": number("dlp_mgycm"),
+        "exam_datetime": exam_dt,
+        "scanner_model": record.get("scanner_model", ""),
+        "manufacturer": record.get("manufacturer", ""),
+        "kvp": number("kvp"),
+        "slice_thickness_mm": number("slice_thickness_mm"),
+        "dlp_mgycm": number("dlp_mgycm"),
     }
 
 
@@ -674,7 +820,9 @@ def manifest_read(folder: Path) -> list[dict[str, str]]:
     return list(reader)
 
 
-def cohort_folder_import(*, folder: Path, actor: Any = None, cohort_name: str = "", on_progress=None) -> list[ImportOutcome]:
+def cohort_folder_import(
+    *, folder: Path, actor: Any = None, cohort_name: str = "", on_progress=None
+) -> list[ImportOutcome]:
     """Imports every case of a manifest folder, then its qct.csv, and puts the cases in a cohort."""
     records = manifest_read(folder)
     outcomes = []
@@ -686,9 +834,13 @@ def cohort_folder_import(*, folder: Path, actor: Any = None, cohort_name: str = 
         except ValueError as exc:
             raise ImportRejected(f"manifest.csv row {i + 2}: {exc}") from exc
         outcome = case_import(
-            path=folder / record["image"], actor=actor, study_id=record["study_id"].strip(),
-            sex=(record.get("sex") or "").strip(), birth_year=birth_year,
-            metadata=metadata, exclusion_reason=(record.get("exclusion_reason") or "").strip(),
+            path=folder / record["image"],
+            actor=actor,
+            study_id=record["study_id"].strip(),
+            sex=(record.get("sex") or "").strip(),
+            birth_year=birth_year,
+            metadata=metadata,
+            exclusion_reason=(record.get("exclusion_reason") or "").strip(),
         )
         outcomes.append(outcome)
         if on_progress:
@@ -712,8 +864,15 @@ class StudyOutcome:
     error: str = ""
 
 
-def dicom_folder_import(*, sources: list[Path], actor: Any = None, study_id: str = "", series: str = "",
-                        on_progress=None, metadata: dict | None = None) -> list[StudyOutcome]:
+def dicom_folder_import(
+    *,
+    sources: list[Path],
+    actor: Any = None,
+    study_id: str = "",
+    series: str = "",
+    on_progress=None,
+    metadata: dict | None = None,
+) -> list[StudyOutcome]:
     """Imports every DICOM study found in these files and folders (by content: folders, DICOMDIR media,
     zips), one case per study; a refused study is reported and the others still import."""
     results = []
@@ -723,8 +882,15 @@ def dicom_folder_import(*, sources: list[Path], actor: Any = None, study_id: str
             result = StudyOutcome(label=study.label)
             try:
                 volume = dicom_reader.read_study(study.files, key=settings.PSEUDONYM_KEY, series=series)
-                result.outcome = _volume_import(volume=volume, actor=actor, study_id=study_id, sex="", birth_year=None,
-                                                metadata=metadata, exclusion_reason="")
+                result.outcome = _volume_import(
+                    volume=volume,
+                    actor=actor,
+                    study_id=study_id,
+                    sex="",
+                    birth_year=None,
+                    metadata=metadata,
+                    exclusion_reason="",
+                )
             except ImportRejected as exc:
                 result.error = str(exc)
             results.append(result)
@@ -733,15 +899,18 @@ def dicom_folder_import(*, sources: list[Path], actor: Any = None, study_id: str
     return results
 
 
-def pacs_study_import(*, pacs_name: str, token: str, actor: Any = None, study_id: str = "",
-                      on_retrieved=None) -> list[StudyOutcome]:
+def pacs_study_import(
+    *, pacs_name: str, token: str, actor: Any = None, study_id: str = "", on_retrieved=None
+) -> list[StudyOutcome]:
     """Retrieves one study picked from a PACS search (WADO-RS) and imports it like any DICOM export:
     series chosen by the rules, de-identified, the source UIDs sealed. `on_retrieved(n)` hears how many
     images have arrived."""
     endpoint = pacs.pacs_endpoint(pacs_name)
     with tempfile.TemporaryDirectory(prefix="osteoscreen-pacs-") as folder:
         pacs.study_retrieve(endpoint, token=token, folder=Path(folder), on_progress=on_retrieved)
-        return dicom_folder_import(sources=[Path(folder)], actor=actor, study_id=study_id, metadata={"source": "pacs"})
+        return dicom_folder_import(
+            sources=[Path(folder)], actor=actor, study_id=study_id, metadata={"source": "pacs"}
+        )
 
 
 def staging_path(suffix: str) -> Path:

@@ -8,7 +8,9 @@ urlpatterns = [
     path("import/", views.import_page, name="import"),
     path("<id:pk>/", views.case_detail, name="detail"),
     path("<id:pk>/exclusions/", views.case_exclusion_add, name="exclusion-add"),
-    path("<id:pk>/exclusions/<id:exclusion_pk>/remove/", views.case_exclusion_remove, name="exclusion-remove"),
+    path(
+        "<id:pk>/exclusions/<id:exclusion_pk>/remove/", views.case_exclusion_remove, name="exclusion-remove"
+    ),
     path("qc/<id:pk>/confirm/", views.qc_finding_decide, {"decision": "confirm"}, name="qc-confirm"),
     path("qc/<id:pk>/dismiss/", views.qc_finding_decide, {"decision": "dismiss"}, name="qc-dismiss"),
     path("cohorts/", views.cohort_list, name="cohorts"),

@@ -22,7 +22,9 @@ from osteoscreen.errors import DomainError
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 # Voxel types a CT volume can come in; anything else (RGB, complex) is not a CT.
-NIFTI_CT_DTYPES = {np.dtype(t) for t in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "float32", "float64")}
+NIFTI_CT_DTYPES = {
+    np.dtype(t) for t in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "float32", "float64")
+}
 # An orthonormal direction matrix has columns of unit length at right angles; this tolerance absorbs
 # float32 rounding of real scanner headers.
 DIRECTION_TOLERANCE = 1e-3
@@ -72,7 +74,9 @@ def check_dimensions(size: Sequence[int], *, where: str = "") -> None:
 
 def check_direction(direction: Sequence[float], *, where: str = "") -> None:
     matrix = np.asarray(direction, dtype=float).reshape(3, 3)
-    if not np.all(np.isfinite(matrix)) or not np.allclose(matrix.T @ matrix, np.eye(3), atol=DIRECTION_TOLERANCE):
+    if not np.all(np.isfinite(matrix)) or not np.allclose(
+        matrix.T @ matrix, np.eye(3), atol=DIRECTION_TOLERANCE
+    ):
         raise ImportRejected(f"{where}the direction matrix is not orthonormal")
 
 
@@ -88,7 +92,12 @@ def _nifti_header(path: Path) -> nib.Nifti1Header:
             header = header_class(raw[: header_class.template_dtype.itemsize], check=False)
         except Exception:  # noqa: BLE001 - nibabel raises many kinds on garbage
             continue
-        if header["sizeof_hdr"] == header_class.template_dtype.itemsize and header["magic"] in (b"n+1", b"ni1", b"n+2", b"ni2"):
+        if header["sizeof_hdr"] == header_class.template_dtype.itemsize and header["magic"] in (
+            b"n+1",
+            b"ni1",
+            b"n+2",
+            b"ni2",
+        ):
             return header
     raise ImportRejected(f"{path.name} is not a NIfTI image (no NIfTI header found)")
 
@@ -121,7 +130,9 @@ def check_nifti_header(path: Path) -> NiftiLayout:
     """Size, dimensions, voxel type, memory and spacing from the header alone; no voxel is read."""
     header = _nifti_header(path)
     if header["magic"] in (b"ni1", b"ni2"):
-        raise ImportRejected(f"{path.name}: the header says its voxels are in a separate .img file; send one .nii file")
+        raise ImportRejected(
+            f"{path.name}: the header says its voxels are in a separate .img file; send one .nii file"
+        )
     dims = [int(d) for d in header["dim"]]
     ndim = dims[0]
     if ndim < 3 or ndim > 7 or any(d != 1 for d in dims[4 : ndim + 1]):
@@ -140,7 +151,9 @@ def check_nifti_header(path: Path) -> NiftiLayout:
     check_spacing(zooms, where=f"{path.name}: ")
     rotation = np.asarray(header.get_best_affine(), dtype=float)[:3, :3] / np.asarray(zooms)
     check_direction(rotation.ravel(), where=f"{path.name}: ")
-    return NiftiLayout(size=(dims[1], dims[2], dims[3]), dtype=dtype, vox_offset=_vox_offset(header, where=f"{path.name}: "))
+    return NiftiLayout(
+        size=(dims[1], dims[2], dims[3]), dtype=dtype, vox_offset=_vox_offset(header, where=f"{path.name}: ")
+    )
 
 
 def _vox_offset(header: nib.Nifti1Header, *, where: str) -> int:
@@ -224,7 +237,9 @@ def check_finite(values: np.ndarray, *, where: str = "") -> None:
         slab = values[first : first + FINITE_CHECK_SLICES]
         if not np.isfinite(slab).all():
             bad = int(np.count_nonzero(~np.isfinite(slab)))
-            raise ImportRejected(f"{where}the volume holds NaN or infinite values ({bad:,} in slices from {first}): not a CT")
+            raise ImportRejected(
+                f"{where}the volume holds NaN or infinite values ({bad:,} in slices from {first}): not a CT"
+            )
 
 
 def _zip_entry_is_link(info: zipfile.ZipInfo) -> bool:
@@ -266,7 +281,9 @@ def check_hu_range(minimum: float, maximum: float, *, where: str = "") -> None:
             f"{where}intensities span only {minimum:.0f} to {maximum:.0f}: this does not look like a CT in Hounsfield units"
         )
     if minimum < HU_LOWEST or maximum > HU_HIGHEST:
-        raise ImportRejected(f"{where}intensities {minimum:.0f} to {maximum:.0f} fall outside the Hounsfield range")
+        raise ImportRejected(
+            f"{where}intensities {minimum:.0f} to {maximum:.0f} fall outside the Hounsfield range"
+        )
 
 
 # Air is -1000 HU and cortical bone over +1000, so any abdominal CT spans well over 500 HU.

@@ -39,7 +39,9 @@ def cases_filtered(cases: QuerySet[Case], filters: dict[str, str]) -> QuerySet[C
     if cohort_id is not None:
         cases = cases.filter(cohorts__id=cohort_id)
     if filters.get("subset") in SplitMembership.Subset.values:
-        cases = cases.filter(split_memberships__subset=filters["subset"], split_memberships__split__current=True)
+        cases = cases.filter(
+            split_memberships__subset=filters["subset"], split_memberships__split__current=True
+        )
     if filters.get("bone_status") in CLASSES:
         cases = cases.filter(bone_status=filters["bone_status"])
     if filters.get("study_id"):
@@ -66,10 +68,18 @@ def case_list(request):
     query_id_or_404(request.GET, "cohort")  # a malformed cohort id is a 404 page, not an empty list
     cases = cases_filtered(cases_visible_to(request.user).order_by("pk"), filters)
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
-    return render(request, "cases/list.html", {
-        "page": page, "filters": filters, "cohorts": Cohort.objects.all(), "classes": CLASSES,
-        "subsets": SplitMembership.Subset.values, "may_manage": has_role(request.user, *MANAGERS),
-    })
+    return render(
+        request,
+        "cases/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "cohorts": Cohort.objects.all(),
+            "classes": CLASSES,
+            "subsets": SplitMembership.Subset.values,
+            "may_manage": has_role(request.user, *MANAGERS),
+        },
+    )
 
 
 @role_required(Role.READER, *STAFF_ROLES)
@@ -77,13 +87,20 @@ def case_detail(request, pk: int):
     case = get_object_or_404(cases_visible_to(request.user), pk=pk)
     if not sees_reference_standard(request.user):
         return render(request, "cases/detail.html", {"case": case})
-    return render(request, "cases/detail.html", {
-        "case": case, "qct": getattr(case, "qct", None), "exclusions": case.exclusions.all(),
-        "memberships": case.split_memberships.select_related("split__cohort"),
-        "reasons": Exclusion.Reason.choices, "may_manage": has_role(request.user, *MANAGERS),
-        "planes": ("axial", "coronal"),
-        **_qc_context(request, case),
-    })
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "qct": getattr(case, "qct", None),
+            "exclusions": case.exclusions.all(),
+            "memberships": case.split_memberships.select_related("split__cohort"),
+            "reasons": Exclusion.Reason.choices,
+            "may_manage": has_role(request.user, *MANAGERS),
+            "planes": ("axial", "coronal"),
+            **_qc_context(request, case),
+        },
+    )
 
 
 @require_POST
@@ -91,8 +108,12 @@ def case_detail(request, pk: int):
 def case_exclusion_add(request, pk: int):
     case = get_object_or_404(Case, pk=pk)
     try:
-        exclusion = services.exclusion_add(case=case, reason=request.POST.get("reason", ""), actor=request.user,
-                                           note=request.POST.get("note", "").strip())
+        exclusion = services.exclusion_add(
+            case=case,
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+            note=request.POST.get("note", "").strip(),
+        )
         messages.success(request, f"Recorded the exclusion: {exclusion.get_reason_display()}.")
     except ImportRejected as exc:
         messages.error(request, str(exc))
@@ -104,7 +125,9 @@ def case_exclusion_add(request, pk: int):
 def case_exclusion_remove(request, pk: int, exclusion_pk: int):
     exclusion = get_object_or_404(Exclusion, pk=exclusion_pk, case_id=pk)
     services.exclusion_remove(exclusion=exclusion, actor=request.user)
-    messages.success(request, f"Removed the exclusion ({exclusion.get_reason_display()}); the case is counted again.")
+    messages.success(
+        request, f"Removed the exclusion ({exclusion.get_reason_display()}); the case is counted again."
+    )
     return redirect("cases:detail", pk=pk)
 
 
@@ -116,8 +139,10 @@ def import_page(request):
 
 def _qc_context(request, case) -> dict:
     """The case's automatic QC findings, and whether this user may decide on them (as on exclusions)."""
-    return {"qc_findings": case.qc_findings.select_related("decided_by", "exclusion"),
-            "can_decide_qc": has_role(request.user, Role.COORDINATOR, Role.ADMIN)}
+    return {
+        "qc_findings": case.qc_findings.select_related("decided_by", "exclusion"),
+        "can_decide_qc": has_role(request.user, Role.COORDINATOR, Role.ADMIN),
+    }
 
 
 @require_POST
@@ -127,7 +152,9 @@ def qc_finding_decide(request, pk: int, decision: str):
     finding = get_object_or_404(QCFinding, pk=pk)
     try:
         if decision == "confirm":
-            services.qc_finding_confirm(finding=finding, actor=request.user, reason=request.POST.get("reason", ""))
+            services.qc_finding_confirm(
+                finding=finding, actor=request.user, reason=request.POST.get("reason", "")
+            )
         else:
             services.qc_finding_dismiss(finding=finding, actor=request.user)
     except ImportRejected as error:
@@ -138,19 +165,33 @@ def qc_finding_decide(request, pk: int, decision: str):
 
 @role_required(*STAFF_ROLES)
 def cohort_list(request):
-    return render(request, "cases/cohorts.html", {
-        "cohorts": Cohort.objects.all(), "may_manage": has_role(request.user, *MANAGERS), "classes": CLASSES,
-    })
+    return render(
+        request,
+        "cases/cohorts.html",
+        {
+            "cohorts": Cohort.objects.all(),
+            "may_manage": has_role(request.user, *MANAGERS),
+            "classes": CLASSES,
+        },
+    )
 
 
 @require_POST
 @role_required(*MANAGERS)
 def cohort_create(request):
     filters = {k: request.POST.get(k, "") for k in CASE_FILTERS}
-    cases = cases_filtered(Case.objects.all(), filters) if request.POST.get("with_filter") else Case.objects.none()
+    cases = (
+        cases_filtered(Case.objects.all(), filters)
+        if request.POST.get("with_filter")
+        else Case.objects.none()
+    )
     try:
-        cohort = services.cohort_create(name=request.POST.get("name", "").strip(), cases=list(cases),
-                                        description=request.POST.get("description", ""), actor=request.user)
+        cohort = services.cohort_create(
+            name=request.POST.get("name", "").strip(),
+            cases=list(cases),
+            description=request.POST.get("description", ""),
+            actor=request.user,
+        )
     except ImportRejected as exc:
         messages.error(request, str(exc))
         return redirect("cases:cohorts")
@@ -166,7 +207,9 @@ def _split_params(data) -> services.SplitParams:
             seed=int(data.get("seed") or services.SplitParams.seed),
             test_fraction=float(data.get("test_fraction") or services.SplitParams.test_fraction),
             test_cutoff=_date_or_none(data.get("test_cutoff", "")),
-            validation_fraction=float(data.get("validation_fraction") or services.SplitParams.validation_fraction),
+            validation_fraction=float(
+                data.get("validation_fraction") or services.SplitParams.validation_fraction
+            ),
             stratify=data.get("stratify", "on") == "on",
         )
     except ValueError as exc:
@@ -178,8 +221,12 @@ def cohort_detail(request, pk: int):
     cohort = get_object_or_404(Cohort, pk=pk)
     split = current_split(cohort)
     context = {
-        "cohort": cohort, "flow": cohort_flow(cohort, split), "split": split, "splits": cohort.splits.all(),
-        "classes": CLASSES, "may_manage": has_role(request.user, *MANAGERS),
+        "cohort": cohort,
+        "flow": cohort_flow(cohort, split),
+        "split": split,
+        "splits": cohort.splits.all(),
+        "classes": CLASSES,
+        "may_manage": has_role(request.user, *MANAGERS),
         "cases": cohort.cases.select_related("patient").prefetch_related("exclusions").order_by("pk"),
         "split_form": request.GET if "preview" in request.GET else {},
         "readers": get_user_model().objects.filter(groups__name=Role.READER.value).order_by("username"),

@@ -11,5 +11,15 @@ from .flags import IMAGE, SIDE_LABELS, SIDES, QCFlag, by_side
 from .image import DEFAULT_MAX_SLICE_THICKNESS_MM, ImageQC, image_qc
 from .side import SideQC, sides_qc
 
-__all__ = ["IMAGE", "SIDE_LABELS", "SIDES", "QCFlag", "by_side", "DEFAULT_MAX_SLICE_THICKNESS_MM", "ImageQC", "image_qc",
-           "SideQC", "sides_qc"]
+__all__ = [
+    "IMAGE",
+    "SIDE_LABELS",
+    "SIDES",
+    "QCFlag",
+    "by_side",
+    "DEFAULT_MAX_SLICE_THICKNESS_MM",
+    "ImageQC",
+    "image_qc",
+    "SideQC",
+    "sides_qc",
+]

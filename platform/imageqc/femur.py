@@ -48,7 +48,9 @@ class FemurColumn:
     side: str
     slices: tuple[int, ...]
     touches_in_plane_edge: bool
-    centres_mm: tuple[tuple[float, float, float], ...] = ()  # (x, y, z) of each section, voxel-mm from index 0
+    centres_mm: tuple[
+        tuple[float, float, float], ...
+    ] = ()  # (x, y, z) of each section, voxel-mm from index 0
 
     @property
     def found(self) -> bool:
@@ -77,19 +79,29 @@ def _femur_sections(hu: np.ndarray, sx: float, sy: float, midline_mm: float) -> 
     components, count = ndimage.label(hu > BONE_HU, structure=IN_PLANE_8)
     found = []
     for index, box in enumerate(ndimage.find_objects(components), start=1):
-        if box is None or max((box[1].stop - box[1].start) * sy, (box[2].stop - box[2].start) * sx) < SECTION_DIAMETER_MM[0]:
+        if (
+            box is None
+            or max((box[1].stop - box[1].start) * sy, (box[2].stop - box[2].start) * sx)
+            < SECTION_DIAMETER_MM[0]
+        ):
             continue
         plane_box = box[1:]
         region = ndimage.binary_fill_holes(components[box][0] == index)
         described = _describe(region, hu[box][0].astype(np.float32), sx, sy, plane_box, midline_mm)
         if described is not None and _femur_like(described):
-            edge = (plane_box[0].start == 0 or plane_box[1].start == 0 or plane_box[0].stop == hu.shape[1]
-                    or plane_box[1].stop == hu.shape[2])
+            edge = (
+                plane_box[0].start == 0
+                or plane_box[1].start == 0
+                or plane_box[0].stop == hu.shape[1]
+                or plane_box[1].stop == hu.shape[2]
+            )
             found.append((box[0].start, (described["x_mm"], described["y_mm"], edge)))
     return found
 
 
-def _describe(region: np.ndarray, hu: np.ndarray, sx: float, sy: float, box, midline_mm: float) -> dict | None:
+def _describe(
+    region: np.ndarray, hu: np.ndarray, sx: float, sy: float, box, midline_mm: float
+) -> dict | None:
     """Size, shape, place and rim contrast of one section; None as soon as one of them rules it out
     (the rim, which needs an erosion, is measured last and only for sections that pass the rest)."""
     diameter = 2.0 * np.sqrt(region.sum() * sx * sy / np.pi)
@@ -108,8 +120,13 @@ def _describe(region: np.ndarray, hu: np.ndarray, sx: float, sy: float, box, mid
     # A metal stem or nail fills the marrow of a femur that is still there: the core is read without it.
     core &= hu < METAL_HU
     core_hu = float(np.median(hu[core])) if core.any() else float(np.median(hu[region]))
-    return {"diameter": diameter, "elongation": elongation, "rim_contrast": float(np.median(hu[rim])) - core_hu,
-            "x_mm": x_mm, "y_mm": y_mm}
+    return {
+        "diameter": diameter,
+        "elongation": elongation,
+        "rim_contrast": float(np.median(hu[rim])) - core_hu,
+        "x_mm": x_mm,
+        "y_mm": y_mm,
+    }
 
 
 def _femur_like(d: dict) -> bool:
@@ -132,5 +149,9 @@ def _column(side: str, hits: list, slice_mm: float, shape) -> FemurColumn:
     if not tallest or (tallest[-1] - tallest[0] + 1) * slice_mm < MIN_FEMUR_HEIGHT_MM:
         return FemurColumn(side, (), False)
     kept = [h for h in hits if tallest[0] <= h[0] <= tallest[-1]]  # (z, x mm, y mm, edge)
-    return FemurColumn(side, tuple(range(tallest[0], tallest[-1] + 1)), any(h[3] for h in kept),
-                       tuple((h[1], h[2], h[0] * slice_mm) for h in kept))
+    return FemurColumn(
+        side,
+        tuple(range(tallest[0], tallest[-1] + 1)),
+        any(h[3] for h in kept),
+        tuple((h[1], h[2], h[0] * slice_mm) for h in kept),
+    )

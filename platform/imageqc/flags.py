@@ -68,4 +68,8 @@ def side_of_label(label: int) -> str:
 
 def by_side(values_by_label: dict[int, float] | None) -> dict[str, float]:
     """{1: v, 2: w} (labels, as the segmentation reports them) -> {"left": v, "right": w}."""
-    return {side_of_label(label): value for label, value in (values_by_label or {}).items() if label in SIDE_LABELS.values()}
+    return {
+        side_of_label(label): value
+        for label, value in (values_by_label or {}).items()
+        if label in SIDE_LABELS.values()
+    }

@@ -40,13 +40,20 @@ class ImageQC:
         return [flag for flag in self.flags if flag.concerns(side)]
 
     def as_dict(self) -> dict:
-        return {"flags": [flag.as_dict() for flag in self.flags], "slice_thickness_mm": self.slice_thickness_mm,
-                "femur_found": {side: column.found for side, column in self.columns.items()},
-                "metal_cm3": [round(m.volume_cm3, 2) for m in self.metal]}
+        return {
+            "flags": [flag.as_dict() for flag in self.flags],
+            "slice_thickness_mm": self.slice_thickness_mm,
+            "femur_found": {side: column.found for side, column in self.columns.items()},
+            "metal_cm3": [round(m.volume_cm3, 2) for m in self.metal],
+        }
 
 
-def image_qc(image: sitk.Image, *, slice_thickness_mm: float | None = None,
-             max_slice_thickness_mm: float = DEFAULT_MAX_SLICE_THICKNESS_MM) -> ImageQC:
+def image_qc(
+    image: sitk.Image,
+    *,
+    slice_thickness_mm: float | None = None,
+    max_slice_thickness_mm: float = DEFAULT_MAX_SLICE_THICKNESS_MM,
+) -> ImageQC:
     """The image-level findings of one CT (HU). `slice_thickness_mm` is the reconstructed thickness when
     the source states it (DICOM SliceThickness); otherwise the slice spacing stands in for it."""
     volume = lps_volume(image)
@@ -62,19 +69,39 @@ def image_qc(image: sitk.Image, *, slice_thickness_mm: float | None = None,
 def slice_flags(thickness_mm: float, limit_mm: float) -> list[QCFlag]:
     if thickness_mm <= limit_mm + 1e-6:
         return []
-    return [QCFlag(THICK_SLICES, IMAGE, f"slices {thickness_mm:g} mm thick; the study allows at most {limit_mm:g} mm")]
+    return [
+        QCFlag(
+            THICK_SLICES, IMAGE, f"slices {thickness_mm:g} mm thick; the study allows at most {limit_mm:g} mm"
+        )
+    ]
 
 
 def femur_flags(column: FemurColumn, volume: Volume) -> list[QCFlag]:
     if not column.found:
-        return [QCFlag(NO_FEMUR, column.side, f"no femur in the field of view: no {column.side} femur-like bone "
-                       f"section over {MIN_FEMUR_HEIGHT_MM:g} mm of height")]
+        return [
+            QCFlag(
+                NO_FEMUR,
+                column.side,
+                f"no femur in the field of view: no {column.side} femur-like bone "
+                f"section over {MIN_FEMUR_HEIGHT_MM:g} mm of height",
+            )
+        ]
     # A section may be missed on a slice or two (a partial-volume cortex), as inside the column.
     if column.slices[-1] >= volume.array.shape[0] - 3:
-        return [QCFlag(FEMUR_CUT, column.side, f"{column.side} femur cut by the top of the scan: femoral bone "
-                       "reaches its highest slice, so the femoral head is not wholly in view")]
+        return [
+            QCFlag(
+                FEMUR_CUT,
+                column.side,
+                f"{column.side} femur cut by the top of the scan: femoral bone "
+                "reaches its highest slice, so the femoral head is not wholly in view",
+            )
+        ]
     if column.touches_in_plane_edge:
-        return [QCFlag(FEMUR_CUT, column.side, f"{column.side} femur cut by the edge of the field of view (in-plane)")]
+        return [
+            QCFlag(
+                FEMUR_CUT, column.side, f"{column.side} femur cut by the edge of the field of view (in-plane)"
+            )
+        ]
     return []
 
 
@@ -82,16 +109,26 @@ def metal_flags(side: str, metal: list[MetalObject], column: FemurColumn, volume
     """One flag per side when metal lies in or next to that femur (or on that side, when no femur was found)."""
     midline_mm = volume.midline_x * volume.spacing[0]
     sign = 1.0 if side == "left" else -1.0  # the patient's left is +x in LPS
-    near = [m for m in metal if sign * (m.centre_mm[0] - midline_mm) >= METAL_MIN_OFFSET_MM
-            and (not column.found or _distance_to_femur(m, column, volume) <= METAL_NEAR_FEMUR_MM)]
+    near = [
+        m
+        for m in metal
+        if sign * (m.centre_mm[0] - midline_mm) >= METAL_MIN_OFFSET_MM
+        and (not column.found or _distance_to_femur(m, column, volume) <= METAL_NEAR_FEMUR_MM)
+    ]
     if not near:
         return []
     total = sum(m.volume_cm3 for m in near)
     streaks = max(m.streak_fraction for m in near)
     where = "in or next to the" if column.found else "on the side of the"
-    return [QCFlag(METAL, side, f"metal {where} {side} femur: {total:.1f} cm3 above {METAL_HU:g} HU "
-                   f"(peak {max(m.peak_hu for m in near):.0f} HU), streak artefacts in {100 * streaks:.0f}% of "
-                   "the tissue around it")]
+    return [
+        QCFlag(
+            METAL,
+            side,
+            f"metal {where} {side} femur: {total:.1f} cm3 above {METAL_HU:g} HU "
+            f"(peak {max(m.peak_hu for m in near):.0f} HU), streak artefacts in {100 * streaks:.0f}% of "
+            "the tissue around it",
+        )
+    ]
 
 
 def _distance_to_femur(metal: MetalObject, column: FemurColumn, volume: Volume) -> float:

@@ -58,13 +58,20 @@ def mask_measures(labels: Volume, side: str) -> MaskMeasures:
     z, y, x = np.nonzero(femur)
     if z.size == 0:
         return MaskMeasures(0.0, 0.0, (0.0, 0.0, 0.0), None, ())
-    box = femur[z.min():z.max() + 1, y.min():y.max() + 1, x.min():x.max() + 1]  # components within its box
+    box = femur[
+        z.min() : z.max() + 1, y.min() : y.max() + 1, x.min() : x.max() + 1
+    ]  # components within its box
     components, _ = ndimage.label(box, structure=np.ones((3, 3, 3)))
     largest = np.bincount(components.ravel())[1:].max() / z.size
     sx, sy, sz = labels.spacing
     extent = ((x.max() - x.min() + 1) * sx, (y.max() - y.min() + 1) * sy, (z.max() - z.min() + 1) * sz)
-    return MaskMeasures(z.size * labels.voxel_mm3 / 1000.0, float(largest), extent,
-                        _head_medial_shift(x * sx, z * sz, side), _faces(z, y, x, labels.array.shape))
+    return MaskMeasures(
+        z.size * labels.voxel_mm3 / 1000.0,
+        float(largest),
+        extent,
+        _head_medial_shift(x * sx, z * sz, side),
+        _faces(z, y, x, labels.array.shape),
+    )
 
 
 def _head_medial_shift(x_mm: np.ndarray, z_mm: np.ndarray, side: str) -> float | None:
@@ -77,9 +84,13 @@ def _head_medial_shift(x_mm: np.ndarray, z_mm: np.ndarray, side: str) -> float |
 
 
 def _faces(z, y, x, shape) -> tuple[str, ...]:
-    touched = {"bottom": z.min() == 0, "top": z.max() == shape[0] - 1,
-               "edge of the field of view": bool(y.min() == 0 or x.min() == 0 or y.max() == shape[1] - 1
-                                                 or x.max() == shape[2] - 1)}
+    touched = {
+        "bottom": z.min() == 0,
+        "top": z.max() == shape[0] - 1,
+        "edge of the field of view": bool(
+            y.min() == 0 or x.min() == 0 or y.max() == shape[1] - 1 or x.max() == shape[2] - 1
+        ),
+    }
     return tuple(face for face, hit in touched.items() if hit)
 
 
@@ -88,37 +99,78 @@ def mask_flags(measures: MaskMeasures, side: str, *, mean_probability: float | N
     low, high = MASK_VOLUME_CM3
     if measures.volume_cm3 < low:
         # Too little to judge its shape; whether it touches the scan's edge still says why, if it does.
-        found = f"no {side} femur" if measures.volume_cm3 == 0 else f"only {measures.volume_cm3:.1f} cm3 of {side} femur"
+        found = (
+            f"no {side} femur"
+            if measures.volume_cm3 == 0
+            else f"only {measures.volume_cm3:.1f} cm3 of {side} femur"
+        )
         return _face_flags(measures, side) + [
-            QCFlag(MASK_VOLUME, side, f"the model found {found}; a proximal femur holds {low:g}-{high:g} cm3")]
+            QCFlag(MASK_VOLUME, side, f"the model found {found}; a proximal femur holds {low:g}-{high:g} cm3")
+        ]
     flags = _face_flags(measures, side)
     if measures.volume_cm3 > high:
-        flags.append(QCFlag(MASK_VOLUME, side, f"the {side} mask holds {measures.volume_cm3:.0f} cm3, more than "
-                            f"the {high:g} cm3 a proximal femur holds"))
+        flags.append(
+            QCFlag(
+                MASK_VOLUME,
+                side,
+                f"the {side} mask holds {measures.volume_cm3:.0f} cm3, more than "
+                f"the {high:g} cm3 a proximal femur holds",
+            )
+        )
     if measures.largest_share < MIN_LARGEST_COMPONENT_SHARE or max(measures.extent_mm) > MAX_EXTENT_MM:
-        flags.append(QCFlag(MASK_FRAGMENTED, side, f"the {side} mask is not one compact piece: its largest part "
-                            f"holds {100 * measures.largest_share:.0f}% of it, and it spans "
-                            f"{max(measures.extent_mm):.0f} mm (at most {MAX_EXTENT_MM:g})"))
+        flags.append(
+            QCFlag(
+                MASK_FRAGMENTED,
+                side,
+                f"the {side} mask is not one compact piece: its largest part "
+                f"holds {100 * measures.largest_share:.0f}% of it, and it spans "
+                f"{max(measures.extent_mm):.0f} mm (at most {MAX_EXTENT_MM:g})",
+            )
+        )
     flags += _head_neck_flags(measures, side)
     if mean_probability is not None and mean_probability < MIN_MEAN_PROBABILITY:
-        flags.append(QCFlag(LOW_CONFIDENCE, side, f"the model is unsure of the {side} femur: mean probability "
-                            f"{mean_probability:.2f} over its mask (below {MIN_MEAN_PROBABILITY:g})"))
+        flags.append(
+            QCFlag(
+                LOW_CONFIDENCE,
+                side,
+                f"the model is unsure of the {side} femur: mean probability "
+                f"{mean_probability:.2f} over its mask (below {MIN_MEAN_PROBABILITY:g})",
+            )
+        )
     return flags
 
 
 def _head_neck_flags(measures: MaskMeasures, side: str) -> list[QCFlag]:
     shift = measures.head_medial_shift_mm
     if shift is None:
-        return [QCFlag(MASK_NO_HEAD_NECK, side, f"no femoral head and neck in the {side} mask: it is only "
-                       f"{measures.extent_mm[2]:.0f} mm tall (a proximal femur at least {MIN_HEIGHT_MM:g} mm)")]
+        return [
+            QCFlag(
+                MASK_NO_HEAD_NECK,
+                side,
+                f"no femoral head and neck in the {side} mask: it is only "
+                f"{measures.extent_mm[2]:.0f} mm tall (a proximal femur at least {MIN_HEIGHT_MM:g} mm)",
+            )
+        ]
     if shift < MIN_HEAD_MEDIAL_SHIFT_MM:
-        return [QCFlag(MASK_NO_HEAD_NECK, side, f"no femoral head and neck in the {side} mask: its top lies "
-                       f"{shift:.0f} mm medial of its bottom (a femoral head at least {MIN_HEAD_MEDIAL_SHIFT_MM:g} mm)")]
+        return [
+            QCFlag(
+                MASK_NO_HEAD_NECK,
+                side,
+                f"no femoral head and neck in the {side} mask: its top lies "
+                f"{shift:.0f} mm medial of its bottom (a femoral head at least {MIN_HEAD_MEDIAL_SHIFT_MM:g} mm)",
+            )
+        ]
     return []
 
 
 def _face_flags(measures: MaskMeasures, side: str) -> list[QCFlag]:
     if not measures.faces:
         return []
-    return [QCFlag(FEMUR_CUT, side, f"{side} femur cut by the scan's {' and '.join(measures.faces)}: the mask "
-                   "reaches it, so the VOI does not end inside the scan")]
+    return [
+        QCFlag(
+            FEMUR_CUT,
+            side,
+            f"{side} femur cut by the scan's {' and '.join(measures.faces)}: the mask "
+            "reaches it, so the VOI does not end inside the scan",
+        )
+    ]

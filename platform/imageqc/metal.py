@@ -58,9 +58,13 @@ def metal_objects(volume: Volume) -> list[MetalObject]:
 
 def _metal_object(volume: Volume, voxels: np.ndarray, size_mm3: float) -> MetalObject:
     z, y, x = voxels.mean(axis=0) * np.array(volume.spacing[::-1])
-    return MetalObject(volume_cm3=float(size_mm3 / 1000), peak_hu=float(volume.array[tuple(voxels.T)].max()),
-                       centre_mm=(float(x), float(y), float(z)), voxels=voxels,
-                       streak_fraction=_streak_fraction(volume, voxels))
+    return MetalObject(
+        volume_cm3=float(size_mm3 / 1000),
+        peak_hu=float(volume.array[tuple(voxels.T)].max()),
+        centre_mm=(float(x), float(y), float(z)),
+        voxels=voxels,
+        streak_fraction=_streak_fraction(volume, voxels),
+    )
 
 
 def _streak_fraction(volume: Volume, voxels: np.ndarray) -> float:
@@ -69,7 +73,7 @@ def _streak_fraction(volume: Volume, voxels: np.ndarray) -> float:
     cy, cx = voxels[:, 1].mean(), voxels[:, 2].mean()
     ry, rx = (int(STREAK_REACH_MM / s) for s in volume.spacing[1::-1])
     y0, x0 = max(0, int(cy) - ry), max(0, int(cx) - rx)
-    block = volume.array[z0:z1, y0:int(cy) + ry + 1, x0:int(cx) + rx + 1]
+    block = volume.array[z0:z1, y0 : int(cy) + ry + 1, x0 : int(cx) + rx + 1]
     # Inside the body outline (holes filled, so dark streaks within it count), metal itself left out.
     body = np.stack([ndimage.binary_fill_holes(plane > BODY_HU) for plane in block]) & (block < METAL_HU)
     streaks = body & ((block <= DARK_STREAK_HU) | (block >= BRIGHT_STREAK_HU))

@@ -38,22 +38,33 @@ class SideQC:
 
     def as_dict(self) -> dict:
         volume = None if self.measures is None else round(self.measures.volume_cm3, 2)
-        return {"assessable": self.assessable, "qc": self.reasons, "flags": [f.as_dict() for f in self.flags],
-                "volume_cm3": volume}
+        return {
+            "assessable": self.assessable,
+            "qc": self.reasons,
+            "flags": [f.as_dict() for f in self.flags],
+            "volume_cm3": volume,
+        }
 
 
-def sides_qc(image_qc: ImageQC, labels: sitk.Image, *, sides=SIDES,
-             mean_probability: dict[str, float] | None = None) -> dict[str, SideQC]:
+def sides_qc(
+    image_qc: ImageQC, labels: sitk.Image, *, sides=SIDES, mean_probability: dict[str, float] | None = None
+) -> dict[str, SideQC]:
     """Every side's verdict from the image findings and a label image on the CT's grid (1 left, 2 right)."""
     mask = lps_volume(labels)
     if mask.array.shape != image_qc.volume.array.shape:
-        raise ValueError(f"the mask's grid {mask.array.shape[::-1]} is not the CT's {image_qc.volume.array.shape[::-1]}")
+        raise ValueError(
+            f"the mask's grid {mask.array.shape[::-1]} is not the CT's {image_qc.volume.array.shape[::-1]}"
+        )
     results = {}
     for side in sides:
         measures = mask_measures(mask, side)
         from_mask = mask_flags(measures, side, mean_probability=(mean_probability or {}).get(side))
         from_image = _image_flags_kept(image_qc.side_flags(side), from_mask)
-        metal = [] if any(f.code == METAL for f in from_image) else _metal_near_mask(image_qc.metal, mask.array, side, mask.spacing)
+        metal = (
+            []
+            if any(f.code == METAL for f in from_image)
+            else _metal_near_mask(image_qc.metal, mask.array, side, mask.spacing)
+        )
         results[side] = SideQC(side, _one_per_check(from_mask + from_image + metal), measures)
     return results
 
@@ -72,8 +83,14 @@ def _metal_near_mask(metal: list[MetalObject], labels: np.ndarray, side: str, sp
     near = [m for m in metal if ((m.voxels >= low) & (m.voxels <= high)).all(axis=1).any()]
     if not near:
         return []
-    return [QCFlag(METAL, side, f"metal next to the {side} femur's mask: {sum(m.volume_cm3 for m in near):.1f} cm3 "
-                   f"above {METAL_HU:g} HU within {METAL_NEAR_MASK_MM:g} mm of it")]
+    return [
+        QCFlag(
+            METAL,
+            side,
+            f"metal next to the {side} femur's mask: {sum(m.volume_cm3 for m in near):.1f} cm3 "
+            f"above {METAL_HU:g} HU within {METAL_NEAR_MASK_MM:g} mm of it",
+        )
+    ]
 
 
 def _one_per_check(flags: list[QCFlag]) -> list[QCFlag]:

@@ -34,7 +34,9 @@ def job_handler(name: str, *, queue: str = "cpu", time_limit: int = 3600, max_at
         raise ValueError(f"queue must be 'cpu' or 'gpu', not {queue!r}")
 
     def register(handler: Callable) -> Callable:
-        _KINDS[name] = JobKind(name=name, handler=handler, queue=queue, time_limit=time_limit, max_attempts=max_attempts)
+        _KINDS[name] = JobKind(
+            name=name, handler=handler, queue=queue, time_limit=time_limit, max_attempts=max_attempts
+        )
         return handler
 
     return register

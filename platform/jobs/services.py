@@ -29,8 +29,12 @@ Status = Job.Status
 @transaction.atomic
 def job_start(*, kind: str, owner: Any = None, params: dict | None = None) -> Job:
     spec = job_kind(kind)
-    job = Job.objects.create(kind=kind, queue=spec.queue, owner=owner if getattr(owner, "is_authenticated", False) else None,
-                             params=params or {})
+    job = Job.objects.create(
+        kind=kind,
+        queue=spec.queue,
+        owner=owner if getattr(owner, "is_authenticated", False) else None,
+        params=params or {},
+    )
     transaction.on_commit(lambda: _enqueue(job.pk, spec.queue, spec.time_limit))
     return job
 
@@ -42,10 +46,13 @@ def _enqueue(job_id: int, queue: str, time_limit: int) -> None:
     from .tasks import run_job
 
     try:
-        run_job.apply_async(args=[job_id], queue=queue, time_limit=time_limit + 60, soft_time_limit=time_limit,
-                            retry=False)
+        run_job.apply_async(
+            args=[job_id], queue=queue, time_limit=time_limit + 60, soft_time_limit=time_limit, retry=False
+        )
     except Exception as exc:  # noqa: BLE001 - any broker failure leaves the job safely queued
-        log.warning("job %s stays queued: the broker is unreachable (%s); a starting worker will send it", job_id, exc)
+        log.warning(
+            "job %s stays queued: the broker is unreachable (%s); a starting worker will send it", job_id, exc
+        )
 
 
 def job_requeue_waiting() -> list[int]:
@@ -99,7 +106,9 @@ def _reclaim_orphan(job_id: int, worker: str) -> Job | None:
         job_finish(job=job, status=Status.FAILED, error="the worker running this job died; no attempts left")
         return None
     reclaimed = Job.objects.filter(pk=job_id, status=Status.RUNNING, attempts=job.attempts).update(
-        heartbeat_at=timezone.now(), worker=worker, attempts=F("attempts") + 1,
+        heartbeat_at=timezone.now(),
+        worker=worker,
+        attempts=F("attempts") + 1,
         message="restarted after a worker was lost",
     )
     return Job.objects.get(pk=job_id) if reclaimed else None
@@ -126,7 +135,9 @@ def job_run(*, job_id: int, on_progress: Callable[[float, str], None] | None = N
     except Exception as exc:  # noqa: BLE001 - any failure of a handler is the job's failure
         log.exception("job %s failed", job.pk)
         # The user reads a plain sentence; the traceback goes to the log and to the admin's job page.
-        Job.objects.filter(pk=job.pk).update(data={**context.job.data, "traceback": traceback.format_exc()[-8000:]})
+        Job.objects.filter(pk=job.pk).update(
+            data={**context.job.data, "traceback": traceback.format_exc()[-8000:]}
+        )
         job_finish(job=job, status=Status.FAILED, error=user_error(exc))
     else:
         job_finish(job=job, status=Status.SUCCEEDED, result=result or {})
@@ -136,9 +147,14 @@ def job_run(*, job_id: int, on_progress: Callable[[float, str], None] | None = N
 def job_cancel(*, job: Job, by: Any = None) -> Job:
     """A queued job is cancelled at once; a running one stops at its next progress report."""
     Job.objects.filter(pk=job.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(), error="cancelled before it started"
+        status=Status.CANCELLED,
+        cancel_requested=True,
+        finished_at=timezone.now(),
+        error="cancelled before it started",
     )
-    Job.objects.filter(pk=job.pk, status=Status.RUNNING).update(cancel_requested=True, message="cancelling...")
+    Job.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+        cancel_requested=True, message="cancelling..."
+    )
     job.refresh_from_db()
     return job
 
@@ -151,7 +167,9 @@ STALE_AFTER = timedelta(minutes=30)
 def job_fail_stale(*, older_than: timedelta = STALE_AFTER) -> int:
     cutoff = timezone.now() - older_than
     return Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).update(
-        status=Status.FAILED, finished_at=timezone.now(), error="no progress report for too long; the worker was lost"
+        status=Status.FAILED,
+        finished_at=timezone.now(),
+        error="no progress report for too long; the worker was lost",
     )
 
 
@@ -175,9 +193,12 @@ def job_recover_orphans_of_host(*, hostname: str | None = None) -> list[int]:
         if main_pid.isdigit() and _process_alive(int(main_pid)):
             continue
         if job.attempts >= job_kind(job.kind).max_attempts:
-            job_finish(job=job, status=Status.FAILED, error="the worker running this job died; no attempts left")
+            job_finish(
+                job=job, status=Status.FAILED, error="the worker running this job died; no attempts left"
+            )
         elif Job.objects.filter(pk=job.pk, status=Status.RUNNING, worker=job.worker).update(
-                status=Status.QUEUED, message="requeued after its worker died"):
+            status=Status.QUEUED, message="requeued after its worker died"
+        ):
             spec = job_kind(job.kind)
             _enqueue(job.pk, spec.queue, spec.time_limit)
         recovered.append(job.pk)
@@ -196,8 +217,11 @@ def job_release_of_stopped_workers(*, main_pids: list[int], hostname: str | None
         running = Job.objects.filter(status=Status.RUNNING, worker__startswith=f"{hostname}:{pid}:")
         for job in running:
             if Job.objects.filter(pk=job.pk, status=Status.RUNNING, worker=job.worker).update(
-                    status=Status.QUEUED, worker="", attempts=F("attempts") - 1,
-                    message="released when its worker was stopped; the next worker runs it"):
+                status=Status.QUEUED,
+                worker="",
+                attempts=F("attempts") - 1,
+                message="released when its worker was stopped; the next worker runs it",
+            ):
                 spec = job_kind(job.kind)
                 _enqueue(job.pk, spec.queue, spec.time_limit)
                 released.append(job.pk)

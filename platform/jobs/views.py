@@ -10,15 +10,25 @@ JOBS_SHOWN = 100
 
 @login_required
 def job_list(request):
-    return render(request, "jobs/list.html", {
-        "jobs": jobs_visible_to(request.user)[:JOBS_SHOWN], "n_active": jobs_active_count(request.user),
-    })
+    return render(
+        request,
+        "jobs/list.html",
+        {
+            "jobs": jobs_visible_to(request.user)[:JOBS_SHOWN],
+            "n_active": jobs_active_count(request.user),
+        },
+    )
 
 
 @login_required
 def job_detail(request, pk: int):
     job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
-    return render(request, "jobs/detail.html", {
-        "job": job, "traceback": job.data.get("traceback", "") if cancels_any_job(request.user) else "",
-        "result": job.result or {},
-    })
+    return render(
+        request,
+        "jobs/detail.html",
+        {
+            "job": job,
+            "traceback": job.data.get("traceback", "") if cancels_any_job(request.user) else "",
+            "result": job.result or {},
+        },
+    )

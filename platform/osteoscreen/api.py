@@ -16,8 +16,10 @@ class ErrorOutputSerializer(serializers.Serializer):
 
 
 # A 400 is either {"detail": "..."} or DRF's field errors ({"field": ["message", ...]}), so it is an object.
-BAD_REQUEST = OpenApiResponse(OpenApiTypes.OBJECT, description="The input was refused: `detail` or one list of "
-                                                                "messages per field says why.")
+BAD_REQUEST = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="The input was refused: `detail` or one list of messages per field says why.",
+)
 REFUSED = OpenApiResponse(ErrorOutputSerializer, description="Refused; `detail` says why.")
 BINARY = OpenApiResponse(OpenApiTypes.BINARY, description="Binary content (application/octet-stream).")
 NO_CONTENT = OpenApiResponse(description="Nothing there yet.")

@@ -15,5 +15,7 @@ class OsteoscreenConfig(AppConfig):
 
         # Coordinators, PIs and admins run the study and follow every job; only an admin cancels someone
         # else's.
-        job_access_register(sees_every_job=lambda user: has_role(user, Role.COORDINATOR, Role.PI, Role.ADMIN),
-                            cancels_any_job=lambda user: has_role(user, Role.ADMIN))
+        job_access_register(
+            sees_every_job=lambda user: has_role(user, Role.COORDINATOR, Role.PI, Role.ADMIN),
+            cancels_any_job=lambda user: has_role(user, Role.ADMIN),
+        )

@@ -29,9 +29,25 @@ def start_embedded_broker(folder: Path = VAR, name: str = "broker") -> tuple[sub
     socket_path = folder / f"{name}.sock"
     socket_path.unlink(missing_ok=True)
     process = subprocess.Popen(
-        [str(redis_server_binary()), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
-         "--save", "", "--appendonly", "no", "--dir", str(folder), "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            str(redis_server_binary()),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
         # Its own session: a Ctrl-C meant for run_platform must not stop the broker before the workers
         # have handed their unacknowledged tasks back; run_platform stops it last.
         start_new_session=True,
@@ -46,8 +62,24 @@ def start_embedded_broker(folder: Path = VAR, name: str = "broker") -> tuple[sub
 
 
 def worker_command(queues: str = "cpu,gpu", concurrency: int = 1, hostname: str = "worker@%h") -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "osteoscreen", "worker", "-Q", queues, "-c", str(concurrency),
-            "-n", hostname, "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "osteoscreen",
+        "worker",
+        "-Q",
+        queues,
+        "-c",
+        str(concurrency),
+        "-n",
+        hostname,
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
 
 
 def child_environment(**extra: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ MESSAGES = {
     403: "Your role does not allow this. If you need it, ask the study coordinator or an admin.",
     404: "There is nothing here, or it is not yours to see. Check the address, or start again from the home page.",
     500: "Something went wrong on our side and has been logged. Try again in a minute; if it happens "
-         "again, tell an admin what you were doing and when.",
+    "again, tell an admin what you were doing and when.",
 }
 
 
@@ -53,8 +53,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return error_response(request, 403, reason="The form had expired or came from another site; reload the "
-                                               "page and send it again.")
+    return error_response(
+        request,
+        403,
+        reason="The form had expired or came from another site; reload the page and send it again.",
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

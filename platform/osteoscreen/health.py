@@ -49,15 +49,26 @@ def _state(name: str, **fields) -> serializers.Serializer:
     return inline_serializer(name, {"ok": serializers.BooleanField(), **fields})
 
 
-HealthOutputSerializer = inline_serializer("HealthOutput", {
-    "ok": serializers.BooleanField(help_text="database, broker and at least one worker are up"),
-    "database": _state("DatabaseState", vendor=serializers.CharField(), error=serializers.CharField(required=False)),
-    "broker": _state("BrokerState", transport=serializers.CharField(required=False),
-                     error=serializers.CharField(required=False)),
-    "workers": _state("WorkerState", count=serializers.IntegerField(),
-                      names=serializers.ListField(child=serializers.CharField(), required=False),
-                      error=serializers.CharField(required=False)),
-})
+HealthOutputSerializer = inline_serializer(
+    "HealthOutput",
+    {
+        "ok": serializers.BooleanField(help_text="database, broker and at least one worker are up"),
+        "database": _state(
+            "DatabaseState", vendor=serializers.CharField(), error=serializers.CharField(required=False)
+        ),
+        "broker": _state(
+            "BrokerState",
+            transport=serializers.CharField(required=False),
+            error=serializers.CharField(required=False),
+        ),
+        "workers": _state(
+            "WorkerState",
+            count=serializers.IntegerField(),
+            names=serializers.ListField(child=serializers.CharField(), required=False),
+            error=serializers.CharField(required=False),
+        ),
+    },
+)
 
 
 class HealthApi(APIView):
@@ -70,5 +81,7 @@ class HealthApi(APIView):
         broker = broker_state()
         workers = worker_state() if broker["ok"] else {"ok": False, "count": 0}
         ok = database["ok"] and broker["ok"] and workers["ok"]
-        return Response({"ok": ok, "database": database, "broker": broker, "workers": workers},
-                        status=200 if database["ok"] else 503)
+        return Response(
+            {"ok": ok, "database": database, "broker": broker, "workers": workers},
+            status=200 if database["ok"] else 503,
+        )

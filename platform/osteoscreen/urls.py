@@ -32,7 +32,10 @@ api: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", home, name="home"),
     # Browsers ask for /favicon.ico on pages that name no icon (the API docs, files); base.html names one.
-    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}osteoscreen/favicon.svg", permanent=True)),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=f"{settings.STATIC_URL}osteoscreen/favicon.svg", permanent=True),
+    ),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -9,7 +9,9 @@ from .cohort import write_cohort
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m phantom", description="Write a synthetic LDCT hip cohort.")
+    parser = argparse.ArgumentParser(
+        prog="python -m phantom", description="Write a synthetic LDCT hip cohort."
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:
@@ -17,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     started = time.perf_counter()
-    manifest = write_cohort(config, progress=lambda done, total: print(f"case {done}/{total}", file=sys.stderr))
+    manifest = write_cohort(
+        config, progress=lambda done, total: print(f"case {done}/{total}", file=sys.stderr)
+    )
     print(f"wrote {config.cases} cases to {manifest.parent} in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -51,12 +51,16 @@ class Femur:
     @property
     def voi_bottom_z(self) -> float:
         """Lower margin of the lesser trochanter: the paper's VOI stops at this axial level."""
-        return float(self.lesser_trochanter_centre[2] - self.lesser_trochanter_radii[0] * abs(self.shaft_down[2]))
+        return float(
+            self.lesser_trochanter_centre[2] - self.lesser_trochanter_radii[0] * abs(self.shaft_down[2])
+        )
 
     @property
     def neck_centre(self) -> Vec:
         """Middle of the neck between the head's surface and the junction: where QCT's neck ROI sits."""
-        return self.head_centre - self.neck_axis * (self.head_radius + 0.35 * (self.neck_length - self.head_radius))
+        return self.head_centre - self.neck_axis * (
+            self.head_radius + 0.35 * (self.neck_length - self.head_radius)
+        )
 
     @property
     def neck_radius(self) -> float:
@@ -130,8 +134,14 @@ def _osteophytes(rng: np.random.Generator, centre: Vec, axis: Vec, radius: float
     return tuple(spurs)
 
 
-def _femur(rng: np.random.Generator, side: int, hip: Vec, head_radius: float, degenerative: bool,
-           ranges: AnatomyRanges) -> Femur:
+def _femur(
+    rng: np.random.Generator,
+    side: int,
+    hip: Vec,
+    head_radius: float,
+    degenerative: bool,
+    ranges: AnatomyRanges,
+) -> Femur:
     adduction = rng.uniform(*SHAFT_ADDUCTION_DEG)
     neck_shaft = rng.uniform(*ranges.neck_shaft_deg)
     axis = _neck_axis(side, adduction, neck_shaft, rng.uniform(*ranges.anteversion_deg))
@@ -187,7 +197,9 @@ def _posed_femur(pose: Pose, f: Femur) -> Femur:
     )
 
 
-def sample_anatomy(rng: np.random.Generator, *, sex: str, age: int, ranges: AnatomyRanges = STUDY_RANGES) -> Anatomy:
+def sample_anatomy(
+    rng: np.random.Generator, *, sex: str, age: int, ranges: AnatomyRanges = STUDY_RANGES
+) -> Anatomy:
     """Draw a patient's pelvis, femurs, habitus and pose; older patients get osteophytes more often.
 
     `ranges` widens the draws for the randomised appearance; the study's ranges draw exactly as before.

@@ -167,8 +167,13 @@ def draw_appearance(name: str, rng: np.random.Generator) -> Appearance:
     return Appearance(
         name=name,
         tissues=tissues,
-        anatomy=AnatomyRanges(NECK_SHAFT_ANGLE_DEG, ANTEVERSION_DEG, JOINT_SPACE_MM,
-                              float(rng.uniform(*HEAD_SCALE)), OSTEOPHYTE_BOOST),
+        anatomy=AnatomyRanges(
+            NECK_SHAFT_ANGLE_DEG,
+            ANTEVERSION_DEG,
+            JOINT_SPACE_MM,
+            float(rng.uniform(*HEAD_SCALE)),
+            OSTEOPHYTE_BOOST,
+        ),
         trabecular_hu=float(rng.uniform(*TRABECULAR_HU)),
         cortex_hu=float(rng.uniform(*CORTEX_HU)),
         fwhm_mm=float(rng.uniform(*FWHM_MM)),
@@ -188,11 +193,16 @@ def draw_appearance(name: str, rng: np.random.Generator) -> Appearance:
 
 
 def _tissues(rng: np.random.Generator) -> Tissues:
-    return Tissues(fat=float(rng.uniform(*FAT_HU)), muscle=float(rng.uniform(*MUSCLE_HU)),
-                   urine=float(rng.uniform(*URINE_HU)), bowel_wall=float(rng.uniform(*MUSCLE_HU)),
-                   table_shell=float(rng.uniform(*TABLE_SHELL_HU)), table_foam=float(rng.uniform(*TABLE_FOAM_HU)),
-                   fat_spread=float(rng.uniform(*TISSUE_SPREAD_HU)),
-                   muscle_spread=float(rng.uniform(*TISSUE_SPREAD_HU)))
+    return Tissues(
+        fat=float(rng.uniform(*FAT_HU)),
+        muscle=float(rng.uniform(*MUSCLE_HU)),
+        urine=float(rng.uniform(*URINE_HU)),
+        bowel_wall=float(rng.uniform(*MUSCLE_HU)),
+        table_shell=float(rng.uniform(*TABLE_SHELL_HU)),
+        table_foam=float(rng.uniform(*TABLE_FOAM_HU)),
+        fat_spread=float(rng.uniform(*TISSUE_SPREAD_HU)),
+        muscle_spread=float(rng.uniform(*TISSUE_SPREAD_HU)),
+    )
 
 
 def _contrast(rng: np.random.Generator) -> dict:
@@ -200,8 +210,11 @@ def _contrast(rng: np.random.Generator) -> dict:
     artery, vein = float(rng.uniform(*ARTERY_HU)), float(rng.uniform(*VEIN_HU))
     bowel = rng.random() < BOWEL_CONTRAST_PROBABILITY
     bowel_hu = float(rng.uniform(*BOWEL_CONTRAST_HU))
-    return {"artery_hu": artery if vessels else None, "vein_hu": vein if vessels else None,
-            "bowel_contrast_hu": bowel_hu if bowel else None}
+    return {
+        "artery_hu": artery if vessels else None,
+        "vein_hu": vein if vessels else None,
+        "bowel_contrast_hu": bowel_hu if bowel else None,
+    }
 
 
 def medulla_hu(trabecular_hu: float, bv_tv: float) -> tuple[float, float, float]:
@@ -212,6 +225,8 @@ def medulla_hu(trabecular_hu: float, bv_tv: float) -> tuple[float, float, float]
     """
     low_marrow, high_marrow = MARROW_HU
     bv_tv = max(bv_tv, (trabecular_hu - high_marrow) / (BONE_TISSUE_HU[1] - high_marrow))
-    marrow = float(np.clip((trabecular_hu - ref.HU_BONE_TISSUE * bv_tv) / (1.0 - bv_tv), low_marrow, high_marrow))
+    marrow = float(
+        np.clip((trabecular_hu - ref.HU_BONE_TISSUE * bv_tv) / (1.0 - bv_tv), low_marrow, high_marrow)
+    )
     strut = float(np.clip(marrow + (trabecular_hu - marrow) / bv_tv, *BONE_TISSUE_HU))
     return marrow, strut, float(bv_tv)

@@ -32,9 +32,13 @@ def body_with_fat(a: Anatomy, fat_scale: float) -> Anatomy:
         return a
     h = a.habitus
     extra = h.fat_mm * (fat_scale - 1.0)
-    habitus = replace(h, fat_mm=h.fat_mm * fat_scale, half_width=h.half_width + extra,
-                      half_depth=h.half_depth + 0.8 * extra,
-                      visceral=float(np.clip(h.visceral + 0.15 * (fat_scale - 1.0), 0.1, 0.95)))
+    habitus = replace(
+        h,
+        fat_mm=h.fat_mm * fat_scale,
+        half_width=h.half_width + extra,
+        half_depth=h.half_depth + 0.8 * extra,
+        visceral=float(np.clip(h.visceral + 0.15 * (fat_scale - 1.0), 0.1, 0.95)),
+    )
     return replace(a, habitus=habitus)
 
 
@@ -56,8 +60,11 @@ def _arms(grid: Grid, a: Anatomy, look: Appearance) -> list[Rendered]:
     for side in (LEFT, RIGHT):
         x = a.pose.shift[0] + side * (a.habitus.half_width + ARM_RADIUS_MM + ARM_GAP_MM)
         axis = (np.array([x, y, top]), np.array([x, y, bottom]))
-        for radius, hu in ((ARM_RADIUS_MM, look.tissues.fat), (ARM_RADIUS_MM - ARM_FAT_MM, look.tissues.muscle),
-                           (ARM_BONE_MM, look.cortex_hu or ref.HU_CORTEX_YOUNG)):
+        for radius, hu in (
+            (ARM_RADIUS_MM, look.tissues.fat),
+            (ARM_RADIUS_MM - ARM_FAT_MM, look.tissues.muscle),
+            (ARM_BONE_MM, look.cortex_hu or ref.HU_CORTEX_YOUNG),
+        ):
             layers.append(render_solid(grid, [(Capsule(*axis, radius, radius), 0.0)], hu, edge))
     return layers
 
@@ -80,8 +87,12 @@ def nail_metal(grid: Grid, a: Anatomy, look: Appearance) -> Rendered | None:
         return None
     f = a.femur(LEFT if np.random.default_rng(look.seeds["extras"]).random() < 0.5 else RIGHT)
     r = f.head_radius
-    screw = Capsule(f.junction - f.neck_axis * 0.9 * r, f.head_centre + f.neck_axis * 0.45 * r,
-                    LAG_SCREW_RADIUS_MM, LAG_SCREW_RADIUS_MM)
+    screw = Capsule(
+        f.junction - f.neck_axis * 0.9 * r,
+        f.head_centre + f.neck_axis * 0.45 * r,
+        LAG_SCREW_RADIUS_MM,
+        LAG_SCREW_RADIUS_MM,
+    )
     entry = f.junction - f.shaft_down * 0.9 * r + unit(f.lateral) * 0.35 * r
     nail = Capsule(entry, entry + f.shaft_down * NAIL_LENGTH_MM, NAIL_RADIUS_MM, NAIL_RADIUS_MM)
     return render_solid(grid, [(screw, 0.0), (nail, 2.0)], ref.HU_METAL, grid.spacing[0])

@@ -42,7 +42,9 @@ class BoneDensity:
     marrow_hu: float
     cortex_hu: float
     cortex_scale: float
-    bone_tissue_hu: float = ref.HU_BONE_TISSUE  # a trabecular strut as CT sees it; the randomised look moves it
+    bone_tissue_hu: float = (
+        ref.HU_BONE_TISSUE
+    )  # a trabecular strut as CT sees it; the randomised look moves it
 
     @classmethod
     def from_latent(cls, density_t: float) -> "BoneDensity":
@@ -83,10 +85,23 @@ def femur_parts(f: Femur, *, with_head: bool = True) -> list[tuple[Shape, float]
         parts.append((Capsule(f.head_centre - f.neck_axis * 0.3 * r, f.junction, 0.64 * r, 0.86 * r), 7.0))
     parts += [
         (Ellipsoid(f.junction + f.lateral * 0.25 * r, axes, vec(1.2, 0.95, 0.8) * r), 8.0),
-        (Ellipsoid(f.junction + up * 0.85 * r + f.lateral * 0.8 * r + f.posterior * 0.2 * r, axes,
-                   vec(0.95, 0.5, 0.75) * r), 6.0),
-        (Capsule(f.junction + up * 0.2 * r, f.junction + f.shaft_down * 260.0, f.shaft_radius * 1.15,
-                 f.shaft_radius), 10.0),
+        (
+            Ellipsoid(
+                f.junction + up * 0.85 * r + f.lateral * 0.8 * r + f.posterior * 0.2 * r,
+                axes,
+                vec(0.95, 0.5, 0.75) * r,
+            ),
+            6.0,
+        ),
+        (
+            Capsule(
+                f.junction + up * 0.2 * r,
+                f.junction + f.shaft_down * 260.0,
+                f.shaft_radius * 1.15,
+                f.shaft_radius,
+            ),
+            10.0,
+        ),
         (Ellipsoid(f.lesser_trochanter_centre, axes, f.lesser_trochanter_radii), 5.0),
     ]
     return parts
@@ -107,8 +122,12 @@ def hemipelvis_parts(a: Anatomy, f: Femur, joint_mm: float) -> list[tuple[Shape,
     wing_centre = p(-s * (a.hip_half_width - 20), 5.0, 0.55 * a.crest_z)
     wing = Clipped(
         Ellipsoid(wing_centre, rot.T, vec(a.hip_half_width + 25, 62.0, 0.62 * a.crest_z)),
-        ((p(-s * (a.hip_half_width - 45), 0, 0), d(-s, 0, 0)), (p(0, -50, 0), d(0, -1, 0)),
-         (p(0, 0, a.crest_z), d(0, 0, 1)), (p(0, 0, 15), d(0, 0, -1))),
+        (
+            (p(-s * (a.hip_half_width - 45), 0, 0), d(-s, 0, 0)),
+            (p(0, -50, 0), d(0, -1, 0)),
+            (p(0, 0, a.crest_z), d(0, 0, 1)),
+            (p(0, 0, 15), d(0, 0, -1)),
+        ),
     )
     wing_plate = _shell_of(wing, 7.0)
     tuberosity = p(-s * 32, 30, a.tuberosity_z - f.head_centre[2] + 12)
@@ -164,13 +183,24 @@ def _voxels(grid: Grid, block: Block, local: np.ndarray) -> tuple[np.ndarray, np
     """Global flat indices and world points (N, 3: x, y, z) of block-local flat indices."""
     zi, yi, xi = np.unravel_index(local, block.shape)
     zi, yi, xi = zi + block.z.start, yi + block.y.start, xi + block.x.start
-    points = np.stack([grid.origin[0] + xi * grid.spacing[0], grid.origin[1] + yi * grid.spacing[1],
-                       grid.origin[2] + zi * grid.spacing[2]], axis=1)
+    points = np.stack(
+        [
+            grid.origin[0] + xi * grid.spacing[0],
+            grid.origin[1] + yi * grid.spacing[1],
+            grid.origin[2] + zi * grid.spacing[2],
+        ],
+        axis=1,
+    )
     return np.ravel_multi_index((zi, yi, xi), grid.shape), points
 
 
-def _trabecular(points: np.ndarray, tiles: TextureTiles, frames: tuple[np.ndarray, np.ndarray],
-                origin: np.ndarray, arch: Architecture) -> np.ndarray:
+def _trabecular(
+    points: np.ndarray,
+    tiles: TextureTiles,
+    frames: tuple[np.ndarray, np.ndarray],
+    origin: np.ndarray,
+    arch: Architecture,
+) -> np.ndarray:
     first, second = (sample_tile(t, points, fr, origin) for t, fr in zip(tiles.families, frames, strict=True))
     perforation = sample_tile(tiles.perforation, points, np.eye(3), origin)
     return trabecular_occupancy((first, second), perforation, arch)
@@ -184,12 +214,20 @@ def _cortex_mm(f: Femur, points: np.ndarray, scale: float) -> np.ndarray:
     return (np.where(in_head, CORTEX_MM["head"], t) * scale).astype(np.float32)
 
 
-def render_femur(grid: Grid, f: Femur, density: BoneDensity, tiles: TextureTiles,
-                 parts: list[tuple[Shape, float]], edge_mm: float) -> tuple[Rendered, Voi]:
+def render_femur(
+    grid: Grid,
+    f: Femur,
+    density: BoneDensity,
+    tiles: TextureTiles,
+    parts: list[tuple[Shape, float]],
+    edge_mm: float,
+) -> tuple[Rendered, Voi]:
     block = parts_block(grid, parts + [(Sphere(c, rad), 0.0) for c, rad in f.osteophytes])
     empty = np.empty(0, np.int64)
     if block is None:
-        return Rendered(empty, np.empty(0, np.float32), np.empty(0, np.float32)), Voi(empty, np.empty(0, np.float32))
+        return Rendered(empty, np.empty(0, np.float32), np.empty(0, np.float32)), Voi(
+            empty, np.empty(0, np.float32)
+        )
     d = render_union(grid, block, parts)
     d_image = np.minimum(d, render_union(grid, block, [(Sphere(c, rad), 0.0) for c, rad in f.osteophytes]))
     local = np.flatnonzero(np.minimum(d_image, d - 1.5) < edge_mm)
@@ -202,15 +240,18 @@ def render_femur(grid: Grid, f: Femur, density: BoneDensity, tiles: TextureTiles
     medulla = inner > 0
     arch = Architecture.for_bone_fraction(density.bv_tv, density.density_t)
     occupancy[medulla] = _trabecular(points[medulla], tiles, frames, f.head_centre, arch)
-    occupancy *= np.clip(1 - (f.voi_bottom_z - 10.0 - points[:, 2]) / SHAFT_MARROW_FADE_MM, 0.08, 1).astype(np.float32)
+    occupancy *= np.clip(1 - (f.voi_bottom_z - 10.0 - points[:, 2]) / SHAFT_MARROW_FADE_MM, 0.08, 1).astype(
+        np.float32
+    )
     trabecular_hu = density.marrow_hu + (density.bone_tissue_hu - density.marrow_hu) * occupancy
     premult = density.cortex_hu * (alpha - inner) + trabecular_hu * inner
     in_voi_range = points[:, 2] >= f.voi_bottom_z
     return Rendered(index, alpha, premult.astype(np.float32)), Voi(index[in_voi_range], dist[in_voi_range])
 
 
-def render_pelvis(grid: Grid, parts: list[tuple[Shape, float]], density: BoneDensity, tiles: TextureTiles,
-                  edge_mm: float) -> Rendered:
+def render_pelvis(
+    grid: Grid, parts: list[tuple[Shape, float]], density: BoneDensity, tiles: TextureTiles, edge_mm: float
+) -> Rendered:
     block = parts_block(grid, parts)
     if block is None:
         return Rendered(np.empty(0, np.int64), np.empty(0, np.float32), np.empty(0, np.float32))
@@ -223,7 +264,9 @@ def render_pelvis(grid: Grid, parts: list[tuple[Shape, float]], density: BoneDen
     arch = Architecture.for_bone_fraction(density.bv_tv * PELVIS_DENSITY_RATIO, density.density_t)
     occupancy = trabecular_occupancy(
         (nearest_tile(tiles.families[0], points), nearest_tile(tiles.families[1].transpose(2, 1, 0), points)),
-        nearest_tile(tiles.perforation, points), arch)
+        nearest_tile(tiles.perforation, points),
+        arch,
+    )
     trabecular_hu = density.marrow_hu + (density.bone_tissue_hu - density.marrow_hu) * occupancy
     premult = density.cortex_hu * (alpha - inner) + trabecular_hu * inner
     return Rendered(index, alpha, premult.astype(np.float32))

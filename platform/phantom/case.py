@@ -150,11 +150,16 @@ def _streams(seed: int, index: int) -> dict[str, np.random.Generator]:
     return {n: np.random.default_rng(c) for n, c in zip(names, children, strict=True)}
 
 
-def _z_range(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Generator,
-             look: Appearance = STUDY) -> tuple[float, float]:
+def _z_range(
+    options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Generator, look: Appearance = STUDY
+) -> tuple[float, float]:
     bottom = min(f.voi_bottom_z for f in a.femurs) - BELOW_LESSER_TROCHANTER_MM
     top = a.crest_z + 10.0
-    if look.top_fraction is not None and look.bottom_below_voi_mm is not None and options.region in ("pelvis", "abdomen"):
+    if (
+        look.top_fraction is not None
+        and look.bottom_below_voi_mm is not None
+        and options.region in ("pelvis", "abdomen")
+    ):
         bottom, top = _cut_z_range(a, look.top_fraction, look.bottom_below_voi_mm)
     elif options.region == "abdomen":
         top += ABDOMEN_EXTRA_MM
@@ -184,14 +189,17 @@ def _in_plane(options: CaseOptions, a: Anatomy, look: Appearance) -> tuple[float
     body = 2 * a.habitus.half_width * 1.15 + 20
     if look.fov_to_body is None or look.pixel_mm is None:
         return float(np.clip(body, *FOV_MM)), options.matrix
-    femurs = max(abs(f.junction[0]) + 2.0 * f.head_radius for f in a.femurs) + 10.0  # past the greater trochanter
+    femurs = (
+        max(abs(f.junction[0]) + 2.0 * f.head_radius for f in a.femurs) + 10.0
+    )  # past the greater trochanter
     fov = max(body * look.fov_to_body, 2 * femurs)
     matrix = int(min(options.matrix, max(32, round(fov / look.pixel_mm))))
     return fov, matrix
 
 
-def build_grid(options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Generator,
-               look: Appearance = STUDY) -> Grid:
+def build_grid(
+    options: CaseOptions, a: Anatomy, exclusion: str, rng: np.random.Generator, look: Appearance = STUDY
+) -> Grid:
     fov, matrix = _in_plane(options, a, look)
     spacing = fov / matrix
     slice_mm = look.slice_mm or options.slice_mm
@@ -218,7 +226,9 @@ def rendering_grid(grid: Grid, k: int) -> Grid:
         return grid
     thin = grid.spacing[2] / k
     origin = (grid.origin[0], grid.origin[1], grid.origin[2] - grid.spacing[2] / 2 + thin / 2)
-    return Grid(origin, (grid.spacing[0], grid.spacing[1], thin), (grid.size[0], grid.size[1], grid.size[2] * k))
+    return Grid(
+        origin, (grid.spacing[0], grid.spacing[1], thin), (grid.size[0], grid.size[1], grid.size[2] * k)
+    )
 
 
 def thicken(volume: np.ndarray, k: int) -> np.ndarray:
@@ -267,13 +277,18 @@ class _Bones:
     metal: Rendered | None = None
 
 
-def _bones(grid: Grid, a: Anatomy, density: BoneDensity, exclusion: str, rngs: dict,
-           look: Appearance = STUDY) -> _Bones:
+def _bones(
+    grid: Grid, a: Anatomy, density: BoneDensity, exclusion: str, rngs: dict, look: Appearance = STUDY
+) -> _Bones:
     tiles, edge = make_tiles(rngs["texture"]), grid.spacing[0]
     joint = float(rngs["anatomy"].uniform(*look.anatomy.joint_space_mm))
     layers = [render_pelvis(grid, hemipelvis_parts(a, f, joint), density, tiles, edge) for f in a.femurs]
     layers.append(render_pelvis(grid, sacrum_parts(a), density, tiles, edge))
-    replaced = int(rngs["exclusion"].choice([LEFT, RIGHT])) if exclusion in ("hip_replacement", "hip_fracture") else 0
+    replaced = (
+        int(rngs["exclusion"].choice([LEFT, RIGHT]))
+        if exclusion in ("hip_replacement", "hip_fracture")
+        else 0
+    )
     vois, metal = {}, None
     for f in a.femurs:
         parts = femur_parts(f)
@@ -284,7 +299,11 @@ def _bones(grid: Grid, a: Anatomy, density: BoneDensity, exclusion: str, rngs: d
             parts, metal = prosthesis.bone, render_solid(grid, list(prosthesis.metal), ref.HU_METAL, edge)
         rendered, voi = render_femur(grid, f, density, tiles, parts, edge)
         layers.append(rendered)
-        vois[f.side] = voi if f.side != replaced or exclusion != "hip_replacement" else Voi(voi.index[:0], voi.distance[:0])
+        vois[f.side] = (
+            voi
+            if f.side != replaced or exclusion != "hip_replacement"
+            else Voi(voi.index[:0], voi.distance[:0])
+        )
     return _Bones(layers, vois, metal)
 
 
@@ -297,8 +316,14 @@ def _lesions(grid: Grid, a: Anatomy, exclusion: str, rng: np.random.Generator) -
     return []
 
 
-def _image(volume: np.ndarray, grid: Grid, profile: ScannerProfile, noise_sd: float, rng: np.random.Generator,
-           streaks: tuple | None) -> np.ndarray:
+def _image(
+    volume: np.ndarray,
+    grid: Grid,
+    profile: ScannerProfile,
+    noise_sd: float,
+    rng: np.random.Generator,
+    streaks: tuple | None,
+) -> np.ndarray:
     """Blur, noise and calibration slab by slab into an int16 array; frees the float volume as it goes."""
     filters = Filters.build(profile, grid.shape[1:], grid.spacing[0])
     out = np.empty(grid.shape, dtype=np.int16)
@@ -314,8 +339,9 @@ def _image(volume: np.ndarray, grid: Grid, profile: ScannerProfile, noise_sd: fl
 
 
 def _streak_plan(grid: Grid, metal: Rendered, a: Anatomy, rng: np.random.Generator) -> tuple:
-    per_slice = np.bincount(np.unravel_index(metal.index, grid.shape)[0], weights=metal.alpha,
-                            minlength=grid.shape[0])
+    per_slice = np.bincount(
+        np.unravel_index(metal.index, grid.shape)[0], weights=metal.alpha, minlength=grid.shape[0]
+    )
     strength = np.clip(per_slice / max(per_slice.max(), 1.0), 0, 1) ** 0.5
     zi, yi, xi = np.unravel_index(metal.index, grid.shape)
     centre = (grid.origin[0] + xi.mean() * grid.spacing[0], grid.origin[1] + yi.mean() * grid.spacing[1])
@@ -346,8 +372,9 @@ def _looked_density(density: BoneDensity, look: Appearance) -> BoneDensity:
     return replace(density, marrow_hu=marrow, bone_tissue_hu=strut, bv_tv=bv_tv, cortex_hu=look.cortex_hu)
 
 
-def _imaging_profile(profile: ScannerProfile, look: Appearance, options: CaseOptions, seed: int,
-                     index: int) -> tuple[ScannerProfile, float, float]:
+def _imaging_profile(
+    profile: ScannerProfile, look: Appearance, options: CaseOptions, seed: int, index: int
+) -> tuple[ScannerProfile, float, float]:
     """The profile the image is formed with: the look's kernel and noise texture, and the calibration
     error (the case's spread draw plus any fixed offset). Returns it with the extra offset and gain."""
     if look.fwhm_mm is not None and look.nps_peak_per_mm is not None:
@@ -365,15 +392,22 @@ def _thick_streaks(plan: tuple, k: int) -> tuple:
 
 
 def _appearance_metadata(look: Appearance, offset: float, gain: float, noise_sd: float, grid: Grid) -> dict:
-    return {"appearance": look.name, "hu_calibration_offset": round(offset, 1), "hu_calibration_gain": round(gain, 4),
-            "noise_sd_hu": round(noise_sd, 1), "pixel_mm": round(float(grid.spacing[0]), 3)}
+    return {
+        "appearance": look.name,
+        "hu_calibration_offset": round(offset, 1),
+        "hu_calibration_gain": round(gain, 4),
+        "noise_sd_hu": round(noise_sd, 1),
+        "pixel_mm": round(float(grid.spacing[0]), 3),
+    }
 
 
 def _dates(rng: np.random.Generator) -> tuple[dt.datetime, dt.date]:
     """CT exam somewhere in Jan-Nov 2024 during working hours; QCT within a week of it, same year."""
     first, last = dt.date(STUDY_YEAR, 1, 2), dt.date(STUDY_YEAR, 11, 30)
     day = first + dt.timedelta(days=int(rng.integers(0, (last - first).days + 1)))
-    exam = dt.datetime.combine(day, dt.time(int(rng.integers(8, 18)), int(rng.integers(0, 60)), int(rng.integers(0, 60))))
+    exam = dt.datetime.combine(
+        day, dt.time(int(rng.integers(8, 18)), int(rng.integers(0, 60)), int(rng.integers(0, 60)))
+    )
     qct_day = day + dt.timedelta(days=int(rng.integers(-MAX_QCT_DAYS, MAX_QCT_DAYS + 1)))
     return exam, min(max(qct_day, dt.date(STUDY_YEAR, 1, 1)), dt.date(STUDY_YEAR, 12, 31))
 
@@ -387,8 +421,9 @@ def generate_case(*, seed: int, index: int, options: CaseOptions | None = None) 
     exclusion = choose_exclusion(rngs["exclusion"], options.exclusion_fraction)
     if options.exclusion is not None:
         exclusion = options.exclusion
-    anatomy = body_with_fat(sample_anatomy(rngs["anatomy"], sex=qct.sex, age=qct.age, ranges=look.anatomy),
-                            look.fat_scale)
+    anatomy = body_with_fat(
+        sample_anatomy(rngs["anatomy"], sex=qct.sex, age=qct.age, ranges=look.anatomy), look.fat_scale
+    )
     grid = build_grid(options, anatomy, exclusion, rngs["exclusion"], look)
     k = sub_slices(grid.spacing[2]) if options.averages_thick_slices else 1
     fine = rendering_grid(grid, k)

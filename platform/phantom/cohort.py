@@ -1,7 +1,7 @@
 """Write a synthetic cohort in the layout the platform's importer reads (see README.md):
 
-    OUT/manifest.csv, OUT/qct.csv, OUT/images/<id>.nii.gz, OUT/masks/<id>.nii.gz (+ _reader1/_reader2),
-    OUT/dicom/<id>/*.dcm, OUT/preview/<id>.png, and OUT/phantom_truth.csv (ground truth for checks).
+OUT/manifest.csv, OUT/qct.csv, OUT/images/<id>.nii.gz, OUT/masks/<id>.nii.gz (+ _reader1/_reader2),
+OUT/dicom/<id>/*.dcm, OUT/preview/<id>.png, and OUT/phantom_truth.csv (ground truth for checks).
 """
 
 import csv
@@ -15,14 +15,40 @@ import SimpleITK as sitk
 from . import reference as ref
 from .case import CaseOptions, PhantomCase, generate_case
 
-MANIFEST_COLUMNS = ("study_id", "sex", "birth_year", "exam_datetime", "scanner_model", "manufacturer", "kvp",
-                    "slice_thickness_mm", "dlp_mgycm", "exclusion_reason", "image", "reference_mask",
-                    "reader1_mask", "reader2_mask")
-QCT_COLUMNS = ("study_id", "qct_date") + tuple(f"{s}_{k}" for s in ref.QCT_SITES for k in ("bmd", "t")) + ("bmd_unit",)
+MANIFEST_COLUMNS = (
+    "study_id",
+    "sex",
+    "birth_year",
+    "exam_datetime",
+    "scanner_model",
+    "manufacturer",
+    "kvp",
+    "slice_thickness_mm",
+    "dlp_mgycm",
+    "exclusion_reason",
+    "image",
+    "reference_mask",
+    "reader1_mask",
+    "reader2_mask",
+)
+QCT_COLUMNS = (
+    ("study_id", "qct_date") + tuple(f"{s}_{k}" for s in ref.QCT_SITES for k in ("bmd", "t")) + ("bmd_unit",)
+)
 # Hip QCT (CTXA-style) reports areal, DXA-equivalent BMD; the column says so to the importer.
 BMD_UNIT = "g/cm2"
-TRUTH_COLUMNS = ("study_id", "bone_status", "age", "scanner", "noise_sd_hu", "ctdi_vol_mgy",
-                 "effective_dose_msv", "days_from_ct", "image_density_t", "neck_bv_tv", "osteophytes")
+TRUTH_COLUMNS = (
+    "study_id",
+    "bone_status",
+    "age",
+    "scanner",
+    "noise_sd_hu",
+    "ctdi_vol_mgy",
+    "effective_dose_msv",
+    "days_from_ct",
+    "image_density_t",
+    "neck_bv_tv",
+    "osteophytes",
+)
 MAX_CASES = 100_000
 
 
@@ -44,8 +70,12 @@ class CohortConfig:
 
 def _write_case(case: PhantomCase, config: CohortConfig) -> dict:
     sid, out = case.study_id, config.out
-    paths = {"image": f"images/{sid}.nii.gz", "reference_mask": f"masks/{sid}.nii.gz",
-             "reader1_mask": "", "reader2_mask": ""}
+    paths = {
+        "image": f"images/{sid}.nii.gz",
+        "reference_mask": f"masks/{sid}.nii.gz",
+        "reader1_mask": "",
+        "reader2_mask": "",
+    }
     sitk.WriteImage(case.image, str(out / paths["image"]), useCompression=True)
     sitk.WriteImage(case.label, str(out / paths["reference_mask"]), useCompression=True)
     if case.reader_labels is not None:
@@ -60,9 +90,17 @@ def _write_extras(case: PhantomCase, config: CohortConfig, index: int) -> None:
         from .dicom import fake_identity, write_dose_report, write_series
 
         identity = fake_identity(np.random.default_rng([config.seed, index, 7]), case.metadata)
-        write_series(case.image, case.metadata, identity, config.out / "dicom" / case.study_id,
-                     seed=config.seed, index=index)
-        write_dose_report(case.metadata, identity, config.out / "dicom" / case.study_id, seed=config.seed, index=index)
+        write_series(
+            case.image,
+            case.metadata,
+            identity,
+            config.out / "dicom" / case.study_id,
+            seed=config.seed,
+            index=index,
+        )
+        write_dose_report(
+            case.metadata, identity, config.out / "dicom" / case.study_id, seed=config.seed, index=index
+        )
     if config.preview:
         from .preview import write_preview
 
@@ -80,7 +118,9 @@ def _rows(case: PhantomCase, paths: dict) -> tuple[dict, dict, dict]:
 
 def write_cohort(config: CohortConfig, progress: Callable[[int, int], None] | None = None) -> Path:
     """Generate and write every case, then the CSV tables; returns the manifest's path."""
-    for sub in ("images", "masks") + (("dicom",) if config.dicom else ()) + (("preview",) if config.preview else ()):
+    for sub in (
+        ("images", "masks") + (("dicom",) if config.dicom else ()) + (("preview",) if config.preview else ())
+    ):
         (config.out / sub).mkdir(parents=True, exist_ok=True)
     tables: tuple[list, list, list] = ([], [], [])
     for index in range(config.cases):
@@ -91,8 +131,12 @@ def write_cohort(config: CohortConfig, progress: Callable[[int, int], None] | No
             table.append(row)
         if progress:
             progress(index + 1, config.cases)
-    for name, columns, rows in zip(("manifest.csv", "qct.csv", "phantom_truth.csv"),
-                                   (MANIFEST_COLUMNS, QCT_COLUMNS, TRUTH_COLUMNS), tables, strict=True):
+    for name, columns, rows in zip(
+        ("manifest.csv", "qct.csv", "phantom_truth.csv"),
+        (MANIFEST_COLUMNS, QCT_COLUMNS, TRUTH_COLUMNS),
+        tables,
+        strict=True,
+    ):
         with open(config.out / name, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
             writer.writeheader()

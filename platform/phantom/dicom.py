@@ -13,10 +13,46 @@ import SimpleITK as sitk
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-FIRST_NAMES = ("Alice", "Bernard", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas",
-               "Kamala", "Luca", "Mei", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sven", "Tara")
-LAST_NAMES = ("Abbott", "Brenner", "Castillo", "Dubois", "Eriksen", "Fontaine", "Garber", "Haddad",
-              "Ivanova", "Jansen", "Kowalski", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov")
+FIRST_NAMES = (
+    "Alice",
+    "Bernard",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kamala",
+    "Luca",
+    "Mei",
+    "Nils",
+    "Olga",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+)
+LAST_NAMES = (
+    "Abbott",
+    "Brenner",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fontaine",
+    "Garber",
+    "Haddad",
+    "Ivanova",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+)
 INSTITUTIONS = ("Synthetic General Hospital", "Phantom Valley Medical Centre", "Northgate Imaging Clinic")
 PHYSICIANS = ("Doe^Jane^^Dr", "Roe^Richard^^Dr", "Smith^Anna^^Dr", "Khan^Omar^^Dr")
 RESCALE_INTERCEPT = -1024  # stored value = HU + 1024, as many scanners store CT
@@ -81,7 +117,9 @@ def _series_header(case: dict, identity: dict, image: sitk.Image, seed: int, ind
     return ds
 
 
-def write_series(image: sitk.Image, case: dict, identity: dict, folder: Path, *, seed: int, index: int) -> int:
+def write_series(
+    image: sitk.Image, case: dict, identity: dict, folder: Path, *, seed: int, index: int
+) -> int:
     """Write one file per axial slice into `folder`; returns the number of files."""
     folder.mkdir(parents=True, exist_ok=True)
     header = _series_header(case, identity, image, seed, index)

@@ -47,7 +47,9 @@ def hip_replacement(f: Femur) -> Prosthesis:
     """A cemented-stem total hip: metal head, neck and stem in the femur, a metal cup in the acetabulum."""
     r = f.head_radius
     opening = unit([f.side * 0.75, -0.35, -0.55])
-    cup = Clipped(SphericalShell(f.head_centre, r + 1.0, 4.0), ((f.head_centre + opening * 0.1 * r, opening),))
+    cup = Clipped(
+        SphericalShell(f.head_centre, r + 1.0, 4.0), ((f.head_centre + opening * 0.1 * r, opening),)
+    )
     metal = (
         (Sphere(f.head_centre, 14.0), 0.0),
         (Capsule(f.head_centre, f.junction + f.neck_axis * 4.0, 6.0, 7.5), 3.0),
@@ -76,8 +78,11 @@ def bone_lesions(rng: np.random.Generator, a: Anatomy) -> tuple[list, float]:
     spots = []
     for f in a.femurs:
         r = f.head_radius
-        spots += [f.junction + f.lateral * 0.6 * r - f.shaft_down * 0.4 * r,
-                  f.head_centre + vec(-f.side * 4, 0, r + 14), f.head_centre + vec(-f.side * 28, 26, -52)]
+        spots += [
+            f.junction + f.lateral * 0.6 * r - f.shaft_down * 0.4 * r,
+            f.head_centre + vec(-f.side * 4, 0, r + 14),
+            f.head_centre + vec(-f.side * 28, 26, -52),
+        ]
     chosen = rng.choice(len(spots), size=rng.integers(2, 5), replace=False)
     hu = HU_LYTIC if rng.random() < 0.6 else HU_SCLEROTIC
     return [(Sphere(spots[i], float(rng.uniform(5, 9))), 0.0) for i in chosen], hu
@@ -96,7 +101,9 @@ def lymph_nodes(rng: np.random.Generator, a: Anatomy) -> list:
 
 def incomplete_bottom_z(rng: np.random.Generator, a: Anatomy) -> float:
     """Where an incomplete scan stops: above both lesser trochanters, somewhere through the heads/necks."""
-    highest_lt = max(f.voi_bottom_z for f in a.femurs) + 2 * max(f.lesser_trochanter_radii[0] for f in a.femurs)
+    highest_lt = max(f.voi_bottom_z for f in a.femurs) + 2 * max(
+        f.lesser_trochanter_radii[0] for f in a.femurs
+    )
     head_low = min(f.head_centre[2] for f in a.femurs)
     return float(max(rng.uniform(head_low - 15.0, head_low + 10.0), highest_lt + 5.0))
 

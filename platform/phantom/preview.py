@@ -28,14 +28,17 @@ def _panel(hu: np.ndarray, label: np.ndarray, aspect: float) -> Image.Image:
     return image.resize((PANEL_PX, height), Image.Resampling.BILINEAR)
 
 
-def montage(image: sitk.Image, label: sitk.Image, *, head_z_index: int, trochanter_z_index: int,
-            hip_y_index: int) -> Image.Image:
+def montage(
+    image: sitk.Image, label: sitk.Image, *, head_z_index: int, trochanter_z_index: int, hip_y_index: int
+) -> Image.Image:
     hu, lab = sitk.GetArrayViewFromImage(image), sitk.GetArrayViewFromImage(label)
     sx, sy, sz = image.GetSpacing()
     nz = hu.shape[0]
     panels = [
         _panel(hu[min(max(head_z_index, 0), nz - 1)], lab[min(max(head_z_index, 0), nz - 1)], sy / sx),
-        _panel(hu[min(max(trochanter_z_index, 0), nz - 1)], lab[min(max(trochanter_z_index, 0), nz - 1)], sy / sx),
+        _panel(
+            hu[min(max(trochanter_z_index, 0), nz - 1)], lab[min(max(trochanter_z_index, 0), nz - 1)], sy / sx
+        ),
         # Coronal: superior at the top, the patient's right on the viewer's left as radiologists read it.
         _panel(hu[::-1, hip_y_index, :], lab[::-1, hip_y_index, :], sz / sx),
     ]
@@ -53,7 +56,11 @@ def write_preview(case, path: Path) -> None:
     grid, left = case.grid, case.anatomy.femurs[0]
     to_z = lambda z: int(round((z - grid.origin[2]) / grid.spacing[2]))  # noqa: E731
     hip_y = int(round((left.head_centre[1] - grid.origin[1]) / grid.spacing[1]))
-    sheet = montage(case.image, case.label, head_z_index=to_z(left.head_centre[2]),
-                    trochanter_z_index=to_z(left.voi_bottom_z + 8.0),
-                    hip_y_index=min(max(hip_y, 0), grid.shape[1] - 1))
+    sheet = montage(
+        case.image,
+        case.label,
+        head_z_index=to_z(left.head_centre[2]),
+        trochanter_z_index=to_z(left.voi_bottom_z + 8.0),
+        hip_y_index=min(max(hip_y, 0), grid.shape[1] - 1),
+    )
     sheet.save(path, optimize=True)

@@ -90,7 +90,9 @@ def _age(rng: np.random.Generator, latent: float) -> int:
     return int(np.clip(round(age), ref.AGE_MIN, ref.AGE_MAX))
 
 
-def sample_qct(rng: np.random.Generator, *, class_mix: Mapping[str, float] = ref.PAPER_CLASS_MIX) -> QCTResult:
+def sample_qct(
+    rng: np.random.Generator, *, class_mix: Mapping[str, float] = ref.PAPER_CLASS_MIX
+) -> QCTResult:
     """Draw one patient's QCT; the measured class (lowest neck/total-hip T) equals the drawn class."""
     mix = validate_class_mix(class_mix)
     status = str(rng.choice(ref.CLASSES, p=[mix[c] for c in ref.CLASSES]))

@@ -34,7 +34,9 @@ def fat_roi(case) -> np.ndarray:
     plan, z = BodyPlan(case.anatomy), _thigh_level(case)
     wa, wb, offset = plan.thigh(np.array(z))
     fat = case.anatomy.habitus.fat_mm
-    centre = np.array([case.anatomy.pose.shift[0] + offset + float(wa) - 0.4 * fat, plan.table_y - float(wb), z])
+    centre = np.array(
+        [case.anatomy.pose.shift[0] + offset + float(wa) - 0.4 * fat, plan.table_y - float(wb), z]
+    )
     return _sphere(case.grid, centre, min(ROI_RADIUS_MM, 0.25 * fat))
 
 
@@ -62,5 +64,9 @@ def cortex_roi(case) -> np.ndarray:
 
 
 def tissue_rois(case) -> dict[str, np.ndarray]:
-    return {"fat": fat_roi(case), "muscle": muscle_roi(case), "cortex": cortex_roi(case),
-            "trabecular": case.femoral_neck_roi(LEFT)}
+    return {
+        "fat": fat_roi(case),
+        "muscle": muscle_roi(case),
+        "cortex": cortex_roi(case),
+        "trabecular": case.femoral_neck_roi(LEFT),
+    }

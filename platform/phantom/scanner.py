@@ -63,9 +63,16 @@ CALIBRATION_STREAM = 9_127  # the third seed word of the calibration's random st
 
 def calibration_spread(rng: np.random.Generator) -> tuple[float, float]:
     """A per-case (offset HU, gain) drawn from the stated distribution of site-to-site calibration."""
-    offset = float(np.clip(rng.normal(0.0, CALIBRATION_OFFSET_SD_HU), -CALIBRATION_OFFSET_LIMIT_HU,
-                           CALIBRATION_OFFSET_LIMIT_HU))
-    gain = float(np.clip(rng.normal(1.0, CALIBRATION_GAIN_SD), 1 - CALIBRATION_GAIN_LIMIT, 1 + CALIBRATION_GAIN_LIMIT))
+    offset = float(
+        np.clip(
+            rng.normal(0.0, CALIBRATION_OFFSET_SD_HU),
+            -CALIBRATION_OFFSET_LIMIT_HU,
+            CALIBRATION_OFFSET_LIMIT_HU,
+        )
+    )
+    gain = float(
+        np.clip(rng.normal(1.0, CALIBRATION_GAIN_SD), 1 - CALIBRATION_GAIN_LIMIT, 1 + CALIBRATION_GAIN_LIMIT)
+    )
     return offset, gain
 
 
@@ -142,7 +149,9 @@ def form_slab(phantom: np.ndarray, filters: Filters, noise_sd: float, rng: np.ra
     nz, ny, nx = phantom.shape
     spectrum = scipy.fft.rfft2(phantom, workers=1)
     spectrum *= filters.mtf
-    coefficients = rng.standard_normal((nz, ny, 2 * filters.mtf.shape[1]), dtype=np.float32).view(np.complex64)
+    coefficients = rng.standard_normal((nz, ny, 2 * filters.mtf.shape[1]), dtype=np.float32).view(
+        np.complex64
+    )
     coefficients *= filters.noise_shape * np.float32(noise_sd)
     spectrum += coefficients
     return scipy.fft.irfft2(spectrum, s=(ny, nx), workers=1).astype(np.float32, copy=False)
@@ -157,8 +166,14 @@ def calibrate(slab: np.ndarray, profile: ScannerProfile, out: np.ndarray) -> Non
     out[...] = slab
 
 
-def metal_streaks(shape_yx: tuple[int, int], grid_xy: tuple[np.ndarray, np.ndarray], centre: tuple[float, float],
-                  strength: np.ndarray, pattern_seed: int, towards: float) -> np.ndarray:
+def metal_streaks(
+    shape_yx: tuple[int, int],
+    grid_xy: tuple[np.ndarray, np.ndarray],
+    centre: tuple[float, float],
+    strength: np.ndarray,
+    pattern_seed: int,
+    towards: float,
+) -> np.ndarray:
     """Bright and dark streaks radiating from a metal implant (photon starvation, beam hardening).
 
     `strength` holds one weight per slice (how much metal that slice crosses); `towards` is the angle of

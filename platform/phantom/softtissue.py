@@ -105,7 +105,9 @@ def _window(grid: Grid, z_slice: slice, x_range: tuple[Scalar, Scalar], y_range:
     return None if block is None else (block.y, block.x)
 
 
-def _cavity_tissue(grid: Grid, plan: BodyPlan, tile: np.ndarray, z_slice: slice, z, y, x, cy, tb) -> np.ndarray:
+def _cavity_tissue(
+    grid: Grid, plan: BodyPlan, tile: np.ndarray, z_slice: slice, z, y, x, cy, tb
+) -> np.ndarray:
     """Visceral fat with bowel loops (gas at the loops' peaks) and the bladder, inside the pelvic cavity."""
     a = plan.anatomy
     field = _tile_at(tile, grid, z_slice, y, x)
@@ -113,13 +115,16 @@ def _cavity_tissue(grid: Grid, plan: BodyPlan, tile: np.ndarray, z_slice: slice,
     loops *= np.clip(z / np.float32(30.0), 0, 1)  # the small bowel lies above the bladder
     gas = np.clip((field - np.float32(1.9)) / np.float32(0.15), 0, 1) * loops
     t = plan.tissues
-    tissue = np.float32(t.fat) * (1 - loops) + loops * (np.float32(t.bowel_wall) * (1 - gas) + gas * np.float32(ref.HU_BOWEL_GAS))
+    tissue = np.float32(t.fat) * (1 - loops) + loops * (
+        np.float32(t.bowel_wall) * (1 - gas) + gas * np.float32(ref.HU_BOWEL_GAS)
+    )
     bladder = soft_inside(_bladder_distance(plan, x, y, z, cy, tb), np.float32(grid.spacing[0]))
     return tissue * (1 - bladder) + bladder * np.float32(t.urine)
 
 
-def render_slab(grid: Grid, plan: BodyPlan, tile: np.ndarray, table: np.ndarray, z_slice: slice,
-                out: np.ndarray) -> None:
+def render_slab(
+    grid: Grid, plan: BodyPlan, tile: np.ndarray, table: np.ndarray, z_slice: slice, out: np.ndarray
+) -> None:
     """Write the soft-tissue CT numbers of slices `z_slice` into `out` (shape: slices, y, x).
 
     Work is limited to the body's bounding rectangle (and the cavity's within it): outside lies air and
@@ -133,7 +138,12 @@ def render_slab(grid: Grid, plan: BodyPlan, tile: np.ndarray, table: np.ndarray,
     wa, wb, offset = plan.thigh(z)
     wa, wb = wa.astype(np.float32), wb.astype(np.float32)
     half_x = float(max(ta.max(), offset + wa.max())) + 2 * float(edge)
-    window = _window(grid, z_slice, (cx - half_x, cx + half_x), (plan.table_y - 2 * float(max(tb.max(), wb.max())) - 5, plan.table_y + 2))
+    window = _window(
+        grid,
+        z_slice,
+        (cx - half_x, cx + half_x),
+        (plan.table_y - 2 * float(max(tb.max(), wb.max())) - 5, plan.table_y + 2),
+    )
     if window is None:
         return
     ys, xs = window
@@ -141,28 +151,52 @@ def render_slab(grid: Grid, plan: BodyPlan, tile: np.ndarray, table: np.ndarray,
     x = grid.axis_mm(0, xs)[None, None, :]
     cy = np.float32(plan.table_y) - tb
     body_in = _ellipse_inside(x, y, cx, cy, ta, tb, edge)
-    muscle_in = _ellipse_inside(x, y, cx, cy - np.float32(0.1) * fat, np.maximum(ta - fat, 1),
-                                np.maximum(tb - np.float32(0.9) * fat, 1), edge)
+    muscle_in = _ellipse_inside(
+        x,
+        y,
+        cx,
+        cy - np.float32(0.1) * fat,
+        np.maximum(ta - fat, 1),
+        np.maximum(tb - np.float32(0.9) * fat, 1),
+        edge,
+    )
     if float(z.min()) < 0:
         wy = np.float32(plan.table_y) - wb
         for side in (1, -1):
             tx = cx + np.float32(side * offset)
             np.maximum(body_in, _ellipse_inside(x, y, tx, wy, wa, wb, edge), out=body_in)
-            thigh_muscle = _ellipse_inside(x, y, tx, wy, np.maximum(wa - np.float32(0.8) * fat, 1),
-                                           np.maximum(wb - np.float32(0.8) * fat, 1), edge)
+            thigh_muscle = _ellipse_inside(
+                x,
+                y,
+                tx,
+                wy,
+                np.maximum(wa - np.float32(0.8) * fat, 1),
+                np.maximum(wb - np.float32(0.8) * fat, 1),
+                edge,
+            )
             np.maximum(muscle_in, thigh_muscle, out=muscle_in)
     t = plan.tissues
     inner = np.full(body_in.shape, np.float32(t.muscle), dtype=np.float32)
     ca, cb = (v.astype(np.float32) for v in plan.cavity(z))
     ccy = cy - np.float32(0.3) * tb
-    cav = _window(grid, z_slice, (cx - float(ca.max()) - 2, cx + float(ca.max()) + 2),
-                  (float((ccy - cb).min()) - 2, float((ccy + cb).max()) + 2))
+    cav = _window(
+        grid,
+        z_slice,
+        (cx - float(ca.max()) - 2, cx + float(ca.max()) + 2),
+        (float((ccy - cb).min()) - 2, float((ccy + cb).max()) + 2),
+    )
     if cav is not None:
         cys, cxs = cav
-        sub = (slice(None), slice(cys.start - ys.start, cys.stop - ys.start), slice(cxs.start - xs.start, cxs.stop - xs.start))
+        sub = (
+            slice(None),
+            slice(cys.start - ys.start, cys.stop - ys.start),
+            slice(cxs.start - xs.start, cxs.stop - xs.start),
+        )
         cyy, cxx = grid.axis_mm(1, cys)[None, :, None], grid.axis_mm(0, cxs)[None, None, :]
         cavity = _ellipse_inside(cxx, cyy, cx, ccy, ca, cb, edge)
-        inner[sub] += cavity * (_cavity_tissue(grid, plan, tile, z_slice, z, cyy, cxx, cy, tb) - np.float32(t.muscle))
+        inner[sub] += cavity * (
+            _cavity_tissue(grid, plan, tile, z_slice, z, cyy, cxx, cy, tb) - np.float32(t.muscle)
+        )
     inner -= np.float32(t.fat)
     inner *= muscle_in
     inner += np.float32(t.fat)

@@ -87,8 +87,9 @@ class Architecture:
         return cls(plate_width=width, connectivity=connectivity)
 
 
-def trabecular_occupancy(fields: tuple[np.ndarray, np.ndarray], perforation: np.ndarray,
-                         arch: Architecture) -> np.ndarray:
+def trabecular_occupancy(
+    fields: tuple[np.ndarray, np.ndarray], perforation: np.ndarray, arch: Architecture
+) -> np.ndarray:
     """Fraction of each voxel filled by trabecular bone, given the sampled family and perforation fields."""
     w = np.float32(arch.plate_width)
     occupancy = np.maximum(1 - np.abs(fields[0]) / w, 1 - np.abs(fields[1]) / w)

@@ -15,5 +15,9 @@ RIGHT = 2
 FEMUR_LABELS: tuple[int, ...] = (LEFT, RIGHT)
 SIDES: dict[str, int] = {"left": LEFT, "right": RIGHT}
 SIDE_OF_LABEL: dict[int, str] = {label: side for side, label in SIDES.items()}
-LABEL_NAMES: dict[int, str] = {BACKGROUND: "background", LEFT: "left proximal femur", RIGHT: "right proximal femur"}
+LABEL_NAMES: dict[int, str] = {
+    BACKGROUND: "background",
+    LEFT: "left proximal femur",
+    RIGHT: "right proximal femur",
+}
 MAX_LABEL = max(LABEL_NAMES)

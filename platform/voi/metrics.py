@@ -108,15 +108,20 @@ def voi_agreement(
     if first.ndim != 3:
         raise ValueError(f"A VOI must be a 3-D array [z, y, x], got {first.ndim} dimensions.")
     spacing = spacing_zyx(spacing_xyz)
-    sides = {int(label): _SideComparison(first == label, second == label, spacing, surface) for label in labels}
+    sides = {
+        int(label): _SideComparison(first == label, second == label, spacing, surface) for label in labels
+    }
     per_label = {label: side.agreement() for label, side in sides.items()}
     return VOIAgreement(per_label=per_label, overall=_overall(list(sides.values()), spacing, surface))
 
 
-def mask_agreement(*, first: np.ndarray, second: np.ndarray, spacing_xyz: Sequence[float],
-                   surface: bool = True) -> LabelAgreement:
+def mask_agreement(
+    *, first: np.ndarray, second: np.ndarray, spacing_xyz: Sequence[float], surface: bool = True
+) -> LabelAgreement:
     """Compare two boolean masks [z, y, x] (one side, or any single structure)."""
-    return _SideComparison(first.astype(bool), second.astype(bool), spacing_zyx(spacing_xyz), surface).agreement()
+    return _SideComparison(
+        first.astype(bool), second.astype(bool), spacing_zyx(spacing_xyz), surface
+    ).agreement()
 
 
 def dice(first: np.ndarray, second: np.ndarray) -> float | None:
@@ -129,7 +134,9 @@ def dice(first: np.ndarray, second: np.ndarray) -> float | None:
 class _SideComparison:
     """Voxel counts and surface distances of one side, computed once for the side and for the overall."""
 
-    def __init__(self, first: np.ndarray, second: np.ndarray, spacing: tuple[float, float, float], surface: bool):
+    def __init__(
+        self, first: np.ndarray, second: np.ndarray, spacing: tuple[float, float, float], surface: bool
+    ):
         self.voxel_cm3 = float(np.prod(spacing)) / MM3_PER_CM3
         self.first_count, self.second_count = int(np.count_nonzero(first)), int(np.count_nonzero(second))
         self.overlap = int(np.count_nonzero(first & second))
@@ -146,8 +153,9 @@ class _SideComparison:
     def agreement(self) -> LabelAgreement:
         hd95, assd = _distance_summary(self.distances)
         dice_value = 2.0 * self.overlap / (self.first_count + self.second_count) if self.present else None
-        return LabelAgreement(dice_value, hd95, assd, self.first_count * self.voxel_cm3,
-                              self.second_count * self.voxel_cm3)
+        return LabelAgreement(
+            dice_value, hd95, assd, self.first_count * self.voxel_cm3, self.second_count * self.voxel_cm3
+        )
 
 
 def _overall(sides: list[_SideComparison], spacing, surface: bool) -> LabelAgreement:
@@ -158,7 +166,9 @@ def _overall(sides: list[_SideComparison], spacing, surface: bool) -> LabelAgree
     dice_value = 2.0 * sum(s.overlap for s in sides) / total if total else None
     hd95 = assd = None
     if surface and total and not any(s.in_one_only for s in sides):
-        hd95, assd = _distance_summary(np.concatenate([s.distances for s in sides if s.distances is not None]))
+        hd95, assd = _distance_summary(
+            np.concatenate([s.distances for s in sides if s.distances is not None])
+        )
     return LabelAgreement(dice_value, hd95, assd, first_count * voxel_cm3, second_count * voxel_cm3)
 
 
@@ -215,8 +225,9 @@ class SegmentationSummary:
         return asdict(self)
 
 
-def table2_summary(*, dice: Sequence[float | None] | np.ndarray,
-                   volume_difference_cm3: Sequence[float | None] | np.ndarray) -> SegmentationSummary:
+def table2_summary(
+    *, dice: Sequence[float | None] | np.ndarray, volume_difference_cm3: Sequence[float | None] | np.ndarray
+) -> SegmentationSummary:
     """Table 2's cell for a group of cases: undefined values (None, NaN) are left out; the SD needs two
     values and the quartiles one, else they are None. n counts the cases with a defined value."""
     dice_values = _defined(dice)
@@ -228,7 +239,9 @@ def table2_summary(*, dice: Sequence[float | None] | np.ndarray,
         n=int(max(dice_values.size, volume_difference.size)),
         dice_mean=float(dice_values.mean()) if dice_values.size else None,
         dice_sd=float(dice_values.std(ddof=1)) if dice_values.size > 1 else None,
-        volume_difference_median=median, volume_difference_q1=q1, volume_difference_q3=q3,
+        volume_difference_median=median,
+        volume_difference_q1=q1,
+        volume_difference_q3=q3,
     )
 
 

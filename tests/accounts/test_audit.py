@@ -2,12 +2,26 @@ from accounts.models import AuditEvent
 from cases.services import exclusion_add, exclusion_remove, qct_set
 
 
-def test_creates_changes_and_deletes_of_clinical_data_are_audited_with_old_and_new_values(make_case, coordinator):
+def test_creates_changes_and_deletes_of_clinical_data_are_audited_with_old_and_new_values(
+    make_case, coordinator
+):
     import datetime as dt
 
     case = make_case()
-    qct_set(case=case, qct_date=dt.date(2024, 1, 2), values={"femoral_neck_t": -1.5}, days_from_ct=1, actor=coordinator)
-    qct_set(case=case, qct_date=dt.date(2024, 1, 2), values={"femoral_neck_t": -2.7}, days_from_ct=1, actor=coordinator)
+    qct_set(
+        case=case,
+        qct_date=dt.date(2024, 1, 2),
+        values={"femoral_neck_t": -1.5},
+        days_from_ct=1,
+        actor=coordinator,
+    )
+    qct_set(
+        case=case,
+        qct_date=dt.date(2024, 1, 2),
+        values={"femoral_neck_t": -2.7},
+        days_from_ct=1,
+        actor=coordinator,
+    )
     exclusion = exclusion_add(case=case, reason="other", actor=coordinator)
     exclusion_remove(exclusion=exclusion, actor=coordinator)
 

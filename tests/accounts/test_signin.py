@@ -101,8 +101,15 @@ def test_the_admin_site_refuses_a_weak_password_for_a_new_user(client, admin_use
     from django.contrib.auth.models import User
 
     client.force_login(admin_user)
-    response = client.post("/admin/auth/user/add/", {"username": "newreader", "password1": "12345678",
-                                                     "password2": "12345678", "usable_password": "true"})
+    response = client.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "newreader",
+            "password1": "12345678",
+            "password2": "12345678",
+            "usable_password": "true",
+        },
+    )
     assert response.status_code == 200 and not User.objects.filter(username="newreader").exists()
 
 
@@ -149,7 +156,9 @@ def test_a_revoked_token_is_refused(coordinator):
     assert cases_with(token).json()["detail"] == "Invalid token."
 
 
-def test_a_session_ends_after_eight_idle_hours_and_each_request_moves_the_end_on(client, coordinator, settings):
+def test_a_session_ends_after_eight_idle_hours_and_each_request_moves_the_end_on(
+    client, coordinator, settings
+):
     assert settings.SESSION_COOKIE_AGE == 8 * 3600
     client.force_login(coordinator)
     session = Session.objects.get()

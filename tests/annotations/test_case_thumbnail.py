@@ -17,14 +17,20 @@ def coloured_pixels(png: bytes) -> int:
 
 
 def test_the_reference_voi_is_coloured_for_a_pi_and_absent_for_a_coordinator(
-        client, make_assignment, reader, senior, pi, coordinator):
+    client, make_assignment, reader, senior, pi, coordinator
+):
     assignment = make_assignment(reader=reader)
     case = assignment.case
     nx, ny, nz = case.size
     labels = np.zeros((nz, ny, nx), np.uint8)
     labels[4:12, 6:14, 12:20] = 1
-    revision_save(assignment=assignment, user=reader, content=labelmap_nifti_bytes(labels, grid=case_grid(case)),
-                  filename="voi.nii.gz", base_revision_id=None)
+    revision_save(
+        assignment=assignment,
+        user=reader,
+        content=labelmap_nifti_bytes(labels, grid=case_grid(case)),
+        filename="voi.nii.gz",
+        base_revision_id=None,
+    )
     assignment_submit(assignment=assignment, user=reader)
     review_approve(assignment=assignment, reviewer=senior)
     for plane in ("axial", "coronal"):

@@ -13,7 +13,11 @@ import numpy as np
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-CASE_SIZE = (48, 40, 16)  # x, y, z: small (16 slices, the fewest a CT may have), but big enough for an 8 mm brush on 1.5 mm voxels
+CASE_SIZE = (
+    48,
+    40,
+    16,
+)  # x, y, z: small (16 slices, the fewest a CT may have), but big enough for an 8 mm brush on 1.5 mm voxels
 
 
 def wait_until_ready(page) -> None:
@@ -72,7 +76,9 @@ def test_a_reader_paints_saves_and_finds_the_voxels_after_a_reload(
         page.wait_for_function("document.getElementById('ov-status').dataset.state === 'unsaved'")
         page.wait_for_function("!window.__viewer.editor.armed")  # the stroke is committed as one edit
         page.keyboard.press("Control+s")
-        page.wait_for_function("document.getElementById('ov-status').dataset.state === 'saved'", timeout=20000)
+        page.wait_for_function(
+            "document.getElementById('ov-status').dataset.state === 'saved'", timeout=20000
+        )
         painted_in_page = page.evaluate("window.__viewer.counter.total(1)")
 
         page.reload()

@@ -65,23 +65,32 @@ def open_viewer(live_server, client, reader, make_assignment, hip_case, monkeypa
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     client.force_login(reader)
     playwright = sync_api.sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+    )
 
     def open_page(labels=None):
         assignment = make_assignment(reader=reader, case=hip_case)
         if labels is not None:
             response = client.post(
-                f"/api/assignments/{assignment.pk}/revisions/", {"base_revision": "", "labelmap": raw_upload(labels)}
+                f"/api/assignments/{assignment.pk}/revisions/",
+                {"base_revision": "", "labelmap": raw_upload(labels)},
             )
             assert response.status_code == 201, response.content
         context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+        )
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(f"{live_server.url}/reading/assignments/{assignment.pk}/")
-        page.wait_for_function("['ready', 'error'].includes(document.getElementById('ov-root').dataset.state)", timeout=60000)
-        assert page.locator("#ov-root").get_attribute("data-state") == "ready", page.locator("#ov-status").text_content()
+        page.wait_for_function(
+            "['ready', 'error'].includes(document.getElementById('ov-root').dataset.state)", timeout=60000
+        )
+        assert page.locator("#ov-root").get_attribute("data-state") == "ready", page.locator(
+            "#ov-status"
+        ).text_content()
         assert errors == []
         return page, assignment
 
@@ -129,8 +138,12 @@ def test_each_plane_shows_the_patient_direction_at_every_edge_as_the_image_runs(
 def test_the_side_bar_at_1280_px_shows_each_key_on_one_line(open_viewer):
     page, _ = open_viewer()
 
-    heights = page.evaluate("Array.from(document.querySelectorAll('.ov-keys tr'), (r) => r.getBoundingClientRect().height)")
-    overflow = page.evaluate("(() => { const p = document.querySelector('.ov-panel'); return p.scrollWidth - p.clientWidth; })()")
+    heights = page.evaluate(
+        "Array.from(document.querySelectorAll('.ov-keys tr'), (r) => r.getBoundingClientRect().height)"
+    )
+    overflow = page.evaluate(
+        "(() => { const p = document.querySelector('.ov-panel'); return p.scrollWidth - p.clientWidth; })()"
+    )
 
     assert len(heights) > 10
     assert max(heights) < 1.5 * min(heights), f"a key wraps onto a second line: row heights {heights}"
@@ -182,7 +195,9 @@ def test_submitting_a_voi_with_an_empty_side_warns_and_the_reader_may_go_back(op
 
     page.click("#ov-submit")
     page.click("#ov-submit-confirm")
-    page.wait_for_function("document.getElementById('ov-status').dataset.state === 'submitted'", timeout=20000)
+    page.wait_for_function(
+        "document.getElementById('ov-status').dataset.state === 'submitted'", timeout=20000
+    )
     assignment.refresh_from_db()
     assert assignment.status == "submitted"
 
@@ -205,16 +220,22 @@ def test_approving_an_implausible_voi_on_the_review_page_asks_first(
     client.force_login(senior)
     asked = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
         context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+        )
         page = context.new_page()
         page.goto(f"{live_server.url}/reading/review/")
         approve = page.locator(f'tr[data-assignment="{assignment.pk}"] button[value="approve"]')
 
         page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
         approve.click()
-        page.wait_for_timeout(300)  # a dismissed confirmation submits nothing; give a wrong submit time to land
+        page.wait_for_timeout(
+            300
+        )  # a dismissed confirmation submits nothing; give a wrong submit time to land
         assignment.refresh_from_db()
         status_after_cancel = assignment.status
 

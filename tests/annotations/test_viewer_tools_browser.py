@@ -91,7 +91,9 @@ def site(django_db_setup, django_db_blocker, module_media, tmp_path_factory):
         path = tmp_path_factory.mktemp("viewer-tools-ct") / "ct.nii.gz"
         sitk.WriteImage(image, str(path))
         reader = user_create_with_role(username="tools-reader", password="pw", role=Role.READER)
-        coordinator = user_create_with_role(username="tools-coordinator", password="pw", role=Role.COORDINATOR)
+        coordinator = user_create_with_role(
+            username="tools-coordinator", password="pw", role=Role.COORDINATOR
+        )
         case = case_import(path=path, study_id="TOOLS-1", sex="F", birth_year=1950).case
         cohort = Cohort.objects.create(name="Viewer tools")
         cohort.cases.add(case)
@@ -101,7 +103,11 @@ def site(django_db_setup, django_db_blocker, module_media, tmp_path_factory):
         with override_settings(STATICFILES_DIRS=[BENCH_BUILD, *settings.STATICFILES_DIRS]):
             server = LiveServer("localhost")
             server._live_server_modified_settings.enable()
-            yield {"url": server.url, "assignment_id": assignment.pk, "session": client.cookies["sessionid"].value}
+            yield {
+                "url": server.url,
+                "assignment_id": assignment.pk,
+                "session": client.cookies["sessionid"].value,
+            }
             server._live_server_modified_settings.disable()
             server.stop()
     finally:
@@ -306,7 +312,8 @@ def test_a_stroke_shows_its_echo_first_and_writes_every_move_after_the_frame_eve
     path = [(10, 10), (20, 30), (30, 10), (40, 30), (50, 10), (54, 30)]
     points = [screen_of(page, *p) for p in path]
     during = page.evaluate(
-        STROKE_IN_ONE_TASK_JS + """;
+        STROKE_IN_ONE_TASK_JS
+        + """;
         (points) => {
             const element = window.__viewer.engine.getViewport('axial').element;
             const before = window.__viewer.labels.reduce((n, v) => n + (v !== 0), 0);
@@ -326,7 +333,9 @@ def test_a_stroke_shows_its_echo_first_and_writes_every_move_after_the_frame_eve
     painted = labels(page)[z] == 1
     assert all(painted[j, i] for i, j in path), f"moves lost: {[p for p in path if not painted[p[1], p[0]]]}"
     # The held writes still count as the reader's edit: unsaved, or already autosaved.
-    assert page.evaluate("window.__viewer.saver.dirty || (window.__viewerTimings.saveCount || 0) > " + str(saves))
+    assert page.evaluate(
+        "window.__viewer.saver.dirty || (window.__viewerTimings.saveCount || 0) > " + str(saves)
+    )
 
 
 def test_the_live_voxel_count_and_volume_follow_the_labelmap(page):
@@ -473,14 +482,20 @@ def test_undo_and_redo_replay_strokes_in_order(page):
     wait_for_labels(page, "L.some((v) => v === 1)")
     first = labels(page)
     drag(page, [(12, 50), (30, 50)])
-    page.wait_for_function(f"window.__viewer.labels.reduce((n, v) => n + (v === 1), 0) > {(first == 1).sum()}")
+    page.wait_for_function(
+        f"window.__viewer.labels.reduce((n, v) => n + (v === 1), 0) > {(first == 1).sum()}"
+    )
     both = labels(page)
 
     page.keyboard.press("Control+z")
-    page.wait_for_function(f"window.__viewer.labels.reduce((n, v) => n + (v === 1), 0) === {(first == 1).sum()}")
+    page.wait_for_function(
+        f"window.__viewer.labels.reduce((n, v) => n + (v === 1), 0) === {(first == 1).sum()}"
+    )
     undone = labels(page)
     page.keyboard.press("Control+y")
-    page.wait_for_function(f"window.__viewer.labels.reduce((n, v) => n + (v === 1), 0) === {(both == 1).sum()}")
+    page.wait_for_function(
+        f"window.__viewer.labels.reduce((n, v) => n + (v === 1), 0) === {(both == 1).sum()}"
+    )
     redone = labels(page)
 
     assert np.array_equal(undone, first)
@@ -509,7 +524,9 @@ def test_restoring_an_old_revision_brings_its_voxels_back_as_a_new_revision(page
     assert page.evaluate("window.__viewer.saver.baseRevisionId") == newest["id"]
 
 
-def test_a_save_after_another_tab_saved_shows_the_conflict_and_overwrites_nothing(page, browser_context, site):
+def test_a_save_after_another_tab_saved_shows_the_conflict_and_overwrites_nothing(
+    page, browser_context, site
+):
     other = open_viewer(browser_context, site)
     try:
         other.evaluate("window.__viewer.editor.selectSegment(2)")
@@ -526,7 +543,9 @@ def test_a_save_after_another_tab_saved_shows_the_conflict_and_overwrites_nothin
 
         assert banner.is_visible()
         assert "was saved since" in page.locator("#ov-conflict-message").text_content()
-        assert server_revisions(page)[0]["id"] == theirs["id"], "nothing was saved over the other tab's revision"
+        assert server_revisions(page)[0]["id"] == theirs["id"], (
+            "nothing was saved over the other tab's revision"
+        )
         assert (server_labels(page) == 2).sum() > 0 and (server_labels(page) == 1).sum() == 0
 
         page.click("#ov-conflict-reload")  # take the other tab's revision and carry on from it
@@ -542,10 +561,16 @@ def test_the_live_count_stays_exact_and_cheap_when_cornerstone_reports_a_brush_w
     array = np.zeros(SIZE[::-1], np.uint8)
     array[5:30, 40:50, 40:50] = 2
     set_labels(page, array)
-    page.wait_for_function("document.getElementById('ov-count-2').textContent.replace(/[^0-9]/g, '') === '2500'")
+    page.wait_for_function(
+        "document.getElementById('ov-count-2').textContent.replace(/[^0-9]/g, '') === '2500'"
+    )
     # Whatever the replaced labelmap still sets off (renders, recounts) is over before counting starts.
-    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200))))")
-    page.wait_for_function("!window.__viewer.editor.recountTimer && window.__viewer.editor.recountQueue.size === 0")
+    page.evaluate(
+        "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200))))"
+    )
+    page.wait_for_function(
+        "!window.__viewer.editor.recountTimer && window.__viewer.editor.recountQueue.size === 0"
+    )
     page.evaluate("""() => {
         const manager = window.__viewer.labelmapVolume().voxelManager;
         window.__restoreSlices = manager.getArrayOfModifiedSlices;
@@ -577,7 +602,9 @@ def test_the_live_count_stays_exact_and_cheap_when_cornerstone_reports_a_brush_w
         page.wait_for_function(counted)
         recounted = page.evaluate("window.__recounted.splice(0)")
         # Held and handed to Cornerstone frames later, each write still knows where its brush was.
-        page.evaluate(STROKE_IN_ONE_TASK_JS + "; strokeInOneTask", [screen_of(page, i, 20) for i in (10, 16, 22, 28)])
+        page.evaluate(
+            STROKE_IN_ONE_TASK_JS + "; strokeInOneTask", [screen_of(page, i, 20) for i in (10, 16, 22, 28)]
+        )
         page.wait_for_function("!window.__viewer.editor.armed")
         page.wait_for_function(counted)
         held = page.evaluate("window.__recounted")
@@ -589,8 +616,12 @@ def test_the_live_count_stays_exact_and_cheap_when_cornerstone_reports_a_brush_w
         }""")
         modified = page.evaluate("window.__modified")
     assert page.locator("#ov-count-2").text_content().replace(",", "") == "2500"
-    assert 0 < sum(recounted) < SIZE[2] / 2, f"slices recounted: {recounted} of {SIZE[2]}; modified: {modified}"
-    assert 0 < sum(held) < SIZE[2] / 2, f"slices recounted after a stroke in one task: {held}; modified: {modified}"
+    assert 0 < sum(recounted) < SIZE[2] / 2, (
+        f"slices recounted: {recounted} of {SIZE[2]}; modified: {modified}"
+    )
+    assert 0 < sum(held) < SIZE[2] / 2, (
+        f"slices recounted after a stroke in one task: {held}; modified: {modified}"
+    )
 
 
 def test_submit_saves_the_last_edits_and_locks_the_viewer(page):
@@ -601,7 +632,9 @@ def test_submit_saves_the_last_edits_and_locks_the_viewer(page):
     # A few painted voxels are an implausible VOI: the reader is asked, and submits it anyway.
     page.locator("#ov-submit-dialog [data-warning]").first.wait_for()
     page.click("#ov-submit-confirm")
-    page.wait_for_function("document.getElementById('ov-status').dataset.state === 'submitted'", timeout=20000)
+    page.wait_for_function(
+        "document.getElementById('ov-status').dataset.state === 'submitted'", timeout=20000
+    )
 
     assert np.array_equal(server_labels(page), painted)
     assert page.locator("#ov-save").is_disabled() and page.locator("#ov-tools button").first.is_disabled()

@@ -24,8 +24,13 @@ def approved(tmp_path, reader, senior, coordinator):
     cohort = Cohort.objects.create(name="Export")
     cohort.cases.add(case)
     assignment = assignment_create(case=case, reader=reader, cohort=cohort, created_by=coordinator)
-    revision = revision_save(assignment=assignment, user=reader, base_revision_id=None, filename="voi.nii.gz",
-                             content=labelmap_nifti_bytes(labels, grid=case_grid(case)))
+    revision = revision_save(
+        assignment=assignment,
+        user=reader,
+        base_revision_id=None,
+        filename="voi.nii.gz",
+        content=labelmap_nifti_bytes(labels, grid=case_grid(case)),
+    )
     assignment_submit(assignment=assignment, user=reader)
     review_approve(assignment=assignment, reviewer=senior)
     return case, headers, labels, revision
@@ -64,8 +69,13 @@ def test_readers_cannot_download_segs(api_client, reader, approved):
 def test_a_nifti_case_has_no_dicom_export(api_client, coordinator, make_assignment, reader, senior):
     assignment = make_assignment(reader=reader)
     case = assignment.case
-    revision = revision_save(assignment=assignment, user=reader, base_revision_id=None, filename="voi.nii.gz",
-                             content=labelmap_nifti_bytes(two_femur_labels(case), grid=case_grid(case)))
+    revision = revision_save(
+        assignment=assignment,
+        user=reader,
+        base_revision_id=None,
+        filename="voi.nii.gz",
+        content=labelmap_nifti_bytes(two_femur_labels(case), grid=case_grid(case)),
+    )
     api_client.force_authenticate(coordinator)
     response = api_client.get(f"/api/revisions/{revision.pk}/seg.dcm")
     assert response.status_code == 409
@@ -75,12 +85,16 @@ def test_a_nifti_case_has_no_dicom_export(api_client, coordinator, make_assignme
 def test_the_reference_seg_goes_to_the_pacs(api_client, coordinator, approved, orthanc):
     case, headers, labels, _ = approved
     api_client.force_authenticate(coordinator)
-    response = api_client.post(f"/api/cases/{case.pk}/reference-voi/seg/send/", {"pacs": "test-pacs"}, format="json")
+    response = api_client.post(
+        f"/api/cases/{case.pk}/reference-voi/seg/send/", {"pacs": "test-pacs"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json() == {"sent": "SEG", "pacs": "test-pacs"}
     stored = orthanc.client().search_for_instances(search_filters={"Modality": "SEG"})
     assert len(stored) == 1
-    unknown = api_client.post(f"/api/cases/{case.pk}/reference-voi/seg/send/", {"pacs": "elsewhere"}, format="json")
+    unknown = api_client.post(
+        f"/api/cases/{case.pk}/reference-voi/seg/send/", {"pacs": "elsewhere"}, format="json"
+    )
     assert unknown.status_code == 400 and "no PACS named 'elsewhere'" in unknown.json()["detail"]
 
 

@@ -16,24 +16,29 @@ from cases.models import Case, Cohort, Exclusion, QCTMeasurement, Split
 from dicom_helpers import write_ct_series
 from volumes import write_test_volume
 
-BAD_QCT = ("study_id,qct_date,femoral_neck_bmd,femoral_neck_t,total_hip_bmd,total_hip_t\n"
-           "SYN-0101,2024-01-02,0.71,-1.5,0.80,-1.2\n"
-           "SYN-0102,2024-02-30,0.70,-1.1,0.81,-1.0\n"
-           "SYN-0101,2024-01-02,abc,-12,0.80,-1.2\n"
-           "NOBODY,2024-01-02,0.70,-1.1,0.81,-1.0\n")
+BAD_QCT = (
+    "study_id,qct_date,femoral_neck_bmd,femoral_neck_t,total_hip_bmd,total_hip_t\n"
+    "SYN-0101,2024-01-02,0.71,-1.5,0.80,-1.2\n"
+    "SYN-0102,2024-02-30,0.70,-1.1,0.81,-1.0\n"
+    "SYN-0101,2024-01-02,abc,-12,0.80,-1.2\n"
+    "NOBODY,2024-01-02,0.70,-1.1,0.81,-1.0\n"
+)
 
 
 def drop_files(page, selector: str, paths) -> None:
     """A real drop event carrying the files, as a desktop drag and drop delivers it."""
     files = [{"name": p.name, "b64": base64.b64encode(p.read_bytes()).decode()} for p in paths]
-    transfer = page.evaluate_handle("""(files) => {
+    transfer = page.evaluate_handle(
+        """(files) => {
         const transfer = new DataTransfer();
         for (const f of files) {
             const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
             transfer.items.add(new File([bytes], f.name));
         }
         return transfer;
-    }""", files)
+    }""",
+        files,
+    )
     page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
 
 
@@ -56,13 +61,20 @@ def dicom_folder(tmp_path):
 @pytest.fixture
 def earlier_cases(make_case):
     """Cases already in the platform, so the new cohort has enough included cases for a split."""
-    return [make_case(study_id=f"SYN-00{i:02d}", size=(16, 16, 16),
-                      exam_datetime=dt.datetime(2023, 1 + i, 1, tzinfo=dt.UTC)) for i in range(1, 6)]
+    return [
+        make_case(
+            study_id=f"SYN-00{i:02d}",
+            size=(16, 16, 16),
+            exam_datetime=dt.datetime(2023, 1 + i, 1, tzinfo=dt.UTC),
+        )
+        for i in range(1, 6)
+    ]
 
 
 @pytest.mark.browser
 def test_a_coordinator_sets_up_the_study_through_the_pages(
-        live_server, client, coordinator, reader, upload_files, dicom_folder, earlier_cases, tmp_path, monkeypatch):
+    live_server, client, coordinator, reader, upload_files, dicom_folder, earlier_cases, tmp_path, monkeypatch
+):
     sync_api = sync_api_or_skip()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     bad_csv = tmp_path / "qct.csv"
@@ -76,20 +88,30 @@ def test_a_coordinator_sets_up_the_study_through_the_pages(
 
         page.goto(f"{live_server.url}/cases/import/")
         drop_files(page, ".dropzone", upload_files)
-        page.wait_for_function("document.querySelectorAll('#ct-uploads tr[data-state=imported]').length === 3",
-                               timeout=30000)
+        page.wait_for_function(
+            "document.querySelectorAll('#ct-uploads tr[data-state=imported]').length === 3", timeout=30000
+        )
         results = page.locator("#ct-uploads td[data-field=result]").all_text_contents()
         assert results[0] == "imported as SYN-0101" and results[1] == "imported as SYN-0102", results
         # A DICOM folder, chosen as a folder: the page zips it and imports it as one series.
         page.set_input_files("#ct-folder", str(dicom_folder))
-        page.wait_for_function("document.querySelectorAll('#ct-uploads tr[data-state=imported]').length === 4",
-                               timeout=30000)
+        page.wait_for_function(
+            "document.querySelectorAll('#ct-uploads tr[data-state=imported]').length === 4", timeout=30000
+        )
         assert page.locator("#ct-uploads tr").nth(3).get_attribute("data-file") == "folder-series.zip"
         page.set_input_files("#qct-file", str(bad_csv))
         page.click("#qct-check")
         page.wait_for_selector("#qct-problems tbody tr")
-        refused = [tuple(row.locator("td").all_text_contents()[:2]) for row in page.locator("#qct-problems tbody tr").all()]
-        assert refused == [("3", "qct_date"), ("4", "femoral_neck_bmd"), ("4", "femoral_neck_t"), ("5", "study_id")]
+        refused = [
+            tuple(row.locator("td").all_text_contents()[:2])
+            for row in page.locator("#qct-problems tbody tr").all()
+        ]
+        assert refused == [
+            ("3", "qct_date"),
+            ("4", "femoral_neck_bmd"),
+            ("4", "femoral_neck_t"),
+            ("5", "study_id"),
+        ]
         assert page.locator("#qct-store").is_disabled()
         screenshot(page, "coordinator-import")
 

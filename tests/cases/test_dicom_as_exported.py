@@ -87,7 +87,9 @@ def test_zips_nested_too_deep_are_refused(tmp_path, db):
 def test_an_anonymised_series_asks_for_a_study_id_and_says_why(api_client, coordinator, tmp_path):
     from dicom_helpers import zip_folder
 
-    folder = write_ct_series(tmp_path / "anon", identifiers={"PatientID": "", "PatientName": ""}, study_uid="")
+    folder = write_ct_series(
+        tmp_path / "anon", identifiers={"PatientID": "", "PatientName": ""}, study_uid=""
+    )
     api_client.force_authenticate(coordinator)
     with open(zip_folder(folder, tmp_path / "anon.zip"), "rb") as fh:
         response = api_client.post("/api/cases/import/", {"file": fh}, format="multipart")
@@ -97,7 +99,9 @@ def test_an_anonymised_series_asks_for_a_study_id_and_says_why(api_client, coord
     assert "NIfTI" not in detail
     assert Case.objects.count() == 0
     with open(tmp_path / "anon.zip", "rb") as fh:
-        response = api_client.post("/api/cases/import/", {"file": fh, "study_id": "ANON-7"}, format="multipart")
+        response = api_client.post(
+            "/api/cases/import/", {"file": fh, "study_id": "ANON-7"}, format="multipart"
+        )
     assert response.status_code == 201, response.json()
     assert Case.objects.get().patient.study_id == "ANON-7"
 

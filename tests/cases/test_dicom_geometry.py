@@ -33,8 +33,14 @@ def write_series(folder, positions, orientation=(1, 0, 0, 0, 1, 0), pixel=1.0):
     for position in positions:
         points = np.asarray(position) + (c[..., None] * row + r[..., None] * column) * pixel
         slices.append(np.round(field(points)).astype(np.int16))
-    return write_ct_series(folder, size=(COLUMNS, ROWS, len(positions)), spacing=(pixel, pixel, 2.0),
-                           positions=positions, orientation=orientation, hu=np.stack(slices))
+    return write_ct_series(
+        folder,
+        size=(COLUMNS, ROWS, len(positions)),
+        spacing=(pixel, pixel, 2.0),
+        positions=positions,
+        orientation=orientation,
+        hu=np.stack(slices),
+    )
 
 
 def assert_reads_the_field(case: Case, *, margin_rows=10):
@@ -100,6 +106,8 @@ def test_copies_of_the_same_slice_are_dropped_with_a_note(tmp_path, db):
 
 
 def test_shuffled_file_names_do_not_change_the_slice_order(tmp_path, db):
-    positions = [[-10.0, -20.0, 100.0 + 2.0 * k] for k in (5, 1, 7, 0, 3, 6, 2, 4, 13, 9, 15, 8, 11, 14, 10, 12)]
+    positions = [
+        [-10.0, -20.0, 100.0 + 2.0 * k] for k in (5, 1, 7, 0, 3, 6, 2, 4, 13, 9, 15, 8, 11, 14, 10, 12)
+    ]
     case = case_import(path=write_series(tmp_path / "shuffled", positions)).case
     assert_reads_the_field(case, margin_rows=0)

@@ -19,16 +19,45 @@ def write_study(root, *, dose=True):
     coronal reformat and the dose report, all under extension-less names as a PACS exports them."""
     study = generate_uid()
     write_localizer(root / "S1", study_uid=study)
-    write_ct_series(root / "S2", study_uid=study, size=(16, 16, 65), spacing=(0.8, 0.8, 1.25), series_number=2,
-                    description=NAMES["thin"], name=lambda k: f"IM{k:04d}")
-    write_ct_series(root / "S3", study_uid=study, size=(16, 16, 17), spacing=(0.8, 0.8, 5.0), series_number=3,
-                    description=NAMES["thick"], name=lambda k: f"IM{k:04d}")
-    write_ct_series(root / "S4", study_uid=study, size=(16, 16, 33), spacing=(0.8, 0.8, 1.25), series_number=4,
-                    description=NAMES["short"], name=lambda k: f"IM{k:04d}")
-    write_ct_series(root / "S5", study_uid=study, size=(16, 16, 16), spacing=(0.8, 0.8, 2.0), series_number=5,
-                    description=NAMES["coronal"], image_type=("DERIVED", "SECONDARY", "REFORMATTED"),
-                    orientation=(1, 0, 0, 0, 0, -1), name=lambda k: f"IM{k:04d}",
-                    positions=[[-10.0, -8.0 + 2.0 * k, 140.0] for k in range(16)])
+    write_ct_series(
+        root / "S2",
+        study_uid=study,
+        size=(16, 16, 65),
+        spacing=(0.8, 0.8, 1.25),
+        series_number=2,
+        description=NAMES["thin"],
+        name=lambda k: f"IM{k:04d}",
+    )
+    write_ct_series(
+        root / "S3",
+        study_uid=study,
+        size=(16, 16, 17),
+        spacing=(0.8, 0.8, 5.0),
+        series_number=3,
+        description=NAMES["thick"],
+        name=lambda k: f"IM{k:04d}",
+    )
+    write_ct_series(
+        root / "S4",
+        study_uid=study,
+        size=(16, 16, 33),
+        spacing=(0.8, 0.8, 1.25),
+        series_number=4,
+        description=NAMES["short"],
+        name=lambda k: f"IM{k:04d}",
+    )
+    write_ct_series(
+        root / "S5",
+        study_uid=study,
+        size=(16, 16, 16),
+        spacing=(0.8, 0.8, 2.0),
+        series_number=5,
+        description=NAMES["coronal"],
+        image_type=("DERIVED", "SECONDARY", "REFORMATTED"),
+        orientation=(1, 0, 0, 0, 0, -1),
+        name=lambda k: f"IM{k:04d}",
+        positions=[[-10.0, -8.0 + 2.0 * k, 140.0] for k in range(16)],
+    )
     if dose:
         write_dose_report(root / "DOSE0001", study_uid=study, dlp_mgycm=412.7)
     return root
@@ -113,8 +142,15 @@ def test_the_source_uids_are_kept_only_sealed(tmp_path, db):
 def test_a_study_of_derived_axial_series_only_reads_the_best_of_them_and_says_so(tmp_path, db):
     study = generate_uid()
     for number, (slices, step) in enumerate(((65, 1.25), (17, 5.0)), start=2):
-        write_ct_series(tmp_path / "s" / str(number), study_uid=study, size=(16, 16, slices), spacing=(0.8, 0.8, step),
-                        image_type=("DERIVED", "PRIMARY", "AXIAL"), series_number=number, description=f"{step} mm")
+        write_ct_series(
+            tmp_path / "s" / str(number),
+            study_uid=study,
+            size=(16, 16, slices),
+            spacing=(0.8, 0.8, step),
+            image_type=("DERIVED", "PRIMARY", "AXIAL"),
+            series_number=number,
+            description=f"{step} mm",
+        )
     case = case_import(path=tmp_path / "s").case
     assert case.size[2] == 65
     assert any("no ORIGINAL PRIMARY AXIAL series" in note for note in case.import_report["notes"])

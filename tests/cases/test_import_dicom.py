@@ -13,8 +13,11 @@ from dicom_helpers import IDENTIFIERS, write_ct_series, zip_folder
 
 
 def all_stored_text() -> str:
-    rows = [repr(list(Case.objects.values())), repr(list(Patient.objects.values())),
-            repr(list(AuditEvent.objects.values()))]
+    rows = [
+        repr(list(Case.objects.values())),
+        repr(list(Patient.objects.values())),
+        repr(list(AuditEvent.objects.values())),
+    ]
     return "\n".join(rows)
 
 

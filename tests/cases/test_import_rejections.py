@@ -24,7 +24,9 @@ def stored_files(media_root) -> list[str]:
 def upload(api_client, user, path: Path, name: str | None = None, **fields):
     api_client.force_authenticate(user)
     with open(path, "rb") as fh:
-        return api_client.post("/api/cases/import/", {"file": (fh), "study_id": "S-1", **fields}, format="multipart")
+        return api_client.post(
+            "/api/cases/import/", {"file": (fh), "study_id": "S-1", **fields}, format="multipart"
+        )
 
 
 @pytest.fixture
@@ -39,7 +41,9 @@ def nothing_stored(settings):
     return check
 
 
-def nifti_with(tmp_path, *, shape=(16, 16, 16), pixdim=(1.0, 1.0, 1.0), affine=None, dtype=np.int16, name="bad.nii.gz"):
+def nifti_with(
+    tmp_path, *, shape=(16, 16, 16), pixdim=(1.0, 1.0, 1.0), affine=None, dtype=np.int16, name="bad.nii.gz"
+):
     data = np.full(shape, -1000, dtype=dtype)
     data[2:6, 2:6, :] = 800
     image = nib.Nifti1Image(data, affine if affine is not None else np.diag([*pixdim, 1.0]))
@@ -92,7 +96,9 @@ def test_it_rejects_an_unknown_file_type(api_client, coordinator, tmp_path, noth
     nothing_stored()
 
 
-def test_it_checks_the_declared_size_before_decompressing(api_client, coordinator, tmp_path, nothing_stored, settings):
+def test_it_checks_the_declared_size_before_decompressing(
+    api_client, coordinator, tmp_path, nothing_stored, settings
+):
     # A small file whose header declares 4000 x 4000 x 4000 int16 voxels (128 GB): refused from the header.
     path = patch_header(nifti_with(tmp_path), "dim", [3, 4000, 4000, 4000, 1, 1, 1, 1])
     assert path.stat().st_size < 10_000
@@ -102,7 +108,9 @@ def test_it_checks_the_declared_size_before_decompressing(api_client, coordinato
     nothing_stored()
 
 
-@pytest.mark.parametrize("dims", [[3, 1, 8, 6, 1, 1, 1, 1], [3, 8, 8, 30000, 1, 1, 1, 1], [4, 8, 8, 6, 5, 1, 1, 1]])
+@pytest.mark.parametrize(
+    "dims", [[3, 1, 8, 6, 1, 1, 1, 1], [3, 8, 8, 30000, 1, 1, 1, 1], [4, 8, 8, 6, 5, 1, 1, 1]]
+)
 def test_it_rejects_absurd_dimensions(api_client, coordinator, tmp_path, nothing_stored, dims):
     path = patch_header(nifti_with(tmp_path), "dim", dims)
     response = upload(api_client, coordinator, path)
@@ -133,9 +141,13 @@ def test_it_rejects_a_non_orthonormal_direction(api_client, coordinator, tmp_pat
     nothing_stored()
 
 
-def test_it_rejects_an_image_that_is_not_in_hounsfield_units(api_client, coordinator, tmp_path, nothing_stored):
+def test_it_rejects_an_image_that_is_not_in_hounsfield_units(
+    api_client, coordinator, tmp_path, nothing_stored
+):
     path = tmp_path / "normalised.nii.gz"
-    nib.save(nib.Nifti1Image(np.random.default_rng(0).random((16, 16, 16)).astype(np.float32), np.eye(4)), path)
+    nib.save(
+        nib.Nifti1Image(np.random.default_rng(0).random((16, 16, 16)).astype(np.float32), np.eye(4)), path
+    )
     response = upload(api_client, coordinator, path)
     assert response.status_code == 400
     assert "Hounsfield" in response.json()["detail"]
@@ -153,11 +165,14 @@ def _zip_with(tmp_path, entries: list[tuple[str, bytes, int | None]]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("entry", [
-    ("../../etc/evil.dcm", b"x", None),
-    ("/abs/evil.dcm", b"x", None),
-    ("link.dcm", b"/etc/passwd", stat.S_IFLNK | 0o777),
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        ("../../etc/evil.dcm", b"x", None),
+        ("/abs/evil.dcm", b"x", None),
+        ("link.dcm", b"/etc/passwd", stat.S_IFLNK | 0o777),
+    ],
+)
 def test_it_rejects_zip_entries_that_escape_or_link(api_client, coordinator, tmp_path, nothing_stored, entry):
     path = _zip_with(tmp_path, [("series/ok.dcm", b"DICM", None), entry])
     response = upload(api_client, coordinator, path)

@@ -106,8 +106,9 @@ def test_the_command_refuses_it_with_one_error_line(tmp_path, nothing_stored, ki
     nothing_stored()
 
 
-def test_a_big_upload_is_refused_from_its_header_before_any_job_starts(api_client, coordinator, tmp_path, settings,
-                                                                       nothing_stored):
+def test_a_big_upload_is_refused_from_its_header_before_any_job_starts(
+    api_client, coordinator, tmp_path, settings, nothing_stored
+):
     from jobs.models import Job
 
     settings.IMPORT_BACKGROUND_BYTES = 1000
@@ -119,8 +120,9 @@ def test_a_big_upload_is_refused_from_its_header_before_any_job_starts(api_clien
     nothing_stored()
 
 
-def test_a_big_truncated_upload_fails_its_job_and_stores_nothing(api_client, coordinator, tmp_path, settings,
-                                                                 django_capture_on_commit_callbacks):
+def test_a_big_truncated_upload_fails_its_job_and_stores_nothing(
+    api_client, coordinator, tmp_path, settings, django_capture_on_commit_callbacks
+):
     from jobs.models import Job
 
     settings.IMPORT_BACKGROUND_BYTES = 1000

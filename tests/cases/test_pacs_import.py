@@ -36,22 +36,33 @@ def _search(api_client, **query):
     return api_client.get("/api/pacs/test-pacs/studies/", query)
 
 
-def test_the_coordinator_finds_a_study_by_date_modality_and_description(api_client, coordinator, stored_study):
+def test_the_coordinator_finds_a_study_by_date_modality_and_description(
+    api_client, coordinator, stored_study
+):
     api_client.force_authenticate(coordinator)
-    response = _search(api_client, date_from="2024-03-01", date_to="2024-03-31", modality="CT", description="abdomen")
+    response = _search(
+        api_client, date_from="2024-03-01", date_to="2024-03-31", modality="CT", description="abdomen"
+    )
     assert response.status_code == 200, response.json()
     found = response.json()
     assert len(found) == 1
-    assert found[0]["date"] == "20240315" and found[0]["description"] == "CT ABDOMEN" and found[0]["series"] == 3
+    assert (
+        found[0]["date"] == "20240315" and found[0]["description"] == "CT ABDOMEN" and found[0]["series"] == 3
+    )
     assert stored_study not in response.content.decode() and "pacs-secret" not in response.content.decode()
     assert len(_search(api_client, date_from="2021-01-01", date_to="2021-12-31").json()) == 1
     assert len(_search(api_client, description="knee").json()) == 0
     listing = api_client.get("/api/pacs/").json()
-    assert listing[0]["name"] == "test-pacs" and "pacs-secret" not in str(listing) and "pacs-user" not in str(listing)
+    assert (
+        listing[0]["name"] == "test-pacs"
+        and "pacs-secret" not in str(listing)
+        and "pacs-user" not in str(listing)
+    )
 
 
-def test_picked_studies_import_as_a_job_with_the_case_created(api_client, coordinator, stored_study,
-                                                              django_capture_on_commit_callbacks):
+def test_picked_studies_import_as_a_job_with_the_case_created(
+    api_client, coordinator, stored_study, django_capture_on_commit_callbacks
+):
     api_client.force_authenticate(coordinator)
     token = _search(api_client, description="abdomen").json()[0]["token"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -84,16 +95,18 @@ def test_readers_and_pis_cannot_use_the_pacs(api_client, reader, pi, orthanc):
 
 
 def test_an_unreachable_pacs_answers_502_without_credentials(api_client, coordinator, settings):
-    settings.PACS_ENDPOINTS = [{"name": "down", "url": "http://127.0.0.1:9/dicom-web", "username": "u",
-                                "password": "topsecret"}]
+    settings.PACS_ENDPOINTS = [
+        {"name": "down", "url": "http://127.0.0.1:9/dicom-web", "username": "u", "password": "topsecret"}
+    ]
     api_client.force_authenticate(coordinator)
     response = api_client.get("/api/pacs/down/studies/")
     assert response.status_code == 502
     assert "topsecret" not in response.content.decode() and "PACS down" in response.json()["detail"]
 
 
-def test_the_pacs_page_searches_and_starts_the_import(client, coordinator, stored_study,
-                                                      django_capture_on_commit_callbacks):
+def test_the_pacs_page_searches_and_starts_the_import(
+    client, coordinator, stored_study, django_capture_on_commit_callbacks
+):
     client.force_login(coordinator)
     page = client.get("/cases/pacs/", {"pacs": "test-pacs", "modality": "CT", "description": "abdo"})
     html = page.content.decode()

@@ -14,8 +14,9 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.browser
-def test_the_coordinator_imports_a_study_from_the_pacs_page(live_server, client, coordinator, orthanc, tmp_path,
-                                                           monkeypatch):
+def test_the_coordinator_imports_a_study_from_the_pacs_page(
+    live_server, client, coordinator, orthanc, tmp_path, monkeypatch
+):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.skip("no system Chromium")
@@ -24,11 +25,15 @@ def test_the_coordinator_imports_a_study_from_the_pacs_page(live_server, client,
     write_localizer(tmp_path / "study", study_uid=study)
     write_ct_series(tmp_path / "study" / "axial", study_uid=study, size=(16, 16, 16))
     write_dose_report(tmp_path / "study" / "dose", study_uid=study, dlp_mgycm=321.0)
-    orthanc.client().store_instances([pydicom.dcmread(p) for p in (tmp_path / "study").rglob("*") if p.is_file()])
+    orthanc.client().store_instances(
+        [pydicom.dcmread(p) for p in (tmp_path / "study").rglob("*") if p.is_file()]
+    )
     client.force_login(coordinator)
     cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
         context = browser.new_context()
         context.add_cookies([cookie])
         page = context.new_page()

@@ -16,14 +16,18 @@ from phantom.case import CaseOptions, generate_case
 
 def phantom_import(tmp_path, study_id: str, *, crop_above_pelvis: bool = False, **options):
     region = "abdomen" if crop_above_pelvis else "pelvis"
-    case = generate_case(seed=41, index=len(study_id), options=CaseOptions(matrix=96, region=region, readers=False, **options))
+    case = generate_case(
+        seed=41, index=len(study_id), options=CaseOptions(matrix=96, region=region, readers=False, **options)
+    )
     image = case.image
     if crop_above_pelvis:
         first = int(np.ceil((case.anatomy.crest_z + 20.0 - case.grid.origin[2]) / case.grid.spacing[2]))
         image = image[:, :, first:]
     path = tmp_path / f"{study_id}.nii.gz"
     sitk.WriteImage(image, str(path))
-    return case_import(path=path, study_id=study_id, metadata={"slice_thickness_mm": options.get("slice_mm", 1.25)}).case
+    return case_import(
+        path=path, study_id=study_id, metadata={"slice_thickness_mm": options.get("slice_mm", 1.25)}
+    ).case
 
 
 @pytest.fixture
@@ -33,8 +37,13 @@ def upper_abdominal_case(db, tmp_path):
 
 def test_an_upper_abdominal_ct_is_stored_with_no_femur_on_either_side(upper_abdominal_case):
     findings = upper_abdominal_case.qc_findings.all()
-    assert {(f.code, f.side, f.source) for f in findings} == {("no_femur", "left", "import"), ("no_femur", "right", "import")}
-    assert all(f.status == QCFinding.Status.OPEN and f.suggested_exclusion == "incomplete_ct" for f in findings)
+    assert {(f.code, f.side, f.source) for f in findings} == {
+        ("no_femur", "left", "import"),
+        ("no_femur", "right", "import"),
+    }
+    assert all(
+        f.status == QCFinding.Status.OPEN and f.suggested_exclusion == "incomplete_ct" for f in findings
+    )
 
 
 def test_a_clean_hip_ct_is_stored_without_findings(db, tmp_path):
@@ -61,7 +70,9 @@ def test_confirming_records_the_exclusion_and_who_confirmed(upper_abdominal_case
     assert "no femur in the field of view" in exclusion.note
     assert finding.status == QCFinding.Status.CONFIRMED and finding.decided_by == coordinator
     assert finding.exclusion == exclusion and finding.decided_at is not None
-    assert AuditEvent.objects.filter(model="cases.qcfinding", object_id=str(finding.pk), actor=coordinator).exists()
+    assert AuditEvent.objects.filter(
+        model="cases.qcfinding", object_id=str(finding.pk), actor=coordinator
+    ).exists()
 
 
 def test_the_coordinator_may_confirm_under_another_reason(upper_abdominal_case, coordinator):
@@ -69,7 +80,9 @@ def test_the_coordinator_may_confirm_under_another_reason(upper_abdominal_case, 
     qc_finding_confirm(finding=finding, actor=coordinator, reason="other")
     assert Exclusion.objects.get(case=upper_abdominal_case).reason == "other"
     with pytest.raises(ImportRejected, match="unknown exclusion reason"):
-        qc_finding_confirm(finding=upper_abdominal_case.qc_findings.get(side="left"), actor=coordinator, reason="bored")
+        qc_finding_confirm(
+            finding=upper_abdominal_case.qc_findings.get(side="left"), actor=coordinator, reason="bored"
+        )
 
 
 def test_dismissing_keeps_the_case_included(upper_abdominal_case, coordinator):
@@ -85,12 +98,18 @@ def test_dismissing_keeps_the_case_included(upper_abdominal_case, coordinator):
 def test_a_rerun_replaces_open_findings_and_keeps_decided_ones(upper_abdominal_case, coordinator):
     left = upper_abdominal_case.qc_findings.get(side="left")
     qc_finding_dismiss(finding=left, actor=coordinator)
-    case_qc_record(case=upper_abdominal_case, flags=[QCFlag("metal", "right", "metal next to the right femur")], source="import")
+    case_qc_record(
+        case=upper_abdominal_case,
+        flags=[QCFlag("metal", "right", "metal next to the right femur")],
+        source="import",
+    )
     kept = {(f.code, f.side, f.status) for f in upper_abdominal_case.qc_findings.all()}
     assert kept == {("no_femur", "left", "dismissed"), ("metal", "right", "open")}
 
 
-def test_the_case_page_shows_the_findings_and_lets_the_coordinator_confirm(client, upper_abdominal_case, coordinator):
+def test_the_case_page_shows_the_findings_and_lets_the_coordinator_confirm(
+    client, upper_abdominal_case, coordinator
+):
     client.force_login(coordinator)
     page = client.get(f"/cases/{upper_abdominal_case.pk}/").content.decode()
     assert "Automatic QC" in page and "no femur in the field of view" in page and "Confirm exclusion" in page

@@ -11,7 +11,9 @@ def post_csv(api_client, user, text):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     api_client.force_authenticate(user)
-    return api_client.post("/api/qct/import/", {"file": SimpleUploadedFile("qct.csv", text.encode())}, format="multipart")
+    return api_client.post(
+        "/api/qct/import/", {"file": SimpleUploadedFile("qct.csv", text.encode())}, format="multipart"
+    )
 
 
 @pytest.fixture
@@ -24,7 +26,10 @@ def two_cases(make_case):
 
 
 def test_it_stores_qct_and_derives_bone_status_from_the_lowest_site(api_client, coordinator, two_cases):
-    text = HEADER + "P-1,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110,-1.4\nP-2,2024-05-02,60,-2.9,70,-2.0,80,-1.5,75,-2.0\n"
+    text = (
+        HEADER
+        + "P-1,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110,-1.4\nP-2,2024-05-02,60,-2.9,70,-2.0,80,-1.5,75,-2.0\n"
+    )
     response = post_csv(api_client, coordinator, text)
     assert response.status_code == 201, response.json()
     a, b = (c.__class__.objects.get(pk=c.pk) for c in two_cases)
@@ -33,17 +38,34 @@ def test_it_stores_qct_and_derives_bone_status_from_the_lowest_site(api_client, 
     assert a.qct.days_from_ct == 3
 
 
-@pytest.mark.parametrize("text, words", [
-    ("study_id,femoral_neck_t\nP-1,-1\n", ["missing column", "qct_date"]),
-    (HEADER + "P-1,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110\n", ["row 2", "columns"]),
-    (HEADER + "P-9,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110,-1.4\n", ["row 2", "study_id", "unknown patient"]),
-    (HEADER + "P-1,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110,-1.4\nP-2,2024-05-02,60,-9.5,70,-2,80,-1.5,75,-2\n",
-     ["row 3", "femoral_neck_t", "-9.5"]),
-    (HEADER + "P-1,2024-03-04,120,-0.5,100,abc,150,-0.2,110,-1.4\n", ["row 2", "trochanter_t", "not a number"]),
-    (HEADER + "P-1,2024-03-04,nan,-0.5,100,-0.8,150,-0.2,110,-1.4\n", ["row 2", "femoral_neck_bmd", "not a number"]),
-    (HEADER + "P-1,04/03/2024,120,-0.5,100,-0.8,150,-0.2,110,-1.4\n", ["row 2", "qct_date"]),
-])
-def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_stored(api_client, coordinator, two_cases, text, words):
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("study_id,femoral_neck_t\nP-1,-1\n", ["missing column", "qct_date"]),
+        (HEADER + "P-1,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110\n", ["row 2", "columns"]),
+        (
+            HEADER + "P-9,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110,-1.4\n",
+            ["row 2", "study_id", "unknown patient"],
+        ),
+        (
+            HEADER
+            + "P-1,2024-03-04,120,-0.5,100,-0.8,150,-0.2,110,-1.4\nP-2,2024-05-02,60,-9.5,70,-2,80,-1.5,75,-2\n",
+            ["row 3", "femoral_neck_t", "-9.5"],
+        ),
+        (
+            HEADER + "P-1,2024-03-04,120,-0.5,100,abc,150,-0.2,110,-1.4\n",
+            ["row 2", "trochanter_t", "not a number"],
+        ),
+        (
+            HEADER + "P-1,2024-03-04,nan,-0.5,100,-0.8,150,-0.2,110,-1.4\n",
+            ["row 2", "femoral_neck_bmd", "not a number"],
+        ),
+        (HEADER + "P-1,04/03/2024,120,-0.5,100,-0.8,150,-0.2,110,-1.4\n", ["row 2", "qct_date"]),
+    ],
+)
+def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_stored(
+    api_client, coordinator, two_cases, text, words
+):
     # A good first row must not be stored when a later row is bad.
     response = post_csv(api_client, coordinator, text)
     assert response.status_code == 400

@@ -22,14 +22,20 @@ def blinded_case(make_case, reader, coordinator):
 
     cases = [make_case(exam_datetime=dt.datetime(2024, 1, 1 + i, tzinfo=dt.UTC)) for i in range(4)]
     case = cases[0]
-    services.qct_set(case=case, qct_date=dt.date(2024, 1, 2), days_from_ct=1,
-                     values={"femoral_neck_t": T_SCORE, "femoral_neck_bmd": BMD, "total_hip_t": -2.9})
+    services.qct_set(
+        case=case,
+        qct_date=dt.date(2024, 1, 2),
+        days_from_ct=1,
+        values={"femoral_neck_t": T_SCORE, "femoral_neck_bmd": BMD, "total_hip_t": -2.9},
+    )
     cohort = Cohort.objects.create(name="Blinding")
     cohort.cases.add(*cases)
     services.split_create(cohort=cohort, params=services.SplitParams(test_fraction=0.25))
     services.exclusion_add(case=cases[1], reason="hip_replacement", note=NOTE)
     for other in cases[:2]:
-        assignment_create(case=other, reader=reader, cohort=cohort, created_by=coordinator, study_role="primary")
+        assignment_create(
+            case=other, reader=reader, cohort=cohort, created_by=coordinator, study_role="primary"
+        )
     case.refresh_from_db()
     assert case.bone_status == "osteoporosis"
     return case
@@ -45,8 +51,15 @@ def reader_pages(case) -> list[str]:
     from annotations.models import Assignment
 
     assignment = Assignment.objects.get(case=case)
-    return ["/", "/cases/", f"/cases/{case.pk}/", "/reading/", f"/reading/assignments/{assignment.pk}/",
-            "/reading/interobserver/", "/jobs/"]
+    return [
+        "/",
+        "/cases/",
+        f"/cases/{case.pk}/",
+        "/reading/",
+        f"/reading/assignments/{assignment.pk}/",
+        "/reading/interobserver/",
+        "/jobs/",
+    ]
 
 
 def test_a_reader_sees_no_reference_standard_in_the_case_api(blinded_case, reader):
@@ -56,17 +69,24 @@ def test_a_reader_sees_no_reference_standard_in_the_case_api(blinded_case, reade
     one = client.get(f"/api/cases/{blinded_case.pk}/").json()
     for body in [*listed, one]:
         assert not set(KEYS) & set(body), body
-    text = client.get("/api/cases/").content.decode() + client.get(f"/api/cases/{blinded_case.pk}/").content.decode()
+    text = (
+        client.get("/api/cases/").content.decode()
+        + client.get(f"/api/cases/{blinded_case.pk}/").content.decode()
+    )
     for value in (str(T_SCORE), str(BMD), "osteoporosis", NOTE, "hip_replacement"):
         assert value not in text
 
 
-@pytest.mark.parametrize("query", ["bone_status=osteoporosis", "excluded=true", "excluded=false", "subset=test"])
+@pytest.mark.parametrize(
+    "query", ["bone_status=osteoporosis", "excluded=true", "excluded=false", "subset=test"]
+)
 def test_a_reader_cannot_learn_the_reference_standard_by_filtering(blinded_case, reader, query):
     assert signed_in(reader).get(f"/api/cases/?{query}").json()["count"] == 2
 
 
-@pytest.mark.parametrize("query", ["bone_status=osteoporosis", "status=excluded", "status=included", "subset=test"])
+@pytest.mark.parametrize(
+    "query", ["bone_status=osteoporosis", "status=excluded", "status=included", "subset=test"]
+)
 def test_a_reader_cannot_filter_the_case_page_by_the_reference_standard(blinded_case, reader, query):
     assert b"(2 cases)" in signed_in(reader).get(f"/cases/?{query}").content
 
@@ -77,7 +97,16 @@ def test_a_reader_sees_no_reference_standard_on_any_page(blinded_case, reader):
         response = client.get(url)
         assert response.status_code == 200, url
         text = response.content.decode()
-        for value in ("-2.87", "61.4", "61.37", ">osteoporosis<", NOTE, "Hip replacement", "class-", "QCT on"):
+        for value in (
+            "-2.87",
+            "61.4",
+            "61.37",
+            ">osteoporosis<",
+            NOTE,
+            "Hip replacement",
+            "class-",
+            "QCT on",
+        ):
             assert value not in text, (url, value)
 
 

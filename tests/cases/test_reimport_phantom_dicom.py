@@ -14,8 +14,14 @@ import SimpleITK as sitk
 from accounts.models import AuditEvent
 from cases.models import Case, Patient
 
-IDENTIFYING = ("PatientName", "PatientID", "PatientBirthDate", "InstitutionName", "ReferringPhysicianName",
-               "AccessionNumber")
+IDENTIFYING = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "InstitutionName",
+    "ReferringPhysicianName",
+    "AccessionNumber",
+)
 
 
 def test_phantom_dicom_reimports_without_identifiers(api_client, coordinator, tmp_path):
@@ -23,8 +29,15 @@ def test_phantom_dicom_reimports_without_identifiers(api_client, coordinator, tm
     from phantom.cohort import CohortConfig, write_cohort
 
     out = tmp_path / "cohort"
-    write_cohort(CohortConfig(out=out, cases=1, seed=5, dicom=True,
-                              options=CaseOptions(matrix=128, region="hips", exclusion="", readers=False)))
+    write_cohort(
+        CohortConfig(
+            out=out,
+            cases=1,
+            seed=5,
+            dicom=True,
+            options=CaseOptions(matrix=128, region="hips", exclusion="", readers=False),
+        )
+    )
     series = next((out / "dicom").iterdir())
     header = pydicom.dcmread(next(series.glob("*.dcm")), stop_before_pixels=True)
     identifiers = [str(header.get(name)) for name in IDENTIFYING]
@@ -40,8 +53,11 @@ def test_phantom_dicom_reimports_without_identifiers(api_client, coordinator, tm
     assert response.status_code == 201, response.json()
 
     case = Case.objects.get()
-    stored = repr(list(Case.objects.values())) + repr(list(Patient.objects.values())) + repr(
-        list(AuditEvent.objects.values()))
+    stored = (
+        repr(list(Case.objects.values()))
+        + repr(list(Patient.objects.values()))
+        + repr(list(AuditEvent.objects.values()))
+    )
     volume_bytes = gzip.decompress(Path(case.volume.path).read_bytes()).decode("latin-1")
     for value in identifiers + [str(header.SeriesInstanceUID), str(header.StudyInstanceUID)]:
         assert value not in stored, value

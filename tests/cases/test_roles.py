@@ -36,8 +36,11 @@ def test_each_endpoint_admits_exactly_its_roles(request, client, world, method, 
     user = request.getfixturevalue("admin_user" if role == "admin" else role)
     client.force_login(user)
     url = template.format(**world)
-    response = getattr(client, method)(url, BODIES.get(template, {}), content_type="application/json") \
-        if method == "post" else client.get(url)
+    response = (
+        getattr(client, method)(url, BODIES.get(template, {}), content_type="application/json")
+        if method == "post"
+        else client.get(url)
+    )
     if role in ALLOWED[(method, template)]:
         assert response.status_code not in (401, 403, 404), (url, response.status_code)
     else:

@@ -20,7 +20,9 @@ def cohort(make_case):
     cases = []
     for i in range(20):
         case = make_case(size=(16, 16, 16), exam_datetime=dt.datetime(2024, 1 + i // 2, 1 + i, tzinfo=dt.UTC))
-        Case.objects.filter(pk=case.pk).update(bone_status=["normal", "osteopenia", "osteoporosis", "normal"][i % 4])
+        Case.objects.filter(pk=case.pk).update(
+            bone_status=["normal", "osteopenia", "osteoporosis", "normal"][i % 4]
+        )
         cases.append(case)
     exclusion_add(case=cases[0], reason="hip_replacement")
     return cohort_create(name="Study", cases=cases)
@@ -54,7 +56,13 @@ def test_the_same_seed_gives_the_same_split_and_another_seed_differs(cohort):
 def test_a_split_used_by_a_model_can_never_change(cohort, admin_client):
     split = split_create(cohort=cohort, params=SplitParams(seed=7))
     change_url = f"/admin/cases/split/{split.pk}/change/"
-    form = {"cohort": cohort.pk, "version": split.version, "seed": 8, "params": '{"seed": 8}', "current": "on"}
+    form = {
+        "cohort": cohort.pk,
+        "version": split.version,
+        "seed": 8,
+        "params": '{"seed": 8}',
+        "current": "on",
+    }
     split_check_mutable(split)  # not used yet: it may still change
 
     model_version_create(family="segmentation", split=split)  # a model trains on it: the production path
@@ -70,7 +78,13 @@ def test_a_split_used_by_a_model_can_never_change(cohort, admin_client):
 
 def test_a_split_no_model_has_used_may_still_be_edited_by_an_admin(cohort, admin_client):
     split = split_create(cohort=cohort, params=SplitParams(seed=7))
-    form = {"cohort": cohort.pk, "version": split.version, "seed": 8, "params": '{"seed": 8}', "current": "on"}
+    form = {
+        "cohort": cohort.pk,
+        "version": split.version,
+        "seed": 8,
+        "params": '{"seed": 8}',
+        "current": "on",
+    }
 
     response = admin_client.post(f"/admin/cases/split/{split.pk}/change/", form)
 
@@ -91,7 +105,10 @@ def test_the_cohort_flow_counts_screened_excluded_included_and_subsets(cohort):
 def test_undated_cases_never_enter_the_date_based_test_set_and_the_split_says_so(make_case):
     """The old sort put a case without an examination date at "now", i.e. after every dated case, so the
     latest-cases test set took the undated ones first."""
-    dated = [make_case(size=(16, 16, 16), exam_datetime=dt.datetime(2024, 1, 1 + i, tzinfo=dt.UTC)) for i in range(8)]
+    dated = [
+        make_case(size=(16, 16, 16), exam_datetime=dt.datetime(2024, 1, 1 + i, tzinfo=dt.UTC))
+        for i in range(8)
+    ]
     undated = [make_case(size=(16, 16, 16)) for _ in range(2)]
     assert all(c.exam_datetime is None for c in undated)
     cohort = cohort_create(name="Partly dated", cases=dated + undated)
@@ -104,10 +121,15 @@ def test_undated_cases_never_enter_the_date_based_test_set_and_the_split_says_so
 
 
 def test_a_test_cutoff_leaves_undated_cases_in_development(make_case):
-    dated = [make_case(size=(16, 16, 16), exam_datetime=dt.datetime(2024, 1 + i, 1, tzinfo=dt.UTC)) for i in range(4)]
+    dated = [
+        make_case(size=(16, 16, 16), exam_datetime=dt.datetime(2024, 1 + i, 1, tzinfo=dt.UTC))
+        for i in range(4)
+    ]
     undated = make_case(size=(16, 16, 16))
     cohort = cohort_create(name="Cut off", cases=[*dated, undated])
-    split = split_create(cohort=cohort, params=SplitParams(seed=3, test_cutoff=dt.date(2024, 3, 1), stratify=False))
+    split = split_create(
+        cohort=cohort, params=SplitParams(seed=3, test_cutoff=dt.date(2024, 3, 1), stratify=False)
+    )
     members = dict(split.memberships.values_list("case_id", "subset"))
     assert {pk for pk, s in members.items() if s == "test"} == {dated[2].pk, dated[3].pk}
     assert members[undated.pk] != "test"

@@ -23,7 +23,9 @@ def cases_of(kind: str, n: int, seed: int = 31):
 
 def above_the_pelvis(seed: int = 32, index: int = 0) -> sitk.Image:
     """An upper-abdominal CT with no femur in it: an abdominal phantom cropped 20 mm above the iliac crest."""
-    case = generate_case(seed=seed, index=index, options=CaseOptions(matrix=MATRIX, region="abdomen", readers=False))
+    case = generate_case(
+        seed=seed, index=index, options=CaseOptions(matrix=MATRIX, region="abdomen", readers=False)
+    )
     first = int(np.ceil((case.anatomy.crest_z + 20.0 - case.grid.origin[2]) / case.grid.spacing[2]))
     return case.image[:, :, first:]
 

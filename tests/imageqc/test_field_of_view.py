@@ -15,7 +15,7 @@ def specks(like: sitk.Image, sizes: dict[int, int]) -> sitk.Image:
     centre = np.array(array.shape) // 2
     for label, count in sizes.items():
         x = centre[2] + (20 if label == 1 else -20)
-        array[centre[0], centre[1], x:x + count] = label
+        array[centre[0], centre[1], x : x + count] = label
     mask = sitk.GetImageFromArray(array)
     mask.CopyInformation(like)
     return mask

@@ -27,7 +27,9 @@ def test_a_ct_stored_with_its_x_axis_reversed_gives_the_same_sides(prosthesis_ca
     original = sides_qc(image_qc(case.image), case.label)
     reversed_ = sides_qc(image_qc(flipped_image), flipped_label)
     assert {s: v.assessable for s, v in original.items()} == {s: v.assessable for s, v in reversed_.items()}
-    assert {s: [f.code for f in v.flags] for s, v in original.items()} == {s: [f.code for f in v.flags] for s, v in reversed_.items()}
+    assert {s: [f.code for f in v.flags] for s, v in original.items()} == {
+        s: [f.code for f in v.flags] for s, v in reversed_.items()
+    }
 
 
 def _reverse_x(image: sitk.Image) -> sitk.Image:

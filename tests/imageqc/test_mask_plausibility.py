@@ -57,7 +57,7 @@ def test_a_mask_without_head_and_neck_is_not_assessable(clean_cases):
     def shaft_only(array):
         z, y, x = np.nonzero(array == 1)
         bottom = z.min()
-        lowest = (z <= bottom + 4)
+        lowest = z <= bottom + 4
         cy, cx = y[lowest].mean(), x[lowest].mean()
         array[array == 1] = 0
         zz, yy, xx = np.indices(array.shape)

@@ -42,7 +42,9 @@ def test_dense_bone_below_the_threshold_is_not_metal(clean_cases, hu):
 def test_a_single_bright_voxel_is_not_metal(clean_cases):
     case = clean_cases[1]
     array = sitk.GetArrayFromImage(case.image)
-    index = case.image.TransformPhysicalPointToIndex(tuple(float(v) for v in case.anatomy.femur(LEFT).neck_centre))
+    index = case.image.TransformPhysicalPointToIndex(
+        tuple(float(v) for v in case.anatomy.femur(LEFT).neck_centre)
+    )
     array[index[::-1]] = 3071
     image = sitk.GetImageFromArray(array)
     image.CopyInformation(case.image)

@@ -1,7 +1,6 @@
 """The "Retrain classifier" job on a small synthetic feature set: features extracted by per-case child
 jobs, the pipeline and baseline fitted on the training subset, versions with lineage, predictions."""
 
-
 import pytest
 
 from inference.errors import InvalidRequest, TrainingInProgress
@@ -129,7 +128,9 @@ def test_held_out_cases_masked_by_a_segmenter_that_trained_on_them_are_counted()
     from inference.training.classifier import _Row, in_sample_masks
 
     segmentation = SimpleNamespace(lineage={"training_cases": [{"case_id": 1}, {"case_id": 2}]})
-    rows = [_Row(SimpleNamespace(pk=pk), subset, {}, 0.0, 10 + pk)
-            for pk, subset in ((1, "training"), (2, "validation"), (3, "test"))]
+    rows = [
+        _Row(SimpleNamespace(pk=pk), subset, {}, 0.0, 10 + pk)
+        for pk, subset in ((1, "training"), (2, "validation"), (3, "test"))
+    ]
     assert in_sample_masks(rows, segmentation) == {"validation": 1}
     assert in_sample_masks(rows, None) == {}

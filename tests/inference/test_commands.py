@@ -91,14 +91,22 @@ def test_screen_runs_the_whole_deployed_path(db, tmp_path, pi, monkeypatch):
     monkeypatch.setattr("inference.ml.segmentation.segment_image", perfect_segmenter)
     # The toy case's "femurs" are 0.8 cm3 bone blocks, which QC rightly finds implausible; QC has its own
     # tests (test_screen_qc.py), so here every side is passed as assessable to reach the classifier.
-    monkeypatch.setattr("inference.predictions.screening.screening_qc", lambda image, mask, *, sides, voxels=None, confidence=None: {
-        side: {"assessable": True, "qc": [], "voxels": voxels[side]} for side in sides})
+    monkeypatch.setattr(
+        "inference.predictions.screening.screening_qc",
+        lambda image, mask, *, sides, voxels=None, confidence=None: {
+            side: {"assessable": True, "qc": [], "voxels": voxels[side]} for side in sides
+        },
+    )
     result = json.loads(run("screen", case.volume.path, "--json", "--workers", "1"))
     assert result["predicted_class"] == "osteoporosis"
     assert abs(sum(result["probabilities"].values()) - 1) < 1e-6
     assert set(result["seconds"]) >= {"segmentation", "features", "classification", "total"}
     assert result["versions"]["classifier"] == 1 and result["baseline_probabilities"]
-    assert result["assessable"] is True and result["per_side"]["left"] == {"assessable": True, "qc": [], "voxels": int((labels == 1).sum())}
+    assert result["assessable"] is True and result["per_side"]["left"] == {
+        "assessable": True,
+        "qc": [],
+        "voxels": int((labels == 1).sum()),
+    }
     printed = run("screen", case.volume.path, "--workers", "1")
     assert "bone status: osteoporosis" in printed
 

@@ -13,19 +13,33 @@ from inference.ml import stats
 CLASSES = ("normal", "osteopenia", "osteoporosis")
 SUBSETS = ("training", "validation", "test")
 N_INCLUDED = 45
-PAGE_NAMES = ("inference:dashboard", "inference:dashboard-predictions", "inference:dashboard-predictions-csv",
-              "inference:dashboard-compare", "inference:dashboard-report")
+PAGE_NAMES = (
+    "inference:dashboard",
+    "inference:dashboard-predictions",
+    "inference:dashboard-predictions-csv",
+    "inference:dashboard-compare",
+    "inference:dashboard-report",
+)
 
 
 def _case(i: int, *, bone_status: str, rng):
     from cases.models import Case, Patient
 
-    patient = Patient.objects.create(study_id=f"SYN-{i:04d}", sex="MF"[i % 2], birth_year=int(rng.integers(1935, 1972)))
+    patient = Patient.objects.create(
+        study_id=f"SYN-{i:04d}", sex="MF"[i % 2], birth_year=int(rng.integers(1935, 1972))
+    )
     return Case.objects.create(
-        patient=patient, exam_datetime=timezone.make_aware(dt.datetime(2024, 1, 1) + dt.timedelta(days=i)),
-        spacing=[0.8, 0.8, 1.25], size=[8, 8, 8], origin=[0, 0, 0], direction=[1, 0, 0, 0, 1, 0, 0, 0, 1],
-        volume=f"volumes/{i}.nii.gz", volume_sha256=f"{i:064x}", bone_status=bone_status,
-        dlp_mgycm=float(rng.normal(241.3, 30)), effective_dose_msv=float(rng.normal(3.6, 0.4)),
+        patient=patient,
+        exam_datetime=timezone.make_aware(dt.datetime(2024, 1, 1) + dt.timedelta(days=i)),
+        spacing=[0.8, 0.8, 1.25],
+        size=[8, 8, 8],
+        origin=[0, 0, 0],
+        direction=[1, 0, 0, 0, 1, 0, 0, 0, 1],
+        volume=f"volumes/{i}.nii.gz",
+        volume_sha256=f"{i:064x}",
+        bone_status=bone_status,
+        dlp_mgycm=float(rng.normal(241.3, 30)),
+        effective_dose_msv=float(rng.normal(3.6, 0.4)),
     )
 
 
@@ -50,28 +64,52 @@ def study(db):
         Exclusion.objects.create(case=case, reason=reason)
     cohort = Cohort.objects.create(name="Synthetic study")
     cohort.cases.set(included + excluded)
-    split = Split.objects.create(cohort=cohort, version=1, seed=7, params={"validation_fraction": 0.3}, locked=True)
+    split = Split.objects.create(
+        cohort=cohort, version=1, seed=7, params={"validation_fraction": 0.3}, locked=True
+    )
     subsets = [SUBSETS[(i // 3) % 3] for i in range(N_INCLUDED)]
     SplitMembership.objects.bulk_create(
-        SplitMembership(split=split, case=c, subset=s) for c, s in zip(included, subsets, strict=True))
+        SplitMembership(split=split, case=c, subset=s) for c, s in zip(included, subsets, strict=True)
+    )
     segmentation = ModelVersion.objects.create(family="segmentation", number=1, status="active", split=split)
     first = ModelVersion.objects.create(
-        family="classifier", number=1, status="active", split=split, parent=segmentation,
+        family="classifier",
+        number=1,
+        status="active",
+        split=split,
+        parent=segmentation,
         lineage={"code_version": "radiomics-abc123", "seed": 3},
-        metrics={"selected_features": [{"name": "wavelet-LLH_glcm_Idmn", "coefficient": 0.42},
-                                       {"name": "original_firstorder_Median", "coefficient": -0.31}]})
-    second = ModelVersion.objects.create(family="classifier", number=2, status="trained", split=split, parent=segmentation)
+        metrics={
+            "selected_features": [
+                {"name": "wavelet-LLH_glcm_Idmn", "coefficient": 0.42},
+                {"name": "original_firstorder_Median", "coefficient": -0.31},
+            ]
+        },
+    )
+    second = ModelVersion.objects.create(
+        family="classifier", number=2, status="trained", split=split, parent=segmentation
+    )
     for case, t, subset in zip(included, truth, subsets, strict=True):
         mask = SegmentationPrediction.objects.create(
-            case=case, model_version=segmentation, mask=f"predictions/{case.pk}.nii.gz", mask_sha256=f"{case.pk:064x}",
+            case=case,
+            model_version=segmentation,
+            mask=f"predictions/{case.pk}.nii.gz",
+            mask_sha256=f"{case.pk:064x}",
             dice={"1": 0.97, "2": 0.96, "overall": float(rng.uniform(0.94, 0.99))},
-            volume_difference_cm3={"1": float(rng.normal(0.03, 0.02)), "2": float(rng.normal(0.03, 0.02))})
+            volume_difference_cm3={"1": float(rng.normal(0.03, 0.02)), "2": float(rng.normal(0.03, 0.02))},
+        )
         for version, skill in ((first, 1.5), (second, 0.5)):
             probabilities = _probabilities(t, rng, skill=skill)
             Prediction.objects.create(
-                case=case, model_version=version, segmentation=mask, mask_source="prediction",
-                probabilities=probabilities, predicted_class=max(probabilities, key=lambda name: probabilities[name]),
-                true_class=CLASSES[t], subset=subset)
+                case=case,
+                model_version=version,
+                segmentation=mask,
+                mask_source="prediction",
+                probabilities=probabilities,
+                predicted_class=max(probabilities, key=lambda name: probabilities[name]),
+                true_class=CLASSES[t],
+                subset=subset,
+            )
     return {"cohort": cohort, "split": split, "first": first, "second": second, "included": included}
 
 
@@ -109,7 +147,9 @@ def test_the_dashboard_shows_table3_as_the_statistics_module_computes_it(client,
     expected = stats.auc_with_confidence_interval(positive=truth == 1, scores=probabilities[:, 1])
     html = response.content.decode()
     assert f"{expected.auc:.3f} ({expected.low:.3f}–{expected.high:.3f})" in html
-    matrix = stats.confusion_matrix(true_class=truth, predicted_class=probabilities.argmax(axis=1), n_classes=3)
+    matrix = stats.confusion_matrix(
+        true_class=truth, predicted_class=probabilities.argmax(axis=1), n_classes=3
+    )
     sensitivity = stats.class_decision(matrix, 1).sensitivity
     assert sensitivity is not None
     assert f"{sensitivity.estimate:.3f} ({sensitivity.low:.3f}–{sensitivity.high:.3f})" in html
@@ -118,8 +158,9 @@ def test_the_dashboard_shows_table3_as_the_statistics_module_computes_it(client,
 def _figure(response, figure_id: str) -> dict:
     html = response.content.decode()
     start = html.index(f'<script id="{figure_id}" type="application/json">') + len(
-        f'<script id="{figure_id}" type="application/json">')
-    return json.loads(html[start:html.index("</script>", start)])
+        f'<script id="{figure_id}" type="application/json">'
+    )
+    return json.loads(html[start : html.index("</script>", start)])
 
 
 def test_the_dashboard_draws_the_study_flow_and_every_figure(client, pi, study):
@@ -171,8 +212,11 @@ def test_the_predictions_table_filters_to_misclassified_cases_and_links_to_the_c
     client.force_login(pi)
     response = client.get(reverse("inference:dashboard-predictions") + _query(study) + "&misclassified=1")
     assert response.status_code == 200
-    wrong = [p for p in Prediction.objects.filter(model_version=study["first"]).select_related("case__patient")
-             if p.predicted_class != p.true_class]
+    wrong = [
+        p
+        for p in Prediction.objects.filter(model_version=study["first"]).select_related("case__patient")
+        if p.predicted_class != p.true_class
+    ]
     rows = response.context["page"].object_list
     assert {r["study_id"] for r in rows} == {p.case.patient.study_id for p in wrong}
     assert wrong and all(not r["correct"] for r in rows)
@@ -181,7 +225,9 @@ def test_the_predictions_table_filters_to_misclassified_cases_and_links_to_the_c
 
 def test_the_predictions_table_filters_by_split_and_class(client, coordinator, study):
     client.force_login(coordinator)
-    response = client.get(reverse("inference:dashboard-predictions") + _query(study) + "&subset=test&true_class=osteopenia")
+    response = client.get(
+        reverse("inference:dashboard-predictions") + _query(study) + "&subset=test&true_class=osteopenia"
+    )
     rows = response.context["page"].object_list
     assert rows and all(r["subset"] == "test" and r["true_class"] == "osteopenia" for r in rows)
 
@@ -196,8 +242,10 @@ def test_the_predictions_csv_holds_every_included_case(client, pi, study):
 
 def test_version_vs_version_shows_the_delong_p_value(client, pi, study):
     client.force_login(pi)
-    url = (reverse("inference:dashboard-compare")
-           + f"?version_a={study['first'].pk}&version_b={study['second'].pk}&cohort={study['cohort'].pk}")
+    url = (
+        reverse("inference:dashboard-compare")
+        + f"?version_a={study['first'].pk}&version_b={study['second'].pk}&cohort={study['cohort'].pk}"
+    )
     response = client.get(url)
     assert response.status_code == 200
     truth, first = _arrays(study["first"], "training")
@@ -241,8 +289,9 @@ def test_the_api_rejects_a_mask_source_without_predictions(api_client, pi, study
 
 def test_the_comparison_api_matches_delong(api_client, coordinator, study):
     api_client.force_authenticate(coordinator)
-    response = api_client.get(reverse("api-dashboard-compare")
-                              + f"?version_a={study['first'].pk}&version_b={study['second'].pk}")
+    response = api_client.get(
+        reverse("api-dashboard-compare") + f"?version_a={study['first'].pk}&version_b={study['second'].pk}"
+    )
     assert response.status_code == 200
     truth, first = _arrays(study["first"], "test")
     _, second = _arrays(study["second"], "test")
@@ -256,8 +305,9 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.browser
-def test_the_page_draws_interactive_charts_and_downloads_their_data(live_server, client, pi, study, monkeypatch,
-                                                                    tmp_path):
+def test_the_page_draws_interactive_charts_and_downloads_their_data(
+    live_server, client, pi, study, monkeypatch, tmp_path
+):
     """Headless Chromium: the ROC curves are drawn as SVG, hovering reads an operating point, CSV downloads."""
     import os
 
@@ -297,9 +347,11 @@ def test_a_mask_without_an_overall_value_is_left_out_of_table2_not_combined_by_a
 
     case = study["included"][0]
     SegmentationPrediction.objects.filter(case=case).update(
-        dice={"1": 0.90, "2": 0.80}, volume_difference_cm3={"1": 0.25, "2": -0.05})
-    cases = selectors.evaluation_cases(version=study["first"], cohort=study["cohort"], mask_source="prediction",
-                                       split=study["split"])
+        dice={"1": 0.90, "2": 0.80}, volume_difference_cm3={"1": 0.25, "2": -0.05}
+    )
+    cases = selectors.evaluation_cases(
+        version=study["first"], cohort=study["cohort"], mask_source="prediction", split=study["split"]
+    )
     row = list(cases.case_ids).index(case.pk)
     assert np.isnan(cases.dice[row]) and np.isnan(cases.volume_difference_cm3[row])
     assert cases.probabilities[row].sum() == pytest.approx(1.0)
@@ -310,7 +362,7 @@ def test_the_heading_names_the_version_and_the_cohort_once_each(client, pi, stud
     study["first"].save()
     client.force_login(pi)
     html = client.get(reverse("inference:dashboard") + _query(study)).content.decode()
-    heading = html[html.index("<h1>"):html.index("</h1>")]
+    heading = html[html.index("<h1>") : html.index("</h1>")]
     assert str(study["first"]) in heading
     assert heading.count(study["cohort"].name) == 1
     assert f"Cases of cohort <strong>{study['cohort'].name}</strong>" in html
@@ -335,16 +387,20 @@ def test_table3_names_the_training_row_out_of_bag_when_the_version_says_so(clien
 def _split_with(study, subsets_by_case: dict, *, version: int, cohort=None):
     from cases.models import Split, SplitMembership
 
-    split = Split.objects.create(cohort=cohort or study["cohort"], version=version, seed=version, params={},
-                                 locked=True, current=False)
-    SplitMembership.objects.bulk_create(SplitMembership(split=split, case_id=pk, subset=s)
-                                        for pk, s in subsets_by_case.items())
+    split = Split.objects.create(
+        cohort=cohort or study["cohort"], version=version, seed=version, params={}, locked=True, current=False
+    )
+    SplitMembership.objects.bulk_create(
+        SplitMembership(split=split, case_id=pk, subset=s) for pk, s in subsets_by_case.items()
+    )
     return split
 
 
 def _compare_url(study) -> str:
-    return (reverse("api-dashboard-compare")
-            + f"?version_a={study['first'].pk}&version_b={study['second'].pk}&cohort={study['cohort'].pk}")
+    return (
+        reverse("api-dashboard-compare")
+        + f"?version_a={study['first'].pk}&version_b={study['second'].pk}&cohort={study['cohort'].pk}"
+    )
 
 
 def test_version_against_version_uses_only_cases_in_the_same_subset_of_both_splits(api_client, pi, study):
@@ -367,7 +423,9 @@ def test_version_against_version_uses_only_cases_in_the_same_subset_of_both_spli
     assert body["splits"][2]["classes"][2]["test"]["p_value"] == pytest.approx(expected.p_value)
 
 
-def test_version_against_version_refuses_when_no_case_is_in_the_same_subset_of_both(client, api_client, pi, study):
+def test_version_against_version_refuses_when_no_case_is_in_the_same_subset_of_both(
+    client, api_client, pi, study
+):
     rotate = {"training": "validation", "validation": "test", "test": "training"}
     own = dict(study["split"].memberships.values_list("case_id", "subset"))
     study["second"].split = _split_with(study, {pk: rotate[s] for pk, s in own.items()}, version=2)
@@ -376,26 +434,35 @@ def test_version_against_version_refuses_when_no_case_is_in_the_same_subset_of_b
     response = api_client.get(_compare_url(study))
     assert response.status_code == 409 and "different subsets" in response.json()["detail"]
     client.force_login(pi)
-    page = client.get(reverse("inference:dashboard-compare")
-                      + f"?version_a={study['first'].pk}&version_b={study['second'].pk}&cohort={study['cohort'].pk}")
+    page = client.get(
+        reverse("inference:dashboard-compare")
+        + f"?version_a={study['first'].pk}&version_b={study['second'].pk}&cohort={study['cohort'].pk}"
+    )
     assert page.status_code == 200 and "These versions cannot be compared" in page.content.decode()
 
 
 def test_masks_of_cases_the_segmentation_model_trained_on_are_flagged_on_dashboard_report_and_api(
-        client, api_client, pi, study):
+    client, api_client, pi, study
+):
     """Before, nothing said that a test case's predicted mask came from a model that trained on the case."""
     from inference.models import ModelVersion
 
     own = dict(study["split"].memberships.values_list("case_id", "subset"))
-    trained_on = [pk for pk, s in own.items() if s == "test"][:4] + [pk for pk, s in own.items() if s == "training"]
+    trained_on = [pk for pk, s in own.items() if s == "test"][:4] + [
+        pk for pk, s in own.items() if s == "training"
+    ]
     ModelVersion.objects.filter(family="segmentation").update(
-        lineage={"training_cases": [{"case_id": pk} for pk in trained_on]})
+        lineage={"training_cases": [{"case_id": pk} for pk in trained_on]}
+    )
     client.force_login(pi)
     for name in ("inference:dashboard", "inference:dashboard-report"):
         html = client.get(reverse(name) + _query(study)).content.decode()
         assert "In-sample masks: 4 test case(s)" in html
     api_client.force_authenticate(pi)
-    assert any("In-sample masks: 4 test" in w for w in api_client.get(reverse("api-dashboard") + _query(study)).json()["warnings"])
+    assert any(
+        "In-sample masks: 4 test" in w
+        for w in api_client.get(reverse("api-dashboard") + _query(study)).json()["warnings"]
+    )
 
 
 def test_masks_of_held_out_cases_only_raise_no_warning(client, pi, study):
@@ -403,9 +470,12 @@ def test_masks_of_held_out_cases_only_raise_no_warning(client, pi, study):
 
     own = dict(study["split"].memberships.values_list("case_id", "subset"))
     ModelVersion.objects.filter(family="segmentation").update(
-        lineage={"training_cases": [{"case_id": pk} for pk, s in own.items() if s == "training"]})
+        lineage={"training_cases": [{"case_id": pk} for pk, s in own.items() if s == "training"]}
+    )
     client.force_login(pi)
-    assert "In-sample masks" not in client.get(reverse("inference:dashboard") + _query(study)).content.decode()
+    assert (
+        "In-sample masks" not in client.get(reverse("inference:dashboard") + _query(study)).content.decode()
+    )
 
 
 def test_cases_the_classifier_trained_on_never_count_as_held_out_on_another_split(study):
@@ -418,8 +488,9 @@ def test_cases_the_classifier_trained_on_never_count_as_held_out_on_another_spli
     other.cases.set(study["included"])
     own = dict(study["split"].memberships.values_list("case_id", "subset"))
     other_split = _split_with(study, {pk: "test" for pk in own}, version=1, cohort=other)
-    cases = selectors.evaluation_cases(version=study["first"], cohort=other, mask_source="prediction",
-                                       split=other_split)
+    cases = selectors.evaluation_cases(
+        version=study["first"], cohort=other, mask_source="prediction", split=other_split
+    )
     trained = sum(1 for s in own.values() if s == "training")
     assert cases.n_trained_on_held_out == trained
     assert int((cases.subset == "test").sum()) == N_INCLUDED - trained
@@ -429,7 +500,9 @@ def test_cases_the_classifier_trained_on_never_count_as_held_out_on_another_spli
 def test_the_predictions_csv_neutralises_a_study_id_that_starts_like_a_formula(client, pi, study):
     from cases.models import Patient
 
-    Patient.objects.filter(pk=study["included"][0].patient_id).update(study_id="=HYPERLINK(\"http://x\",\"open\")")
+    Patient.objects.filter(pk=study["included"][0].patient_id).update(
+        study_id='=HYPERLINK("http://x","open")'
+    )
     client.force_login(pi)
     response = client.get(reverse("inference:dashboard-predictions-csv") + _query(study))
     body = response.content.decode()

@@ -55,7 +55,9 @@ def test_the_pipeline_leaves_active_models_and_predictions(db, tmp_path, setting
     team = reading_team()
     for case, labels in made:
         approve_reference(case, labels, cohort=cohort, team=team)
-    split_create(cohort=cohort, params=SplitParams(seed=1, test_fraction=0.0, validation_fraction=0.25, stratify=True))
+    split_create(
+        cohort=cohort, params=SplitParams(seed=1, test_fraction=0.0, validation_fraction=0.25, stratify=True)
+    )
 
     monkeypatch.setattr("inference.ml.segmentation.segment_image", perfect_segmenter(made))
     job = demo_pipeline_start(owner=pi, epochs=1, stage_overrides=TINY_STAGE)

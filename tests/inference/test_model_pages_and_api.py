@@ -20,8 +20,9 @@ def trained(db, tmp_path):
     version = model_version_create(family="classifier", name="RF")
     path = tmp_path / "model.joblib"
     path.write_bytes(b"fitted")
-    return model_version_mark_trained(version=version, metrics={"validation_auc": {"normal": 0.91}},
-                                      files={"pipeline": path})
+    return model_version_mark_trained(
+        version=version, metrics={"validation_auc": {"normal": 0.91}}, files={"pipeline": path}
+    )
 
 
 def login(client, user):
@@ -70,7 +71,9 @@ def test_a_pi_promotes_from_the_page_and_the_api(client, api_client, pi, trained
 def test_starting_a_training_answers_202_and_a_second_one_409(api_client, pi, tmp_path):
     cohort, _ = hip_cohort(tmp_path, n=3)
     api_client.force_authenticate(pi)
-    first = api_client.post("/api/models/segmentation/train/", {"cohort": cohort.pk, "epochs": 1}, format="json")
+    first = api_client.post(
+        "/api/models/segmentation/train/", {"cohort": cohort.pk, "epochs": 1}, format="json"
+    )
     assert first.status_code == 202 and first.json()["kind"] == SEGMENTATION_TRAIN_JOB
     second = api_client.post("/api/models/segmentation/train/", {"cohort": cohort.pk}, format="json")
     assert second.status_code == 409 and "already training" in second.json()["detail"]
@@ -80,10 +83,12 @@ def test_starting_a_training_answers_202_and_a_second_one_409(api_client, pi, tm
 def test_bad_start_requests_answer_400(api_client, pi, tmp_path):
     cohort, _ = hip_cohort(tmp_path, n=3, with_references=False)
     api_client.force_authenticate(pi)
-    for url, body in (("/api/models/segmentation/train/", {"cohort": cohort.pk, "config_name": "huge"}),
-                      ("/api/models/segmentation/train/", {"cohort": cohort.pk}),
-                      ("/api/models/segment-cohort/", {"cohort": cohort.pk}),
-                      ("/api/models/classifier/train/", {"cohort": cohort.pk, "mask_source": "dream"})):
+    for url, body in (
+        ("/api/models/segmentation/train/", {"cohort": cohort.pk, "config_name": "huge"}),
+        ("/api/models/segmentation/train/", {"cohort": cohort.pk}),
+        ("/api/models/segment-cohort/", {"cohort": cohort.pk}),
+        ("/api/models/classifier/train/", {"cohort": cohort.pk, "mask_source": "dream"}),
+    ):
         answer = api_client.post(url, body, format="json")
         assert answer.status_code in (400, 404, 409), (url, answer.status_code)
     assert not ModelVersion.objects.exists()
@@ -106,8 +111,13 @@ def _segmentation(case, version):
     image.CopyInformation(sitk.ReadImage(case.volume.path))
     path = Path(case.volume.path).with_name("mask-test.nii.gz")
     sitk.WriteImage(image, str(path))
-    prediction = SegmentationPrediction(case=case, model_version=version, mask_sha256="0" * 64,
-                                        voxels={"1": 120, "2": 100}, dice={"1": 0.9, "2": 0.8, "overall": 0.85})
+    prediction = SegmentationPrediction(
+        case=case,
+        model_version=version,
+        mask_sha256="0" * 64,
+        voxels={"1": 120, "2": 100},
+        dice={"1": 0.9, "2": 0.8, "overall": 0.85},
+    )
     prediction.mask.save("mask.nii.gz", ContentFile(path.read_bytes()))
     return prediction
 
@@ -116,9 +126,16 @@ def test_the_case_page_shows_predictions_and_links_the_overlay(client, pi, make_
     case = make_case()
     segmentation = model_version_create(family="segmentation")
     prediction = _segmentation(case, segmentation)
-    Prediction.objects.create(case=case, model_version=trained, mask_source="prediction", segmentation=prediction,
-                              probabilities={"normal": 0.2, "osteopenia": 0.7, "osteoporosis": 0.1},
-                              predicted_class="osteopenia", true_class="osteoporosis", subset="validation")
+    Prediction.objects.create(
+        case=case,
+        model_version=trained,
+        mask_source="prediction",
+        segmentation=prediction,
+        probabilities={"normal": 0.2, "osteopenia": 0.7, "osteoporosis": 0.1},
+        predicted_class="osteopenia",
+        true_class="osteoporosis",
+        subset="validation",
+    )
     page = login(client, pi).get(f"/cases/{case.pk}/")
     assert page.status_code == 200
     assert b"Model predictions" in page.content and b"0.700" in page.content

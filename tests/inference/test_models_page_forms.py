@@ -28,8 +28,8 @@ def test_a_running_training_disables_the_start_button_of_its_family_and_says_so(
     job = job_start(kind="segmentation.train", owner=pi, params={"subject": cohort.name})
     model_version_create(family="segmentation", name="demo on Demo study", job=job)
     html = page(client, pi)
-    segmentation_form = html[html.index("Retrain segmentation"):html.index("Segment cohort")]
-    classifier_form = html[html.index("Retrain classifier"):]
+    segmentation_form = html[html.index("Retrain segmentation") : html.index("Segment cohort")]
+    classifier_form = html[html.index("Retrain classifier") :]
     assert "disabled" in segmentation_form and "is training now" in segmentation_form
     assert "is training now" not in classifier_form.split("</form>")[0]
 
@@ -50,4 +50,5 @@ def test_the_report_and_the_predictions_file_before_any_model_are_a_nothing_yet_
     assert report.status_code == 200 and "nothing to evaluate yet" in report.content.decode()
     table = client.get("/models/dashboard/predictions.csv")
     assert table.status_code == 200 and table.content.decode().splitlines() == [
-        "case_id,study_id,subset,true_class,predicted_class,correct,p_normal,p_osteopenia,p_osteoporosis,dice"]
+        "case_id,study_id,subset,true_class,predicted_class,correct,p_normal,p_osteopenia,p_osteoporosis,dice"
+    ]

@@ -29,9 +29,14 @@ def predicted(tmp_path, db):
     classifier = ModelVersion.objects.create(family="classifier", number=5, status="active", parent=segmenter)
     segmentation = SegmentationPrediction(case=case, model_version=segmenter, mask_sha256="a" * 64)
     segmentation.mask.save("mask.nii.gz", ContentFile((tmp_path / "mask.nii.gz").read_bytes()))
-    prediction = Prediction.objects.create(case=case, model_version=classifier, segmentation=segmentation,
-                                           mask_source="prediction", predicted_class="osteoporosis",
-                                           probabilities={"normal": 0.1, "osteopenia": 0.3, "osteoporosis": 0.6})
+    prediction = Prediction.objects.create(
+        case=case,
+        model_version=classifier,
+        segmentation=segmentation,
+        mask_source="prediction",
+        predicted_class="osteoporosis",
+        probabilities={"normal": 0.1, "osteopenia": 0.3, "osteoporosis": 0.6},
+    )
     return case, headers, labels, segmentation, prediction
 
 
@@ -44,7 +49,8 @@ def _numbers(sr) -> dict[str, float]:
                 group = item.TextValue
             if item.ValueType == "NUM":
                 values[f"{group}/{item.ConceptNameCodeSequence[0].CodeMeaning}"] = float(
-                    item.MeasuredValueSequence[0].NumericValue)
+                    item.MeasuredValueSequence[0].NumericValue
+                )
             if "ContentSequence" in item:
                 walk(item.ContentSequence, group)
 
@@ -76,7 +82,9 @@ def test_the_screening_result_downloads_as_a_measurement_report(api_client, coor
     voxel_cm3 = float(np.prod(case.spacing)) / 1000
     assert values["left proximal femur/Volume"] == pytest.approx((labels == 1).sum() * voxel_cm3, abs=1e-3)
     hu = sitk.GetArrayFromImage(sitk.ReadImage(case.volume.path))
-    assert values["right proximal femur/Attenuation Coefficient"] == pytest.approx(hu[labels == 2].mean(), abs=0.01)
+    assert values["right proximal femur/Attenuation Coefficient"] == pytest.approx(
+        hu[labels == 2].mean(), abs=0.01
+    )
     assert values["bone status/Probability of osteoporosis"] == pytest.approx(0.6)
     assert b"OsteoScreen classifier 5" in response.content  # the device observer: model and version
 
@@ -84,14 +92,18 @@ def test_the_screening_result_downloads_as_a_measurement_report(api_client, coor
 def test_seg_and_sr_go_to_the_pacs_and_read_back(api_client, coordinator, predicted, orthanc):
     case, headers, labels, segmentation, prediction = predicted
     api_client.force_authenticate(coordinator)
-    for url in (f"/api/segmentations/{segmentation.pk}/seg/send/", f"/api/predictions/{prediction.pk}/sr/send/"):
+    for url in (
+        f"/api/segmentations/{segmentation.pk}/seg/send/",
+        f"/api/predictions/{prediction.pk}/sr/send/",
+    ):
         response = api_client.post(url, {"pacs": "test-pacs"}, format="json")
         assert response.status_code == 200, response.json()
         assert "pacs-secret" not in response.content.decode()
     client = orthanc.client()
     stored = {d.Modality: d for d in client.retrieve_study(headers[0].StudyInstanceUID)}
     frames = hd.seg.Segmentation.from_dataset(stored["SEG"]).get_pixels_by_source_instance(
-        [h.SOPInstanceUID for h in headers], combine_segments=True)
+        [h.SOPInstanceUID for h in headers], combine_segments=True
+    )
     assert np.array_equal(frames, labels)
     assert _numbers(stored["SR"])["bone status/Probability of normal"] == pytest.approx(0.1)
 
@@ -100,4 +112,7 @@ def test_the_case_page_links_the_dicom_exports(client, pi, predicted):
     case, _, _, segmentation, prediction = predicted
     client.force_login(pi)
     html = client.get(f"/cases/{case.pk}/").content.decode()
-    assert f"/api/segmentations/{segmentation.pk}/seg.dcm" in html and f"/api/predictions/{prediction.pk}/sr.dcm" in html
+    assert (
+        f"/api/segmentations/{segmentation.pk}/seg.dcm" in html
+        and f"/api/predictions/{prediction.pk}/sr.dcm" in html
+    )

@@ -56,7 +56,7 @@ def specks(image: sitk.Image) -> np.ndarray:
     """15 voxels of "left femur" and 7 of "right", as the issue's model found on a liver-level CT."""
     labels = np.zeros(image.GetSize()[::-1], np.uint8)
     z, y, x = (n // 2 for n in labels.shape)
-    labels[z, y, x + 10:x + 25], labels[z, y, x - 17:x - 10] = 1, 2
+    labels[z, y, x + 10 : x + 25], labels[z, y, x - 17 : x - 10] = 1, 2
     return labels
 
 
@@ -64,9 +64,15 @@ def test_a_ct_with_no_femur_gets_no_class_and_says_why(monkeypatch, tiny_radiomi
     image = upper_abdomen()
     monkeypatch.setattr("inference.ml.segmentation.segment_image", segmenter_giving(specks(image)))
     model = FixedModel()
-    result = screening.screen_image(image, coarse=None, fine=None, model=model, settings=tiny_radiomics, sides=SIDES)
+    result = screening.screen_image(
+        image, coarse=None, fine=None, model=model, settings=tiny_radiomics, sides=SIDES
+    )
     as_json = json.loads(json.dumps(result.as_dict()))
-    assert as_json["predicted_class"] is None and as_json["probabilities"] == {} and as_json["assessable"] is False
+    assert (
+        as_json["predicted_class"] is None
+        and as_json["probabilities"] == {}
+        and as_json["assessable"] is False
+    )
     for side in SIDES:
         verdict = as_json["per_side"][side]
         assert verdict["assessable"] is False
@@ -77,31 +83,42 @@ def test_a_ct_with_no_femur_gets_no_class_and_says_why(monkeypatch, tiny_radiomi
 
 def test_a_hip_ct_with_a_plausible_mask_is_classified(monkeypatch, tiny_radiomics):
     case = generate_case(seed=52, index=0, options=CaseOptions(matrix=96, exclusion="", readers=False))
-    monkeypatch.setattr("inference.ml.segmentation.segment_image",
-                        segmenter_giving(sitk.GetArrayFromImage(case.label)))
+    monkeypatch.setattr(
+        "inference.ml.segmentation.segment_image", segmenter_giving(sitk.GetArrayFromImage(case.label))
+    )
     model = FixedModel()
-    result = screening.screen_image(case.image, coarse=None, fine=None, model=model, settings=tiny_radiomics, sides=SIDES)
+    result = screening.screen_image(
+        case.image, coarse=None, fine=None, model=model, settings=tiny_radiomics, sides=SIDES
+    )
     assert result.assessable and result.predicted_class == "osteoporosis" and model.asked == 1
     assert all(result.per_side[side]["qc"] == [] for side in SIDES)
 
 
 def test_a_side_the_model_is_unsure_of_is_not_assessable(monkeypatch, tiny_radiomics):
     case = generate_case(seed=52, index=0, options=CaseOptions(matrix=96, exclusion="", readers=False))
-    monkeypatch.setattr("inference.ml.segmentation.segment_image",
-                        segmenter_giving(sitk.GetArrayFromImage(case.label), confidence={1: 0.55, 2: 0.97}))
-    result = screening.screen_image(case.image, coarse=None, fine=None, model=FixedModel(), settings=tiny_radiomics,
-                                    sides=SIDES)
+    monkeypatch.setattr(
+        "inference.ml.segmentation.segment_image",
+        segmenter_giving(sitk.GetArrayFromImage(case.label), confidence={1: 0.55, 2: 0.97}),
+    )
+    result = screening.screen_image(
+        case.image, coarse=None, fine=None, model=FixedModel(), settings=tiny_radiomics, sides=SIDES
+    )
     assert result.predicted_class is None and result.per_side["right"]["assessable"]
-    assert result.per_side["left"]["qc"] == ["the model is unsure of the left femur: mean probability 0.55 over "
-                                             "its mask (below 0.7)"]
+    assert result.per_side["left"]["qc"] == [
+        "the model is unsure of the left femur: mean probability 0.55 over its mask (below 0.7)"
+    ]
 
 
 def test_one_side_not_assessable_withholds_the_class_of_a_two_sided_classifier(monkeypatch, tiny_radiomics):
-    case = generate_case(seed=53, index=0, options=CaseOptions(matrix=96, exclusion="hip_replacement", readers=False))
-    monkeypatch.setattr("inference.ml.segmentation.segment_image",
-                        segmenter_giving(sitk.GetArrayFromImage(case.label)))
-    result = screening.screen_image(case.image, coarse=None, fine=None, model=FixedModel(), settings=tiny_radiomics,
-                                    sides=SIDES)
+    case = generate_case(
+        seed=53, index=0, options=CaseOptions(matrix=96, exclusion="hip_replacement", readers=False)
+    )
+    monkeypatch.setattr(
+        "inference.ml.segmentation.segment_image", segmenter_giving(sitk.GetArrayFromImage(case.label))
+    )
+    result = screening.screen_image(
+        case.image, coarse=None, fine=None, model=FixedModel(), settings=tiny_radiomics, sides=SIDES
+    )
     assessable = {side: result.per_side[side]["assessable"] for side in SIDES}
     assert sorted(assessable.values()) == [False, True] and result.predicted_class is None
     replaced = next(side for side, ok in assessable.items() if not ok)
@@ -112,10 +129,14 @@ def test_segment_command_prints_each_side_verdict(db, monkeypatch, tmp_path):
     image = upper_abdomen()
     path, out = tmp_path / "abdomen.nii.gz", tmp_path / "mask.nii.gz"
     sitk.WriteImage(image, str(path))
-    monkeypatch.setattr("inference.management.commands.segment.segment_ct",
-                        lambda ct, version, **kw: segmenter_giving(specks(ct))(ct, None, None))
-    monkeypatch.setattr("inference.management.commands.segment.selectors.deployed_version",
-                        lambda family, number: type("Version", (), {"number": 1})())
+    monkeypatch.setattr(
+        "inference.management.commands.segment.segment_ct",
+        lambda ct, version, **kw: segmenter_giving(specks(ct))(ct, None, None),
+    )
+    monkeypatch.setattr(
+        "inference.management.commands.segment.selectors.deployed_version",
+        lambda family, number: type("Version", (), {"number": 1})(),
+    )
     from io import StringIO
 
     printed = StringIO()
@@ -136,5 +157,9 @@ def test_segmenting_a_case_stores_its_mask_findings_for_the_case_page(db, tmp_pa
     mask = segmenter_giving(specks(image))(image, None, None)
     mask_qc_record(case=case, image=image, mask=mask, version=type("Version", (), {"number": 3})())
     stored = {(f.source, f.code, f.side) for f in case.qc_findings.all()}
-    assert stored == {("import", "no_femur", "left"), ("import", "no_femur", "right"),
-                      ("segmentation v3", "mask_volume", "left"), ("segmentation v3", "mask_volume", "right")}
+    assert stored == {
+        ("import", "no_femur", "left"),
+        ("import", "no_femur", "right"),
+        ("segmentation v3", "mask_volume", "left"),
+        ("segmentation v3", "mask_volume", "right"),
+    }

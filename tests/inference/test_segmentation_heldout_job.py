@@ -26,11 +26,19 @@ def test_training_stores_the_heldout_score_beside_the_validation(version, pi, cl
     assert "Held-out profile (out of distribution)" in page and "Validation (in distribution)" in page
 
 
-@pytest.mark.parametrize(("gap", "marked"), [(OOD_DICE_GAP_LIMIT + 0.02, True), (OOD_DICE_GAP_LIMIT - 0.02, False)])
-def test_the_page_marks_a_version_whose_heldout_dice_falls_more_than_the_limit(version, pi, client, gap, marked):
+@pytest.mark.parametrize(
+    ("gap", "marked"), [(OOD_DICE_GAP_LIMIT + 0.02, True), (OOD_DICE_GAP_LIMIT - 0.02, False)]
+)
+def test_the_page_marks_a_version_whose_heldout_dice_falls_more_than_the_limit(
+    version, pi, client, gap, marked
+):
     metrics = version.metrics
     validation = metrics["summary"]["dice_mean"] or 0.9
-    metrics["out_of_distribution"] |= {"dice_mean": validation - gap, "dice_gap": gap, "below_validation": gap > OOD_DICE_GAP_LIMIT}
+    metrics["out_of_distribution"] |= {
+        "dice_mean": validation - gap,
+        "dice_gap": gap,
+        "below_validation": gap > OOD_DICE_GAP_LIMIT,
+    }
     ModelVersion.objects.filter(pk=version.pk).update(metrics=metrics)
     client.force_login(pi)
     page = client.get(f"/models/versions/{version.pk}/").content.decode()

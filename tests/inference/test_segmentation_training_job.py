@@ -1,7 +1,6 @@
 """The "Retrain segmentation" job: tiny synthetic hips with reference VOIs, the demo configuration cut
 down to one epoch of a tiny network, run through the job machinery."""
 
-
 import pytest
 
 from inference.errors import InvalidRequest, TrainingInProgress
@@ -26,8 +25,9 @@ def cohort(db, tmp_path):
 
 
 def start(cohort, owner, epochs=1):
-    return segmentation_training_start(owner=owner, cohort=cohort, config_name="demo", epochs=epochs,
-                                       stage_overrides=TINY_STAGE)
+    return segmentation_training_start(
+        owner=owner, cohort=cohort, config_name="demo", epochs=epochs, stage_overrides=TINY_STAGE
+    )
 
 
 def test_training_creates_a_trained_version_with_checkpoints_and_their_sha256(cohort, pi, client):
@@ -109,7 +109,9 @@ def test_a_killed_training_resumes_from_its_last_checkpoint(cohort, pi, monkeypa
 
 def test_a_cancelled_training_fails_its_version_and_frees_the_family(cohort, pi):
     job = start(cohort, pi)
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, cancel_requested=True)  # the owner cancels
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, cancel_requested=True
+    )  # the owner cancels
     with pytest.raises(JobCancelled):
         job_kind(SEGMENTATION_TRAIN_JOB).handler(JobContext(Job.objects.get(pk=job.pk)))
     assert ModelVersion.objects.get(job=job).status == Status.FAILED

@@ -17,7 +17,6 @@ from worker_fixtures import wait_for
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
 
 
-
 def worker_settings_read_media_root_from_the_environment() -> bool:
     """Whether a worker process started with MEDIA_ROOT in its environment stores files there (the test
     settings must honour it, or the worker cannot read the volumes this test imports)."""
@@ -27,15 +26,26 @@ def worker_settings_read_media_root_from_the_environment() -> bool:
 
     probe = "/tmp/osteoscreen-media-probe"
     env = child_environment(DJANGO_SETTINGS_MODULE="osteoscreen.settings.test", MEDIA_ROOT=probe)
-    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-                          "print(settings.MEDIA_ROOT)"], cwd=ROOT, env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.MEDIA_ROOT)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip() == probe
 
 
 def test_a_killed_training_worker_resumes_from_its_checkpoint(celery_worker_factory, tmp_path, pi):
     if not worker_settings_read_media_root_from_the_environment():
-        pytest.skip("osteoscreen.settings.test ignores MEDIA_ROOT from the environment: a worker cannot read "
-                    "this test's files")
+        pytest.skip(
+            "osteoscreen.settings.test ignores MEDIA_ROOT from the environment: a worker cannot read "
+            "this test's files"
+        )
     cohort, _ = hip_cohort(tmp_path, n=3)
     worker = celery_worker_factory()
     job = segmentation_training_start(owner=pi, cohort=cohort, epochs=4, stage_overrides=TINY_STAGE)

@@ -32,8 +32,14 @@ def crashes(ctx: JobContext) -> dict:
 
 
 def running(kind=SELFTEST_JOB, owner=None, **params) -> Job:
-    return Job.objects.create(kind=kind, owner=owner, status=Job.Status.RUNNING, params=params,
-                              started_at=timezone.now(), heartbeat_at=timezone.now())
+    return Job.objects.create(
+        kind=kind,
+        owner=owner,
+        status=Job.Status.RUNNING,
+        params=params,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
 
 
 def test_the_coordinator_sees_the_jobs_others_run_on_the_home_card_and_the_jobs_page(client, coordinator, pi):
@@ -66,7 +72,8 @@ def test_the_parent_bar_follows_the_child_it_runs_in_its_own_process(db):
 
 
 def test_a_failed_job_tells_the_user_without_server_paths_and_keeps_the_traceback_for_admins(
-        client, admin_user, coordinator):
+    client, admin_user, coordinator
+):
     refused = Job.objects.create(kind="tests.fails_with_a_path", owner=coordinator)
     crashed = Job.objects.create(kind="tests.crashes", owner=coordinator)
     job_run(job_id=refused.pk)

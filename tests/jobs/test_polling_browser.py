@@ -16,8 +16,14 @@ WATCH_SECONDS = 16
 def test_the_jobs_page_polls_a_running_job_with_a_growing_pause(live_server, client, pi, monkeypatch):
     sync_api = sync_api_or_skip()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    job = Job.objects.create(kind="segmentation.train", owner=pi, status=Job.Status.RUNNING, progress=10,
-                             started_at=timezone.now(), heartbeat_at=timezone.now())
+    job = Job.objects.create(
+        kind="segmentation.train",
+        owner=pi,
+        status=Job.Status.RUNNING,
+        progress=10,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
     with sync_api.sync_playwright() as playwright:
         browser = launch(playwright)
         context = browser.new_context(bypass_csp=True)

@@ -75,7 +75,9 @@ def test_the_owner_cancels_a_running_job(celery_worker_factory, pi, api_client):
     assert Job.objects.get(pk=job.pk).status == Job.Status.CANCELLED
 
 
-def test_a_job_started_while_the_broker_is_down_runs_when_a_worker_starts(celery_worker_factory, pi, tmp_path):
+def test_a_job_started_while_the_broker_is_down_runs_when_a_worker_starts(
+    celery_worker_factory, pi, tmp_path
+):
     from osteoscreen.celery_app import app
 
     working_url = app.conf.broker_url

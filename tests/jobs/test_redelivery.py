@@ -15,8 +15,14 @@ from selftest_job import SELFTEST_JOB
 
 
 def running_job(worker: str) -> Job:
-    return Job.objects.create(kind=SELFTEST_JOB, status=Job.Status.RUNNING, worker=worker, attempts=1,
-                              started_at=timezone.now(), heartbeat_at=timezone.now())
+    return Job.objects.create(
+        kind=SELFTEST_JOB,
+        status=Job.Status.RUNNING,
+        worker=worker,
+        attempts=1,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
 
 
 def test_a_duplicate_delivery_of_a_job_whose_runner_lives_is_ignored(db):

@@ -20,9 +20,12 @@ document.addEventListener('securitypolicyviolation',
   (e) => window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
 """
 
+
 # The dashboard's synthetic study (45 predicted cases, two classifier versions) from its own tests.
 def _dashboard_tests():
-    spec = importlib.util.spec_from_file_location("dashboard_study", ROOT / "tests" / "inference" / "test_dashboard.py")
+    spec = importlib.util.spec_from_file_location(
+        "dashboard_study", ROOT / "tests" / "inference" / "test_dashboard.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -43,14 +46,16 @@ def browser_page(live_server, monkeypatch):
         pytest.skip("the viewer is not built (cd frontend && npm ci && npm run build)")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
 
         def open_as(user, client):
             client.force_login(user)
             context = browser.new_context(viewport={"width": 1280, "height": 860})
-            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                                  "url": live_server.url}])
+            context.add_cookies(
+                [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+            )
             context.add_init_script(COLLECT_VIOLATIONS)
             page = context.new_page()
             page.console_errors = []
@@ -67,8 +72,11 @@ def visit(page, url: str, *, ready: str) -> None:
     policy = response.headers.get("content-security-policy", "")
     assert "script-src 'self' 'nonce-" in policy or ("script-src 'self'" in policy), policy
     # `page_failed()` lets a page that shows its fatal error end the wait at once.
-    page.wait_for_function(f"() => {{ const page_failed = () => document.getElementById('ov-root')?.dataset.state === 'error'; "
-                           f"return {ready}; }}", timeout=60000)
+    page.wait_for_function(
+        f"() => {{ const page_failed = () => document.getElementById('ov-root')?.dataset.state === 'error'; "
+        f"return {ready}; }}",
+        timeout=60000,
+    )
     page.wait_for_load_state("networkidle")
     violations = page.evaluate("window.__cspViolations")
     csp_errors = [text for text in page.console_errors if "Content Security Policy" in text]
@@ -84,8 +92,11 @@ def test_the_viewer_works_under_the_csp(browser_page, live_server, client, reade
     cohort.cases.add(case)
     assignment = assignment_create(case=case, reader=reader, cohort=cohort, created_by=coordinator)
     page = browser_page(reader, client)
-    visit(page, f"{live_server.url}/reading/assignments/{assignment.pk}/",
-          ready="performance.getEntriesByName('viewer:ready').length > 0 || page_failed()")
+    visit(
+        page,
+        f"{live_server.url}/reading/assignments/{assignment.pk}/",
+        ready="performance.getEntriesByName('viewer:ready').length > 0 || page_failed()",
+    )
     # The production bundle sets no globals: its start-up milestones are User Timing marks.
     assert page.evaluate("document.getElementById('ov-root').dataset.state") == "ready", page.console_errors
 
@@ -94,13 +105,26 @@ def test_the_dashboard_report_and_charts_work_under_the_csp(browser_page, live_s
     from inference.models import ModelVersion, SegmentationPrediction
 
     page = browser_page(pi, client)
-    visit(page, f"{live_server.url}/models/dashboard/", ready="document.querySelector('svg, canvas') !== null")
-    visit(page, f"{live_server.url}/models/dashboard/report/", ready="document.getElementById('print-report')")
+    visit(
+        page, f"{live_server.url}/models/dashboard/", ready="document.querySelector('svg, canvas') !== null"
+    )
+    visit(
+        page, f"{live_server.url}/models/dashboard/report/", ready="document.getElementById('print-report')"
+    )
     segmentation = ModelVersion.objects.get(family="segmentation")
     ModelVersion.objects.filter(pk=segmentation.pk).update(
-        metrics={"history": [{"epoch": 1, "loss": 0.9, "val_dice": 0.4}, {"epoch": 2, "loss": 0.5, "val_dice": 0.7}]})
-    visit(page, f"{live_server.url}/models/versions/{segmentation.pk}/",
-          ready="document.querySelector('.training-chart svg path') !== null")
+        metrics={
+            "history": [
+                {"epoch": 1, "loss": 0.9, "val_dice": 0.4},
+                {"epoch": 2, "loss": 0.5, "val_dice": 0.7},
+            ]
+        }
+    )
+    visit(
+        page,
+        f"{live_server.url}/models/versions/{segmentation.pk}/",
+        ready="document.querySelector('.training-chart svg path') !== null",
+    )
     assert SegmentationPrediction.objects.exists()
 
 
@@ -116,10 +140,15 @@ def test_the_overlay_slider_works_under_the_csp(browser_page, live_server, clien
     labels[4:12, 5:9, 5:9] = 1
     version = ModelVersion.objects.create(family="segmentation", number=1, status="active")
     prediction = SegmentationPrediction(case=case, model_version=version, mask_sha256="ef" * 32)
-    prediction.mask.save("mask.nii.gz", ContentFile(labelmap_nifti_bytes(labels, grid=case_grid(case))), save=True)
+    prediction.mask.save(
+        "mask.nii.gz", ContentFile(labelmap_nifti_bytes(labels, grid=case_grid(case))), save=True
+    )
     page = browser_page(pi, client)
-    visit(page, f"{live_server.url}/models/segmentations/{prediction.pk}/overlay/",
-          ready="document.getElementById('overlay-image').complete")
+    visit(
+        page,
+        f"{live_server.url}/models/segmentations/{prediction.pk}/overlay/",
+        ready="document.getElementById('overlay-image').complete",
+    )
     page.locator("#overlay-slice").fill("3")
     page.wait_for_function("() => document.getElementById('overlay-index').textContent === '3'")
     assert page.evaluate("window.__cspViolations") == []

@@ -18,11 +18,23 @@ LEFT_TO_THE_SCHEMA_WORK = "drf_spectacular."
 
 def deploy_check(tmp_path, **extra: str) -> list[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_"))}
-    env.update(DJANGO_SETTINGS_MODULE="osteoscreen.settings.production", SECRET_KEY=secrets.token_urlsafe(50),
-               PSEUDONYM_KEY=secrets.token_urlsafe(20), DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
-               CELERY_BROKER_URL="redis://127.0.0.1:6379/0", ALLOWED_HOSTS="osteoscreen.example.org", **extra)
-    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env.update(
+        DJANGO_SETTINGS_MODULE="osteoscreen.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        PSEUDONYM_KEY=secrets.token_urlsafe(20),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        ALLOWED_HOSTS="osteoscreen.example.org",
+        **extra,
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = done.stdout + done.stderr
     assert "Traceback" not in output, output[-3000:]
     return [m["id"] for m in WARNING.finditer(output) if not m["id"].startswith(LEFT_TO_THE_SCHEMA_WORK)]

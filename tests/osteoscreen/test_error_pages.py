@@ -95,16 +95,20 @@ def test_a_refused_form_gets_the_sites_403_page(db, reader):
     assert_site_page(response, 403, "Not allowed")
 
 
-@pytest.mark.parametrize("entry", [
-    "import osteoscreen.wsgi",
-    "import osteoscreen.celery_app, django; django.setup()",
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "import osteoscreen.wsgi",
+        "import osteoscreen.celery_app, django; django.setup()",
+    ],
+)
 def test_the_web_server_and_the_workers_run_with_debug_off_unless_a_developer_turns_it_on(entry):
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
     code = f"{entry}; from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG)"
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["osteoscreen.settings.local", "False"]
 
@@ -112,10 +116,22 @@ def test_the_web_server_and_the_workers_run_with_debug_off_unless_a_developer_tu
 def test_management_commands_run_with_debug_off_unless_a_developer_turns_it_on():
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG")}
     code = "from django.conf import settings; print(settings.DEBUG)"
-    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1] == "False"
-    turned_on = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], env={**env, "DJANGO_DEBUG": "1"},
-                               cwd=ROOT, capture_output=True, text=True, timeout=180)
+    turned_on = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env={**env, "DJANGO_DEBUG": "1"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert turned_on.stdout.split()[-1] == "True"

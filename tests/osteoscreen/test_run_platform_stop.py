@@ -52,17 +52,39 @@ def alive(process: psutil.Process) -> bool:
 @pytest.fixture
 def platform_started(transactional_db, settings, tmp_path):
     # The settings `make demo` runs with (DEBUG off unless asked for), on this test's database and media.
-    env = child_environment(DJANGO_SETTINGS_MODULE="osteoscreen.settings.local", DATABASE_URL=_database_url(settings),
-                            CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    env = child_environment(
+        DJANGO_SETTINGS_MODULE="osteoscreen.settings.local",
+        DATABASE_URL=_database_url(settings),
+        CELERY_TASK_ALWAYS_EAGER="false",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+    )
     # The workers import the tests' self-test job (tests/selftest_job.py), which production never registers.
     env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(ROOT / "tests")])
     env.pop("DJANGO_DEBUG", None)
     port = free_port()
     log = open(tmp_path / "run_platform.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_platform", "--bind", f"127.0.0.1:{port}", "--web-workers", "1",
-         "--var-dir", str(tmp_path / "var"), "--stop-timeout", "2", "--worker-import", "selftest_job"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "manage.py",
+            "run_platform",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--web-workers",
+            "1",
+            "--var-dir",
+            str(tmp_path / "var"),
+            "--stop-timeout",
+            "2",
+            "--worker-import",
+            "selftest_job",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     yield process, port, tmp_path / "run_platform.log"
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)

@@ -39,8 +39,12 @@ def people(db):
 
     return {
         "reader": user_create_with_role(username="files-reader", password="pw", role=Role.READER),
-        "senior": user_create_with_role(username="files-senior", password="pw", role=Role.READER, senior=True),
-        "coordinator": user_create_with_role(username="files-coordinator", password="pw", role=Role.COORDINATOR),
+        "senior": user_create_with_role(
+            username="files-senior", password="pw", role=Role.READER, senior=True
+        ),
+        "coordinator": user_create_with_role(
+            username="files-coordinator", password="pw", role=Role.COORDINATOR
+        ),
         "pi": user_create_with_role(username="files-pi", password="pw", role=Role.PI),
         "admin": user_create_with_role(username="files-admin", password="pw", role=Role.ADMIN),
     }
@@ -67,15 +71,26 @@ def study(people, make_case, settings):
     case = make_case(size=(24, 20, 16))
     cohort = Cohort.objects.create(name="Files")
     cohort.cases.add(case)
-    own = assignment_create(case=case, reader=people["reader"], cohort=cohort, created_by=people["coordinator"],
-                            study_role="interobserver")
-    other = assignment_create(case=case, reader=people["senior"], cohort=cohort, created_by=people["coordinator"],
-                              study_role="interobserver")
+    own = assignment_create(
+        case=case,
+        reader=people["reader"],
+        cohort=cohort,
+        created_by=people["coordinator"],
+        study_role="interobserver",
+    )
+    other = assignment_create(
+        case=case,
+        reader=people["senior"],
+        cohort=cohort,
+        created_by=people["coordinator"],
+        study_role="interobserver",
+    )
     labels = np.zeros(tuple(reversed(case.size)), np.uint8)
     labels[8, 5:9, 5:9] = 1
     nifti = labelmap_nifti_bytes(labels, grid=case_grid(case))
-    revision = revision_save(assignment=own, user=people["reader"], content=nifti, filename="voi.nii.gz",
-                             base_revision_id=None)
+    revision = revision_save(
+        assignment=own, user=people["reader"], content=nifti, filename="voi.nii.gz", base_revision_id=None
+    )
     case_raw_volume_path(case)  # the viewer's int16 sidecar, cached next to the volume
 
     segmentation = ModelVersion.objects.create(family="segmentation", number=1, status="active")
@@ -92,8 +107,15 @@ def study(people, make_case, settings):
     (media / "staging" / "upload-1.nii.gz").write_bytes(b"an upload waiting for its import job")
     (media / "work" / "job-1").mkdir(parents=True)
     (media / "work" / "job-1" / "coarse.pt").write_bytes(b"a checkpoint of a running training")
-    return {"case": case, "own": own, "other": other, "revision": revision, "prediction": prediction,
-            "segmentation": segmentation, "classifier": classifier}
+    return {
+        "case": case,
+        "own": own,
+        "other": other,
+        "revision": revision,
+        "prediction": prediction,
+        "segmentation": segmentation,
+        "classifier": classifier,
+    }
 
 
 def stored_files(media_root: str) -> list[str]:
@@ -102,8 +124,9 @@ def stored_files(media_root: str) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_stored_file_is_served_under_media_even_with_debug_on(study, people, settings, role,
-                                                                  site_urls_with_debug_on):
+def test_no_stored_file_is_served_under_media_even_with_debug_on(
+    study, people, settings, role, site_urls_with_debug_on
+):
     names = stored_files(settings.MEDIA_ROOT)
     kinds = {name.split("/")[0] for name in names}
     assert kinds >= {"volumes", "annotations", "predictions", "models", "staging", "work"}, names
@@ -111,8 +134,10 @@ def test_no_stored_file_is_served_under_media_even_with_debug_on(study, people, 
     for name in names:
         response = client.get(f"/media/{name}")
         assert response.status_code == 404, name
-        assert b"".join(getattr(response, "streaming_content", [response.content])) != Path(
-            settings.MEDIA_ROOT, name).read_bytes()
+        assert (
+            b"".join(getattr(response, "streaming_content", [response.content]))
+            != Path(settings.MEDIA_ROOT, name).read_bytes()
+        )
 
 
 def get(people, role, url):
@@ -125,11 +150,17 @@ def views(study):
     return {
         "volume of the reader's own case": (f"/api/assignments/{own}/volume.raw", {"reader"}),
         "the reader's own unsubmitted revision": (
-            f"/api/assignments/{own}/labelmap/?revision={study['revision'].pk}", {"reader"}),
+            f"/api/assignments/{own}/labelmap/?revision={study['revision'].pk}",
+            {"reader"},
+        ),
         "the active model's prediction as the reader's start": (
-            f"/api/assignments/{own}/labelmap/?revision=start", {"reader"}),
+            f"/api/assignments/{own}/labelmap/?revision=start",
+            {"reader"},
+        ),
         "predicted mask over its CT": (
-            f"/models/segmentations/{study['prediction'].pk}/overlay/8.png", {"coordinator", "pi", "admin"}),
+            f"/models/segmentations/{study['prediction'].pk}/overlay/8.png",
+            {"coordinator", "pi", "admin"},
+        ),
         "model checkpoint": (f"/models/versions/{seg}/files/coarse/", {"coordinator", "pi", "admin"}),
         "feature table": (f"/models/versions/{cls}/files/features/", {"coordinator", "pi", "admin"}),
     }
@@ -165,8 +196,13 @@ def test_another_readers_revision_stays_blinded_until_both_have_submitted(study,
     case = study["case"]
     labels = np.zeros(tuple(reversed(case.size)), np.uint8)
     labels[7, 4:8, 4:8] = 2
-    revision_save(assignment=study["other"], user=people["senior"], base_revision_id=None, filename="voi.nii.gz",
-                  content=labelmap_nifti_bytes(labels, grid=case_grid(case)))
+    revision_save(
+        assignment=study["other"],
+        user=people["senior"],
+        base_revision_id=None,
+        filename="voi.nii.gz",
+        content=labelmap_nifti_bytes(labels, grid=case_grid(case)),
+    )
     assignment_submit(assignment=study["other"], user=people["senior"])
     assert get(people, "senior", url) == 200
     assert get(people, "coordinator", url) in REFUSED

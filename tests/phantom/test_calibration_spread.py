@@ -28,5 +28,8 @@ def test_spread_moves_the_same_case_by_its_drawn_offset_and_gain_only():
     after = sitk.GetArrayViewFromImage(spread.image).astype(float)
     expected = (before - profile.hu_offset) * gain + profile.hu_offset + offset
     assert np.abs(after - expected)[before > -900].max() <= 1.6  # two roundings to whole HU
-    assert sitk.GetArrayViewFromImage(plain.label).tobytes() == sitk.GetArrayViewFromImage(spread.label).tobytes()
+    assert (
+        sitk.GetArrayViewFromImage(plain.label).tobytes()
+        == sitk.GetArrayViewFromImage(spread.label).tobytes()
+    )
     assert offset != 0.0

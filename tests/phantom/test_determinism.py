@@ -19,19 +19,25 @@ def _digest(folder):
 
 def test_the_same_seed_writes_the_same_bytes(tmp_path):
     for name in ("a", "b"):
-        write_cohort(CohortConfig(out=tmp_path / name, cases=2, seed=7, options=TINY, dicom=True, preview=True))
+        write_cohort(
+            CohortConfig(out=tmp_path / name, cases=2, seed=7, options=TINY, dicom=True, preview=True)
+        )
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
 
 
 def test_another_seed_gives_another_case():
     first = generate_case(seed=1, index=0, options=TINY)
     second = generate_case(seed=2, index=0, options=TINY)
-    assert not np.array_equal(sitk.GetArrayViewFromImage(first.image), sitk.GetArrayViewFromImage(second.image))
+    assert not np.array_equal(
+        sitk.GetArrayViewFromImage(first.image), sitk.GetArrayViewFromImage(second.image)
+    )
     assert first.metadata != second.metadata
 
 
 def test_a_case_does_not_depend_on_the_cohort_around_it():
     alone = generate_case(seed=3, index=4, options=TINY)
     again = generate_case(seed=3, index=4, options=TINY)
-    assert sitk.GetArrayViewFromImage(alone.image).tobytes() == sitk.GetArrayViewFromImage(again.image).tobytes()
+    assert (
+        sitk.GetArrayViewFromImage(alone.image).tobytes() == sitk.GetArrayViewFromImage(again.image).tobytes()
+    )
     assert alone.metadata == again.metadata

@@ -5,8 +5,14 @@ import SimpleITK as sitk
 from phantom.case import CaseOptions
 from phantom.cohort import CohortConfig, write_cohort
 
-IDENTIFYING = ("PatientName", "PatientID", "PatientBirthDate", "InstitutionName", "ReferringPhysicianName",
-               "AccessionNumber")
+IDENTIFYING = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "InstitutionName",
+    "ReferringPhysicianName",
+    "AccessionNumber",
+)
 
 
 def _cohort(tmp_path):
@@ -39,10 +45,14 @@ def test_the_dicom_series_reads_back_as_the_nifti_volume(tmp_path):
 def test_the_manifest_and_qct_tables_have_the_importers_columns(tmp_path):
     _cohort(tmp_path)
     manifest = (tmp_path / "manifest.csv").read_text().splitlines()
-    assert manifest[0] == ("study_id,sex,birth_year,exam_datetime,scanner_model,manufacturer,kvp,"
-                           "slice_thickness_mm,dlp_mgycm,exclusion_reason,image,reference_mask,reader1_mask,"
-                           "reader2_mask")
+    assert manifest[0] == (
+        "study_id,sex,birth_year,exam_datetime,scanner_model,manufacturer,kvp,"
+        "slice_thickness_mm,dlp_mgycm,exclusion_reason,image,reference_mask,reader1_mask,"
+        "reader2_mask"
+    )
     qct = (tmp_path / "qct.csv").read_text().splitlines()
-    assert qct[0] == ("study_id,qct_date,femoral_neck_bmd,femoral_neck_t,trochanter_bmd,trochanter_t,"
-                      "intertrochanter_bmd,intertrochanter_t,total_hip_bmd,total_hip_t,bmd_unit")
+    assert qct[0] == (
+        "study_id,qct_date,femoral_neck_bmd,femoral_neck_t,trochanter_bmd,trochanter_t,"
+        "intertrochanter_bmd,intertrochanter_t,total_hip_bmd,total_hip_t,bmd_unit"
+    )
     assert manifest[1].startswith("SYN-0001,") and qct[1].startswith("SYN-0001,")

@@ -6,7 +6,9 @@ from phantom.case import CaseOptions, generate_case
 
 
 def _case(reason, index=0, matrix=128):
-    return generate_case(seed=31, index=index, options=CaseOptions(matrix=matrix, region="hips", exclusion=reason))
+    return generate_case(
+        seed=31, index=index, options=CaseOptions(matrix=matrix, region="hips", exclusion=reason)
+    )
 
 
 def test_a_hip_replacement_shows_metal_over_3000_hu_and_loses_that_sides_voi():
@@ -31,13 +33,17 @@ def test_other_exclusions_are_generated_and_reported(reason):
 
 def test_the_exclusion_fraction_sets_how_many_cases_are_excluded():
     options = CaseOptions(matrix=32, region="left_neck", readers=False, exclusion_fraction=0.3)
-    reasons = [generate_case(seed=5, index=i, options=options).metadata["exclusion_reason"] for i in range(60)]
+    reasons = [
+        generate_case(seed=5, index=i, options=options).metadata["exclusion_reason"] for i in range(60)
+    ]
     assert 8 <= sum(bool(r) for r in reasons) <= 30
 
 
 def test_osteophytes_are_bone_in_the_image_but_not_in_the_voi():
     for index in range(40):
-        case = generate_case(seed=32, index=index, options=CaseOptions(matrix=512, region="hips", exclusion=""))
+        case = generate_case(
+            seed=32, index=index, options=CaseOptions(matrix=512, region="hips", exclusion="")
+        )
         femur = case.anatomy.femurs[0]
         if femur.osteophytes:
             break
@@ -47,7 +53,9 @@ def test_osteophytes_are_bone_in_the_image_but_not_in_the_voi():
     pixels = sitk.GetArrayViewFromImage(case.image)
     for centre, radius in femur.osteophytes:
         # The tip of the spur, away from the femur's surface: bright bone, outside the label.
-        tip = centre + (centre - femur.head_centre) / np.linalg.norm(centre - femur.head_centre) * radius * 0.6
+        tip = (
+            centre + (centre - femur.head_centre) / np.linalg.norm(centre - femur.head_centre) * radius * 0.6
+        )
         tip_voxel = tuple(int(round((tip[a] - grid.origin[a]) / grid.spacing[a])) for a in (2, 1, 0))
         assert labels[tip_voxel] == 0
     assert pixels.max() > 300

@@ -57,6 +57,9 @@ def test_the_voi_stops_at_the_lesser_trochanter(hip_cases):
 def test_two_readers_agree_like_the_papers_readers(fine_case):
     a, b = (sitk.GetArrayViewFromImage(r) for r in fine_case.reader_labels)
     for value in (1, 2):
-        dice = 2 * np.count_nonzero((a == value) & (b == value)) / (
-            np.count_nonzero(a == value) + np.count_nonzero(b == value))
+        dice = (
+            2
+            * np.count_nonzero((a == value) & (b == value))
+            / (np.count_nonzero(a == value) + np.count_nonzero(b == value))
+        )
         assert READER_DICE[0] <= dice <= READER_DICE[1]

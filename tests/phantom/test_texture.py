@@ -8,7 +8,9 @@ def _occupancy(bv_tv, density_t):
     tiles = make_tiles(np.random.default_rng(0))
     points = np.stack(np.meshgrid(*[np.arange(0, 30, 0.7)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
     fields = (nearest_tile(tiles.families[0], points), nearest_tile(tiles.families[1], points))
-    return trabecular_occupancy(fields, nearest_tile(tiles.perforation, points), Architecture.for_bone_fraction(bv_tv, density_t))
+    return trabecular_occupancy(
+        fields, nearest_tile(tiles.perforation, points), Architecture.for_bone_fraction(bv_tv, density_t)
+    )
 
 
 def test_the_network_has_the_bone_fraction_asked_for():

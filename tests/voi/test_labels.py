@@ -33,10 +33,12 @@ def _sources():
 def test_no_module_writes_the_label_contract_out_by_hand():
     """Before, annotations/agreement.py, annotations/labelmaps.py, ml/segmentation (cascade, checkpoint,
     metrics), ml/radiomics/extractor.py and services/segmentation.py each declared it."""
-    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-             for path in _sources()
-             for number, line in enumerate(path.read_text().splitlines(), 1)
-             if HAND_WRITTEN_CONTRACT.search(line)]
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in _sources()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if HAND_WRITTEN_CONTRACT.search(line)
+    ]
     assert found == []
 
 
@@ -51,7 +53,9 @@ def test_the_modules_that_need_the_contract_use_the_shared_one():
 
 
 def test_array_spacing_is_the_grid_spacing_reversed():
-    grid = Grid.of(size=(512, 400, 90), spacing=(0.7, 0.8, 1.25), origin=(0, 0, 0), direction=(1, 0, 0, 0, 1, 0, 0, 0, 1))
+    grid = Grid.of(
+        size=(512, 400, 90), spacing=(0.7, 0.8, 1.25), origin=(0, 0, 0), direction=(1, 0, 0, 0, 1, 0, 0, 0, 1)
+    )
     assert grid.shape_zyx == (90, 400, 512) and grid.spacing_zyx == (1.25, 0.8, 0.7)
     with pytest.raises(ValueError, match="three positive"):
         spacing_zyx((1.0, 0.0, 1.0))

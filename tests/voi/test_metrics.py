@@ -157,8 +157,8 @@ def test_it_rejects_a_spacing_that_is_not_three_positive_numbers(spacing):
 
 def _two_femurs(*, left_voxels: int, right_voxels: int) -> np.ndarray:
     labels = np.zeros((4, 20, 40), dtype=np.uint8)
-    labels[:, :10, :left_voxels // 40] = 1
-    labels[:, 10:, 20:20 + right_voxels // 40] = 2
+    labels[:, :10, : left_voxels // 40] = 1
+    labels[:, 10:, 20 : 20 + right_voxels // 40] = 2
     return labels
 
 

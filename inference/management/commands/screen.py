@@ -9,8 +9,10 @@ from inference.predictions.screening import read_ct, screen_ct
 
 
 class Command(BaseCommand):
-    help = ("Screen one CT for osteoporosis: active segmentation -> proximal-femur mask -> radiomics -> "
-            "classifier. Prints the class and the probabilities.")
+    help = (
+        "Screen one CT for osteoporosis: active segmentation -> proximal-femur mask -> radiomics -> "
+        "classifier. Prints the class and the probabilities."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("image", help="CT volume: a NIfTI file or a folder holding one DICOM series")
@@ -18,13 +20,19 @@ class Command(BaseCommand):
         parser.add_argument("--classifier-version", type=int, default=None)
         parser.add_argument("--segmentation-version", type=int, default=None)
         parser.add_argument("--mask-out", default=None, help="also write the predicted mask here (.nii.gz)")
-        parser.add_argument("--workers", type=int, default=None, help="processes for the radiomics (default: CPUs, max 4)")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="processes for the radiomics (default: CPUs, max 4)"
+        )
 
     def handle(self, *args, **options):
         try:
-            result = screen_ct(read_ct(options["image"]), classifier_number=options["classifier_version"],
-                               segmentation_number=options["segmentation_version"], workers=options["workers"],
-                               mask_out=options["mask_out"])
+            result = screen_ct(
+                read_ct(options["image"]),
+                classifier_number=options["classifier_version"],
+                segmentation_number=options["segmentation_version"],
+                workers=options["workers"],
+                mask_out=options["mask_out"],
+            )
         except (ModelsError, ValueError) as error:
             raise CommandError(getattr(error, "message", str(error))) from error
         if options["json"]:
@@ -42,4 +50,3 @@ class Command(BaseCommand):
             self.stdout.write(f"baseline (mean trabecular HU): {baseline}")
         self.stdout.write("versions: " + ", ".join(f"{k} v{v}" for k, v in result.versions.items() if v))
         self.stdout.write("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in result.seconds.items()))
-

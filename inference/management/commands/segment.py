@@ -18,9 +18,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("image", help="CT volume: a NIfTI file or a folder holding one DICOM series")
-        parser.add_argument("--out", required=True, help="where to write the mask (.nii.gz, uint8, on the CT's grid)")
-        parser.add_argument("--model-version", type=int, default=None,
-                            help="segmentation version number (default: the active one)")
+        parser.add_argument(
+            "--out", required=True, help="where to write the mask (.nii.gz, uint8, on the CT's grid)"
+        )
+        parser.add_argument(
+            "--model-version",
+            type=int,
+            default=None,
+            help="segmentation version number (default: the active one)",
+        )
 
     def handle(self, *args, image, out, model_version, **options):
         if not out.endswith((".nii.gz", ".nii")):
@@ -36,8 +42,10 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         sitk.WriteImage(mask, out, useCompression=True)
         counts = {label: int((sitk.GetArrayViewFromImage(mask) == label).sum()) for label in (LEFT, RIGHT)}
-        self.stdout.write(f"{out}: left {counts[LEFT]} voxels, right {counts[RIGHT]} voxels "
-                          f"(segmentation v{version.number}, {seconds:.1f} s)")
+        self.stdout.write(
+            f"{out}: left {counts[LEFT]} voxels, right {counts[RIGHT]} voxels "
+            f"(segmentation v{version.number}, {seconds:.1f} s)"
+        )
         # The mask is written either way (a reader may correct it); QC says whether each side can be used.
         for side, verdict in screening_qc(ct, mask, sides=("left", "right"), confidence=confidence).items():
             state = "assessable" if verdict["assessable"] else f"not assessable ({'; '.join(verdict['qc'])})"

@@ -229,7 +229,9 @@ def _label_bounding_box(mask: sitk.Image, label: int) -> tuple[np.ndarray, np.nd
 
 def _fast_path_applies(settings: RadiomicsSettings) -> bool:
     setting = settings.setting
-    resampled = setting.get("resampledPixelSpacing") is not None and setting.get("interpolator", "sitkBSpline")
+    resampled = setting.get("resampledPixelSpacing") is not None and setting.get(
+        "interpolator", "sitkBSpline"
+    )
     whole_volume = any(setting.get(name) not in (None, False) for name in _WHOLE_VOLUME_SETTINGS)
     return bool(resampled) and not whole_volume and not settings.params.get("voxelSetting")
 
@@ -262,8 +264,16 @@ def _resample_voi(
 def _integer_labels(mask: sitk.Image) -> sitk.Image:
     """pyradiomics casts every mask to UInt32 (a full-volume copy); nearest-neighbour resampling copies
     label values unchanged, so an integer mask is resampled as it is and the small result cast after."""
-    integer_types = {sitk.sitkUInt8, sitk.sitkInt8, sitk.sitkUInt16, sitk.sitkInt16, sitk.sitkUInt32,
-                     sitk.sitkInt32, sitk.sitkUInt64, sitk.sitkInt64}
+    integer_types = {
+        sitk.sitkUInt8,
+        sitk.sitkInt8,
+        sitk.sitkUInt16,
+        sitk.sitkInt16,
+        sitk.sitkUInt32,
+        sitk.sitkInt32,
+        sitk.sitkUInt64,
+        sitk.sitkInt64,
+    }
     return mask if mask.GetPixelID() in integer_types else sitk.Cast(mask, sitk.sitkUInt32)
 
 
@@ -412,7 +422,11 @@ class _SharedBinning:
 
         def _applyBinning(instance, matrix):  # noqa: N802 (pyradiomics' name)
             # source and result are set together; both are checked so that neither is read as None.
-            if shared.result is not None and shared.source is not None and np.array_equal(matrix, shared.source):
+            if (
+                shared.result is not None
+                and shared.source is not None
+                and np.array_equal(matrix, shared.source)
+            ):
                 binned, gray_levels, levels = shared.result
                 instance.coefficients["grayLevels"] = gray_levels.copy()
                 instance.coefficients["Ng"] = levels
@@ -420,11 +434,18 @@ class _SharedBinning:
             source = matrix.copy()
             binned = feature_class._applyBinning(instance, matrix)
             shared.source = source
-            shared.result = (binned.copy(), instance.coefficients["grayLevels"].copy(), instance.coefficients["Ng"])
+            shared.result = (
+                binned.copy(),
+                instance.coefficients["grayLevels"].copy(),
+                instance.coefficients["Ng"],
+            )
             return binned
 
-        return type(feature_class.__name__, (feature_class,),
-                    {"_applyBinning": _applyBinning, "__module__": feature_class.__module__})
+        return type(
+            feature_class.__name__,
+            (feature_class,),
+            {"_applyBinning": _applyBinning, "__module__": feature_class.__module__},
+        )
 
 
 _EXTRACTORS: dict[str, featureextractor.RadiomicsFeatureExtractor] = {}

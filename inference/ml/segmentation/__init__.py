@@ -15,7 +15,21 @@ from inference.ml.segmentation.training import (
 )
 
 __all__ = [
-    "DEMO", "HELDOUT", "OOD_DICE_GAP_LIMIT", "PAPER", "HeldoutProfile", "Checkpoint", "CheckpointError", "SegmentationConfig", "StageConfig", "TrainingResult",
-    "checkpoint_path", "code_version", "configuration", "load_checkpoint", "reference_agreement", "segment_image",
+    "DEMO",
+    "HELDOUT",
+    "OOD_DICE_GAP_LIMIT",
+    "PAPER",
+    "HeldoutProfile",
+    "Checkpoint",
+    "CheckpointError",
+    "SegmentationConfig",
+    "StageConfig",
+    "TrainingResult",
+    "checkpoint_path",
+    "code_version",
+    "configuration",
+    "load_checkpoint",
+    "reference_agreement",
+    "segment_image",
     "train_segmentation",
 ]

@@ -40,8 +40,14 @@ CROP_INTERPOLATOR = sitk.sitkBSpline
 Progress = Callable[[int, str], None]
 
 
-def segment_image(image: sitk.Image, coarse: Checkpoint, fine: Checkpoint, *,
-                  on_progress: Progress | None = None, confidence_out: dict[int, float] | None = None) -> sitk.Image:
+def segment_image(
+    image: sitk.Image,
+    coarse: Checkpoint,
+    fine: Checkpoint,
+    *,
+    on_progress: Progress | None = None,
+    confidence_out: dict[int, float] | None = None,
+) -> sitk.Image:
     """Label the left (1) and right (2) proximal femur of a CT image (HU), on the image's own grid.
 
     `confidence_out`, when given, receives each found side's mean femur probability over its mask (what QC
@@ -175,9 +181,15 @@ def predict(checkpoint: Checkpoint, volume: np.ndarray) -> np.ndarray:
     inputs = inputs[None, None] if inputs.dim() == 3 else inputs[None]
     with torch.inference_mode():
         logits = sliding_window_inference(
-            inputs, roi_size=inference_window(checkpoint, inputs.shape[2:]), sw_batch_size=1, predictor=network,
-            overlap=checkpoint.sliding_overlap, mode="gaussian",
-            sw_device=next(network.parameters()).device, device=torch.device("cpu"))
+            inputs,
+            roi_size=inference_window(checkpoint, inputs.shape[2:]),
+            sw_batch_size=1,
+            predictor=network,
+            overlap=checkpoint.sliding_overlap,
+            mode="gaussian",
+            sw_device=next(network.parameters()).device,
+            device=torch.device("cpu"),
+        )
     return torch.softmax(logits[0], dim=0).numpy()
 
 

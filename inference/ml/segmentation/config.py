@@ -76,10 +76,16 @@ class StageConfig:
             raise ValueError("foreground_fraction must lie in [0, 1] and sliding_overlap in [0, 1)")
         if not 0.0 <= self.mirror <= 1.0:
             raise ValueError(f"mirror must lie in [0, 1], got {self.mirror}")
-        if not (0.0 <= self.hu_scale < 0.5 and 0.0 <= self.hu_shift <= 500.0 and 0.0 <= self.gamma <= 1.0
-                and 0.0 <= self.bias_field < 0.5):
-            raise ValueError("intensity augmentation must satisfy 0 <= hu_scale < 0.5, 0 <= hu_shift <= 500 HU, "
-                             "0 <= gamma <= 1 and 0 <= bias_field < 0.5")
+        if not (
+            0.0 <= self.hu_scale < 0.5
+            and 0.0 <= self.hu_shift <= 500.0
+            and 0.0 <= self.gamma <= 1.0
+            and 0.0 <= self.bias_field < 0.5
+        ):
+            raise ValueError(
+                "intensity augmentation must satisfy 0 <= hu_scale < 0.5, 0 <= hu_shift <= 500 HU, "
+                "0 <= gamma <= 1 and 0 <= bias_field < 0.5"
+            )
         if self.loss not in ("focal", "dice_focal"):
             raise ValueError(f"loss must be 'focal' or 'dice_focal', got {self.loss!r}")
 
@@ -118,7 +124,9 @@ class SegmentationConfig:
 def _stage_from_dict(data: dict) -> StageConfig:
     """A stage from as_dict()'s output, where JSON or torch.load may have turned the sizes into lists."""
     window = data.get("window_size")
-    return StageConfig(**{**data, "patch_size": tuple(data["patch_size"]), "window_size": window and tuple(window)})
+    return StageConfig(
+        **{**data, "patch_size": tuple(data["patch_size"]), "window_size": window and tuple(window)}
+    )
 
 
 # Small and fast: trains on 2 CPU cores in minutes (bench/train_segmentation_demo.py measures it). It departs
@@ -128,21 +136,52 @@ DEMO_LEARNING_RATE = 2e-3
 DEMO = SegmentationConfig(
     name="demo",
     # One window holds a 384 x 480 x 480 mm field at 3 mm: the whole CT in one pass, no window borders.
-    coarse=StageConfig(spacing_mm=COARSE_SPACING_MM, patch_size=(32, 32, 32), window_size=(128, 160, 160),
-                       base_width=8, depth=3, epochs=15, patches_per_case=8, foreground_fraction=0.5,
-                       learning_rate=DEMO_LEARNING_RATE, validate_every=5),
-    fine=StageConfig(spacing_mm=FINE_SPACING_MM, patch_size=(32, 32, 32), window_size=(64, 64, 64),
-                     base_width=8, depth=3, epochs=30, patches_per_case=8, learning_rate=DEMO_LEARNING_RATE,
-                     validate_every=10),
+    coarse=StageConfig(
+        spacing_mm=COARSE_SPACING_MM,
+        patch_size=(32, 32, 32),
+        window_size=(128, 160, 160),
+        base_width=8,
+        depth=3,
+        epochs=15,
+        patches_per_case=8,
+        foreground_fraction=0.5,
+        learning_rate=DEMO_LEARNING_RATE,
+        validate_every=5,
+    ),
+    fine=StageConfig(
+        spacing_mm=FINE_SPACING_MM,
+        patch_size=(32, 32, 32),
+        window_size=(64, 64, 64),
+        base_width=8,
+        depth=3,
+        epochs=30,
+        patches_per_case=8,
+        learning_rate=DEMO_LEARNING_RATE,
+        validate_every=10,
+    ),
 )
 
 # The paper's settings: VB-Net of vbnet.md (width 16, depth 4), 1001 epochs of each stage.
 PAPER = SegmentationConfig(
     name="paper",
-    coarse=StageConfig(spacing_mm=COARSE_SPACING_MM, patch_size=(96, 96, 96), base_width=16, depth=4,
-                       epochs=PAPER_EPOCHS, norm="batch", foreground_fraction=0.5),
-    fine=StageConfig(spacing_mm=FINE_SPACING_MM, patch_size=(96, 96, 96), base_width=16, depth=4,
-                     epochs=PAPER_EPOCHS, norm="batch", validate_every=10),
+    coarse=StageConfig(
+        spacing_mm=COARSE_SPACING_MM,
+        patch_size=(96, 96, 96),
+        base_width=16,
+        depth=4,
+        epochs=PAPER_EPOCHS,
+        norm="batch",
+        foreground_fraction=0.5,
+    ),
+    fine=StageConfig(
+        spacing_mm=FINE_SPACING_MM,
+        patch_size=(96, 96, 96),
+        base_width=16,
+        depth=4,
+        epochs=PAPER_EPOCHS,
+        norm="batch",
+        validate_every=10,
+    ),
 )
 
 # Intensity augmentation against scanner and protocol differences (issue 15): histogram scale of +/-10 % and
@@ -153,13 +192,19 @@ ROBUST_HU_SCALE, ROBUST_HU_SHIFT, ROBUST_GAMMA, ROBUST_BIAS_FIELD = 0.1, 60.0, 0
 
 
 def _with_robust_intensity(stage: StageConfig) -> StageConfig:
-    return replace(stage, hu_scale=ROBUST_HU_SCALE, hu_shift=ROBUST_HU_SHIFT, gamma=ROBUST_GAMMA,
-                   bias_field=ROBUST_BIAS_FIELD)
+    return replace(
+        stage,
+        hu_scale=ROBUST_HU_SCALE,
+        hu_shift=ROBUST_HU_SHIFT,
+        gamma=ROBUST_GAMMA,
+        bias_field=ROBUST_BIAS_FIELD,
+    )
 
 
 # The demo's design with that augmentation on; train it on randomised phantoms (phantom --appearance).
-DEMO_ROBUST = DEMO.with_overrides(name="demo_robust", coarse=_with_robust_intensity(DEMO.coarse),
-                                  fine=_with_robust_intensity(DEMO.fine))
+DEMO_ROBUST = DEMO.with_overrides(
+    name="demo_robust", coarse=_with_robust_intensity(DEMO.coarse), fine=_with_robust_intensity(DEMO.fine)
+)
 
 CONFIGURATIONS = {"demo": DEMO, "demo_robust": DEMO_ROBUST, "paper": PAPER}
 
@@ -169,4 +214,6 @@ def configuration(name: str) -> SegmentationConfig:
     try:
         return CONFIGURATIONS[name]
     except KeyError:
-        raise ValueError(f"unknown segmentation configuration {name!r}; choose from {sorted(CONFIGURATIONS)}") from None
+        raise ValueError(
+            f"unknown segmentation configuration {name!r}; choose from {sorted(CONFIGURATIONS)}"
+        ) from None

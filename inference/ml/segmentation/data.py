@@ -54,10 +54,12 @@ class Volume:
 def read_case(image_path: str | Path, mask_path: str | Path) -> tuple[sitk.Image, sitk.Image]:
     """An image and its reference mask; ValueError when they are not on the same grid."""
     image, mask = sitk.ReadImage(str(image_path)), sitk.ReadImage(str(mask_path), sitk.sitkUInt8)
-    same = (image.GetSize() == mask.GetSize()
-            and np.allclose(image.GetSpacing(), mask.GetSpacing(), atol=GRID_TOLERANCE)
-            and np.allclose(image.GetOrigin(), mask.GetOrigin(), atol=GRID_TOLERANCE)
-            and np.allclose(image.GetDirection(), mask.GetDirection(), atol=GRID_TOLERANCE))
+    same = (
+        image.GetSize() == mask.GetSize()
+        and np.allclose(image.GetSpacing(), mask.GetSpacing(), atol=GRID_TOLERANCE)
+        and np.allclose(image.GetOrigin(), mask.GetOrigin(), atol=GRID_TOLERANCE)
+        and np.allclose(image.GetDirection(), mask.GetDirection(), atol=GRID_TOLERANCE)
+    )
     if not same:
         raise ValueError(f"mask {mask_path} is not on the grid of image {image_path}")
     mask.CopyInformation(image)
@@ -71,16 +73,21 @@ def coarse_volume(image: sitk.Image, mask: sitk.Image, stage: StageConfig, windo
     volume = grids.resample(image, grid, DOWNSAMPLING_INTERPOLATOR, grids.AIR_HU)
     labels = _resampled_labels(mask, grid, DOWNSAMPLING_INTERPOLATOR, SIDES)
     # Femur or not: the side is read from the femur's place at inference, so a mirrored patch stays true.
-    return Volume.build(grids.normalise_hu(sitk.GetArrayViewFromImage(volume), window), (labels > 0).astype(np.uint8))
+    return Volume.build(
+        grids.normalise_hu(sitk.GetArrayViewFromImage(volume), window), (labels > 0).astype(np.uint8)
+    )
 
 
-def fine_volumes(image: sitk.Image, mask: sitk.Image, stage: StageConfig, window,
-                 coarse_spacing_mm: float) -> list[Volume]:
+def fine_volumes(
+    image: sitk.Image, mask: sitk.Image, stage: StageConfig, window, coarse_spacing_mm: float
+) -> list[Volume]:
     """One 1 mm crop per reference femur, labelled 1 for femur and 0 elsewhere, with its coarse prior."""
     crops = []
     mask_array = sitk.GetArrayViewFromImage(mask)
     coarse_grid = grids.grid_over_image(image, coarse_spacing_mm)
-    coarse_labels = sitk.GetImageFromArray(_resampled_labels(mask, coarse_grid, DOWNSAMPLING_INTERPOLATOR, SIDES))
+    coarse_labels = sitk.GetImageFromArray(
+        _resampled_labels(mask, coarse_grid, DOWNSAMPLING_INTERPOLATOR, SIDES)
+    )
     coarse_labels.CopyInformation(coarse_grid)
     for side in SIDES:
         box = bounding_box(mask_array == side)

@@ -19,8 +19,9 @@ def physical_corners(image: sitk.Image, start=(0, 0, 0), stop=None) -> np.ndarra
     """The LPS points (8 x 3) of the corner voxel centres of an index box [start, stop) of the image."""
     stop = image.GetSize() if stop is None else stop
     corners = itertools.product(*[(lo, hi - 1) for lo, hi in zip(start, stop, strict=True)])
-    return np.array([image.TransformContinuousIndexToPhysicalPoint([float(c) for c in corner])
-                     for corner in corners])
+    return np.array(
+        [image.TransformContinuousIndexToPhysicalPoint([float(c) for c in corner]) for corner in corners]
+    )
 
 
 def axis_aligned_grid(low: np.ndarray, high: np.ndarray, spacing_mm: float) -> sitk.Image:

@@ -44,17 +44,27 @@ class HeldoutProfile:
             raise ValueError(f"a held-out profile needs 1-50 cases and a matrix of 32-512, got {self}")
 
     def description(self) -> str:
-        return (f"{self.cases} phantom cases, scanner {HELDOUT_SCANNER}, calibration +/-{HELDOUT_OFFSET_HU:g} HU, "
-                f"noise x{HELDOUT_NOISE_SCALE:g}, {HELDOUT_SLICE_MM:g} mm slices, field of view cut to the hips")
+        return (
+            f"{self.cases} phantom cases, scanner {HELDOUT_SCANNER}, calibration +/-{HELDOUT_OFFSET_HU:g} HU, "
+            f"noise x{HELDOUT_NOISE_SCALE:g}, {HELDOUT_SLICE_MM:g} mm slices, field of view cut to the hips"
+        )
 
 
 HELDOUT = HeldoutProfile()
 
 
 def heldout_case_options(profile: HeldoutProfile, index: int) -> CaseOptions:
-    return CaseOptions(matrix=profile.matrix, region=HELDOUT_REGION, slice_mm=HELDOUT_SLICE_MM,
-                       scanners=(HELDOUT_SCANNER,), exclusion="", readers=False, noise_scale=HELDOUT_NOISE_SCALE,
-                       hu_offset=HELDOUT_OFFSET_HU if index % 2 == 0 else -HELDOUT_OFFSET_HU, z_partial_volume=True)
+    return CaseOptions(
+        matrix=profile.matrix,
+        region=HELDOUT_REGION,
+        slice_mm=HELDOUT_SLICE_MM,
+        scanners=(HELDOUT_SCANNER,),
+        exclusion="",
+        readers=False,
+        noise_scale=HELDOUT_NOISE_SCALE,
+        hu_offset=HELDOUT_OFFSET_HU if index % 2 == 0 else -HELDOUT_OFFSET_HU,
+        z_partial_volume=True,
+    )
 
 
 def heldout_cases(profile: HeldoutProfile, folder: str | Path) -> list[tuple[Path, Path]]:
@@ -62,8 +72,14 @@ def heldout_cases(profile: HeldoutProfile, folder: str | Path) -> list[tuple[Pat
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = folder / "profile.json"
-    pairs = [(folder / f"heldout{i}.nii.gz", folder / f"heldout{i}_mask.nii.gz") for i in range(profile.cases)]
-    if stamp.exists() and json.loads(stamp.read_text()) == asdict(profile) and all(p.exists() for pair in pairs for p in pair):
+    pairs = [
+        (folder / f"heldout{i}.nii.gz", folder / f"heldout{i}_mask.nii.gz") for i in range(profile.cases)
+    ]
+    if (
+        stamp.exists()
+        and json.loads(stamp.read_text()) == asdict(profile)
+        and all(p.exists() for pair in pairs for p in pair)
+    ):
         return pairs
     for index, (image_path, mask_path) in enumerate(pairs):
         image, label = _heldout_case(profile, index)
@@ -86,4 +102,8 @@ def heldout_verdict(validation_dice: float | None, heldout_dice: float | None) -
     if validation_dice is None or heldout_dice is None:
         return {"dice_gap": None, "below_validation": None, "limit": OOD_DICE_GAP_LIMIT}
     gap = float(validation_dice) - float(heldout_dice)
-    return {"dice_gap": round(gap, 6), "below_validation": gap > OOD_DICE_GAP_LIMIT, "limit": OOD_DICE_GAP_LIMIT}
+    return {
+        "dice_gap": round(gap, 6),
+        "below_validation": gap > OOD_DICE_GAP_LIMIT,
+        "limit": OOD_DICE_GAP_LIMIT,
+    }

@@ -17,8 +17,15 @@ CORTEX_MM = 2.5
 VOI_BELOW_LESSER_TROCHANTER_MM = 8.0
 
 
-def synthetic_hip(*, size=(96, 80, 64), spacing=(4.0, 4.0, 5.0), origin=None, direction=None, seed: int = 0,
-                  noise_hu: float = 20.0) -> tuple[sitk.Image, sitk.Image]:
+def synthetic_hip(
+    *,
+    size=(96, 80, 64),
+    spacing=(4.0, 4.0, 5.0),
+    origin=None,
+    direction=None,
+    seed: int = 0,
+    noise_hu: float = 20.0,
+) -> tuple[sitk.Image, sitk.Image]:
     """(CT in HU as int16, labels uint8: 1 left, 2 right proximal femur) on the requested grid."""
     rng = np.random.default_rng(seed)
     reference = _grid(size, spacing, origin, direction)
@@ -40,7 +47,7 @@ class _Anatomy:
 
     def render(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = (p - self.centre) / self.s
-        body = ((q[:, 0] / 160) ** 2 + (q[:, 1] / 115) ** 2)
+        body = (q[:, 0] / 160) ** 2 + (q[:, 1] / 115) ** 2
         hu = np.where(body < 1, np.where(body < 0.75, MUSCLE_HU, FAT_HU), AIR_HU)
         labels = np.zeros(len(q), dtype=np.uint8)
         pelvis = self._pelvis(q)
@@ -65,8 +72,11 @@ class _Anatomy:
             qm = q * np.array([m, 1, 1])
             cup = np.maximum(_sphere(qm, (85, 0, 0), 33), -_sphere(qm, (85, 0, 0), 27))
             cup = np.maximum(cup, qm[:, 0] - 95)  # the acetabulum opens laterally
-            parts += [cup, _capsule(qm, (80, 10, 20), (110, 40, 120), 12),  # iliac wing
-                      _capsule(qm, (70, 10, -20), (30, -10, -45), 9)]  # pubic ramus
+            parts += [
+                cup,
+                _capsule(qm, (80, 10, 20), (110, 40, 120), 12),  # iliac wing
+                _capsule(qm, (70, 10, -20), (30, -10, -45), 9),
+            ]  # pubic ramus
         return np.minimum.reduce(parts)
 
 
@@ -91,7 +101,7 @@ def _grid(size, spacing, origin, direction) -> sitk.Image:
 
 def _slice_points(grid: sitk.Image, z: int) -> np.ndarray:
     """LPS coordinates of every voxel of slice z, in array (y, x) order."""
-    y, x = np.mgrid[0:grid.GetSize()[1], 0:grid.GetSize()[0]]
+    y, x = np.mgrid[0 : grid.GetSize()[1], 0 : grid.GetSize()[0]]
     index = np.stack([x.ravel(), y.ravel(), np.full(x.size, z)], axis=1) * np.array(grid.GetSpacing())
     matrix = np.array(grid.GetDirection()).reshape(3, 3)
     return np.array(grid.GetOrigin()) + index @ matrix.T

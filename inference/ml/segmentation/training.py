@@ -63,10 +63,17 @@ def checkpoint_path(out_dir: str | Path, stage: str) -> Path:
     return Path(out_dir) / f"{stage}.pt"
 
 
-def train_segmentation(config: SegmentationConfig, train_cases: Sequence[Case], val_cases: Sequence[Case],
-                       out_dir: str | Path, *, on_progress: Progress | None = None,
-                       should_stop: Callable[[], bool] | None = None, resume: bool = True,
-                       heldout: HeldoutProfile | None = HELDOUT) -> TrainingResult:
+def train_segmentation(
+    config: SegmentationConfig,
+    train_cases: Sequence[Case],
+    val_cases: Sequence[Case],
+    out_dir: str | Path,
+    *,
+    on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    resume: bool = True,
+    heldout: HeldoutProfile | None = HELDOUT,
+) -> TrainingResult:
     """Train the coarse then the fine VB-Net; checkpoints go to out_dir/coarse.pt and out_dir/fine.pt.
 
     on_progress(epoch, total, metrics) runs after every epoch (epochs counted over both stages; metrics hold
@@ -94,19 +101,29 @@ def train_segmentation(config: SegmentationConfig, train_cases: Sequence[Case], 
     if heldout is not None:
         try:
             score_heldout(result, (coarse_path, fine_path), heldout, Path(out_dir) / "heldout")
-        except (ValueError, RuntimeError, OSError) as error:  # a failed stress test must not discard the model
+        except (
+            ValueError,
+            RuntimeError,
+            OSError,
+        ) as error:  # a failed stress test must not discard the model
             result.out_of_distribution = {"error": f"held-out profile not scored: {error}"[:300]}
     result.seconds = time.perf_counter() - started
     return result
 
 
-def score_heldout(result: TrainingResult, checkpoints: tuple[Path, Path], profile: HeldoutProfile, folder: Path) -> None:
+def score_heldout(
+    result: TrainingResult, checkpoints: tuple[Path, Path], profile: HeldoutProfile, folder: Path
+) -> None:
     """The finished cascade on the held-out profile, summarised like the validation, with its verdict."""
     started = time.perf_counter()
     per_case, summary = validate_cascade(*checkpoints, heldout_cases(profile, folder))
     verdict = heldout_verdict(result.validation.get("dice_mean"), summary.get("dice_mean"))
-    result.out_of_distribution = {**summary, **verdict, "profile": profile.description(),
-                                  "seconds": round(time.perf_counter() - started, 1)}
+    result.out_of_distribution = {
+        **summary,
+        **verdict,
+        "profile": profile.description(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     result.out_of_distribution_per_case = per_case
 
 
@@ -118,20 +135,30 @@ def validate_cascade(coarse_path: Path, fine_path: Path, val_cases: Sequence[Cas
     for image_path, mask_path in val_cases:
         image, mask = data.read_case(image_path, mask_path)
         per_case.append(reference_agreement(mask, segment_image(image, coarse, fine)))
-    summary = table2_summary(dice=[case["overall"]["dice"] for case in per_case],
-                             volume_difference_cm3=[case["overall"]["volume_difference_cm3"] for case in per_case])
+    summary = table2_summary(
+        dice=[case["overall"]["dice"] for case in per_case],
+        volume_difference_cm3=[case["overall"]["volume_difference_cm3"] for case in per_case],
+    )
     return per_case, summary.as_dict()
 
 
-def reference_agreement(reference: sitk.Image, predicted: sitk.Image, *, surface: bool = True) -> dict[str, dict]:
+def reference_agreement(
+    reference: sitk.Image, predicted: sitk.Image, *, surface: bool = True
+) -> dict[str, dict]:
     """Dice, HD95, ASSD and VD (reference minus predicted, cm3) of a predicted mask against its reference,
     keyed "1", "2" (the sides) and "overall", by the metrics core's convention (voi.metrics)."""
     if reference.GetSize() != predicted.GetSize():
         raise ValueError(f"masks differ in size: {reference.GetSize()} vs {predicted.GetSize()}")
-    result = voi_agreement(first=sitk.GetArrayViewFromImage(reference), second=sitk.GetArrayViewFromImage(predicted),
-                           spacing_xyz=reference.GetSpacing(), surface=surface)
-    return {**{str(label): side.as_dict() for label, side in result.per_label.items()},
-            "overall": result.overall.as_dict()}
+    result = voi_agreement(
+        first=sitk.GetArrayViewFromImage(reference),
+        second=sitk.GetArrayViewFromImage(predicted),
+        spacing_xyz=reference.GetSpacing(),
+        surface=surface,
+    )
+    return {
+        **{str(label): side.as_dict() for label, side in result.per_label.items()},
+        "overall": result.overall.as_dict(),
+    }
 
 
 class _Loop:
@@ -150,8 +177,9 @@ class _Loop:
         if checkpoint.complete:
             return path
         network, optimiser = self._restore(checkpoint, stage)
-        sampler = data.PatchSampler(volumes=self._volumes(name, train_cases), stage=stage,
-                                    window=self.config.hu_window)
+        sampler = data.PatchSampler(
+            volumes=self._volumes(name, train_cases), stage=stage, window=self.config.hu_window
+        )
         validation = self._volumes(name, val_cases) if val_cases else []
         loss_function = segmentation_loss(stage.loss)
         steps = math.ceil(len(train_cases) * stage.patches_per_case / stage.batch_size)
@@ -192,17 +220,28 @@ class _Loop:
         if self.resume and path.exists():
             checkpoint = load_checkpoint(path)
             if checkpoint.config != self.config.as_dict():
-                raise CheckpointError(f"{path} was trained with another configuration; "
-                                      "start again with resume=False or use another out_dir")
+                raise CheckpointError(
+                    f"{path} was trained with another configuration; "
+                    "start again with resume=False or use another out_dir"
+                )
             return checkpoint
         torch.manual_seed(self.config.seed + STAGE_ORDER.index(name))
         network = _build_network(name, stage)
         return Checkpoint(
-            stage=name, architecture="VBNet", architecture_args=_architecture_args(name, stage),
-            spacing_mm=stage.spacing_mm, patch_size=stage.inference_window, hu_window=self.config.hu_window,
-            margin_mm=stage.margin_mm, sliding_overlap=stage.sliding_overlap, state_dict=network.state_dict(),
-            epochs_total=stage.epochs, seed=self.config.seed, split_id=self.config.split_id,
-            config=self.config.as_dict())
+            stage=name,
+            architecture="VBNet",
+            architecture_args=_architecture_args(name, stage),
+            spacing_mm=stage.spacing_mm,
+            patch_size=stage.inference_window,
+            hu_window=self.config.hu_window,
+            margin_mm=stage.margin_mm,
+            sliding_overlap=stage.sliding_overlap,
+            state_dict=network.state_dict(),
+            epochs_total=stage.epochs,
+            seed=self.config.seed,
+            split_id=self.config.split_id,
+            config=self.config.as_dict(),
+        )
 
     def _restore(self, checkpoint: Checkpoint, stage: StageConfig):
         network = checkpoint.build_network().to(self.device)
@@ -218,8 +257,11 @@ class _Loop:
             if name == "coarse":
                 volumes.append(data.coarse_volume(image, mask, stage, self.config.hu_window))
             else:
-                volumes.extend(data.fine_volumes(image, mask, stage, self.config.hu_window,
-                                                    self.config.coarse.spacing_mm))
+                volumes.extend(
+                    data.fine_volumes(
+                        image, mask, stage, self.config.hu_window, self.config.coarse.spacing_mm
+                    )
+                )
         return volumes
 
 
@@ -228,7 +270,9 @@ def keep_best(checkpoint: Checkpoint, val_dice: float | None) -> None:
     if val_dice is None or (checkpoint.best_val_dice is not None and val_dice <= checkpoint.best_val_dice):
         return
     checkpoint.best_val_dice, checkpoint.best_epoch = float(val_dice), checkpoint.epoch
-    checkpoint.best_state_dict = {k: v.detach().to("cpu", copy=True) for k, v in checkpoint.state_dict.items()}
+    checkpoint.best_state_dict = {
+        k: v.detach().to("cpu", copy=True) for k, v in checkpoint.state_dict.items()
+    }
 
 
 def settle_final_weights(checkpoint: Checkpoint) -> dict:
@@ -237,16 +281,24 @@ def settle_final_weights(checkpoint: Checkpoint) -> dict:
     30); then the best epoch's. Returns what was chosen, for the history."""
     last = checkpoint.history[-1].get("val_dice") if checkpoint.history else None
     chosen = checkpoint.epoch
-    if (checkpoint.best_state_dict is not None and last is not None
-            and checkpoint.best_val_dice - last > ROLLBACK_DICE_DROP):
+    if (
+        checkpoint.best_state_dict is not None
+        and last is not None
+        and checkpoint.best_val_dice - last > ROLLBACK_DICE_DROP
+    ):
         checkpoint.state_dict, chosen = checkpoint.best_state_dict, checkpoint.best_epoch
     checkpoint.best_state_dict = None  # the finished stage keeps one set of weights
     return {"weights_of_epoch": chosen}
 
 
 def _architecture_args(name: str, stage: StageConfig) -> dict:
-    return {"in_channels": STAGE_INPUTS[name], "out_channels": STAGE_CLASSES[name], "base_width": stage.base_width,
-            "depth": stage.depth, "norm": stage.norm}
+    return {
+        "in_channels": STAGE_INPUTS[name],
+        "out_channels": STAGE_CLASSES[name],
+        "base_width": stage.base_width,
+        "depth": stage.depth,
+        "norm": stage.norm,
+    }
 
 
 def _build_network(name: str, stage: StageConfig) -> VBNet:

@@ -22,8 +22,27 @@ DICM_MAGIC = b"DICM"
 # found by the walk like any other (ISO 9660 names such as IM00001 carry no extension).
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 # Files that are never DICOM are not force-parsed (a forced parse of a big image reads far before failing).
-NOT_DICOM_SUFFIXES = (".nii", ".nii.gz", ".gz", ".txt", ".csv", ".json", ".xml", ".html", ".htm", ".pdf", ".jpg",
-                      ".jpeg", ".png", ".exe", ".dll", ".inf", ".ini", ".js", ".css")
+NOT_DICOM_SUFFIXES = (
+    ".nii",
+    ".nii.gz",
+    ".gz",
+    ".txt",
+    ".csv",
+    ".json",
+    ".xml",
+    ".html",
+    ".htm",
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".exe",
+    ".dll",
+    ".inf",
+    ".ini",
+    ".js",
+    ".css",
+)
 # Zips inside zips inside zips: deeper than this is no export any scanner or PACS writes.
 ZIP_MAX_DEPTH = 3
 
@@ -124,5 +143,8 @@ def dicom_files(source: Path, *, scratch: Path) -> list[DicomFile]:
 def _is_media_directory(header) -> bool:
     """A DICOMDIR names its class only in its file meta (MediaStorageSOPClassUID), not as a SOPClassUID."""
     meta = getattr(header, "file_meta", None)
-    classes = {str(header.get("SOPClassUID", "")), str(getattr(meta, "MediaStorageSOPClassUID", "") if meta else "")}
+    classes = {
+        str(header.get("SOPClassUID", "")),
+        str(getattr(meta, "MediaStorageSOPClassUID", "") if meta else ""),
+    }
     return MEDIA_STORAGE_DIRECTORY in classes

@@ -26,7 +26,9 @@ def _code(item) -> tuple[str, str]:
 
 
 def is_dose_report(header: pydicom.Dataset) -> bool:
-    return str(header.get("SOPClassUID", "")) in DOSE_REPORT_SOP_CLASSES and _code(header) == DOSE_REPORT_TITLE
+    return (
+        str(header.get("SOPClassUID", "")) in DOSE_REPORT_SOP_CLASSES and _code(header) == DOSE_REPORT_TITLE
+    )
 
 
 def _numeric_items(items, concept: tuple[str, str]):

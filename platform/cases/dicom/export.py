@@ -78,7 +78,9 @@ def labels_on_source_slices(labels: sitk.Image, source: dict) -> np.ndarray:
     to_index = np.asarray(labels.GetDirection()).reshape(3, 3).T / np.asarray(labels.GetSpacing())[:, None]
     row, column = np.asarray(source["orientation"][:3]), np.asarray(source["orientation"][3:])
     r, c = np.meshgrid(np.arange(source["rows"]), np.arange(source["columns"]), indexing="ij")
-    in_plane = (c[..., None] * source["pixel_spacing"][1] * row + r[..., None] * source["pixel_spacing"][0] * column)
+    in_plane = (
+        c[..., None] * source["pixel_spacing"][1] * row + r[..., None] * source["pixel_spacing"][0] * column
+    )
     out = np.zeros((len(source["slices"]), source["rows"], source["columns"]), dtype=np.uint8)
     size = np.asarray(labels.GetSize())
     for k, item in enumerate(source["slices"]):
@@ -90,11 +92,17 @@ def labels_on_source_slices(labels: sitk.Image, source: dict) -> np.ndarray:
 
 def _segment(number: int, *, manual: bool, algorithm: hd.AlgorithmIdentificationSequence | None):
     description = hd.seg.SegmentDescription(
-        segment_number=number, segment_label=f"{SIDE_NAMES[number].capitalize()} proximal femur",
-        segmented_property_category=ANATOMICAL_STRUCTURE, segmented_property_type=FEMUR,
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL if manual else hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
-        algorithm_identification=None if manual else algorithm, tracking_id=f"{SIDE_NAMES[number]} proximal femur",
-        tracking_uid=hd.UID(), display_color=SEGMENT_COLOURS[number],
+        segment_number=number,
+        segment_label=f"{SIDE_NAMES[number].capitalize()} proximal femur",
+        segmented_property_category=ANATOMICAL_STRUCTURE,
+        segmented_property_type=FEMUR,
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL
+        if manual
+        else hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+        algorithm_identification=None if manual else algorithm,
+        tracking_id=f"{SIDE_NAMES[number]} proximal femur",
+        tracking_uid=hd.UID(),
+        display_color=SEGMENT_COLOURS[number],
     )
     description.SegmentedPropertyTypeModifierCodeSequence = [hd.sr.CodedConcept.from_code(LATERALITY[number])]
     return description
@@ -109,19 +117,38 @@ class Producer:
     version: str = ""
 
 
-def segmentation(labels: sitk.Image, *, source: dict, producer: Producer, description: str) -> hd.seg.Segmentation:
+def segmentation(
+    labels: sitk.Image, *, source: dict, producer: Producer, description: str
+) -> hd.seg.Segmentation:
     """The VOI as a DICOM Segmentation with two segments (left, right proximal femur) on the source slices."""
     images = source_images(source)
     frames = labels_on_source_slices(labels, source)
-    algorithm = None if producer.manual else hd.AlgorithmIdentificationSequence(
-        name=producer.name[:64], family=codes.cid7162.ArtificialIntelligence, version=producer.version[:64] or "1")
+    algorithm = (
+        None
+        if producer.manual
+        else hd.AlgorithmIdentificationSequence(
+            name=producer.name[:64],
+            family=codes.cid7162.ArtificialIntelligence,
+            version=producer.version[:64] or "1",
+        )
+    )
     return hd.seg.Segmentation(
-        source_images=images, pixel_array=frames, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        source_images=images,
+        pixel_array=frames,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=[_segment(n, manual=producer.manual, algorithm=algorithm) for n in (1, 2)],
-        series_instance_uid=hd.UID(), series_number=900, sop_instance_uid=hd.UID(), instance_number=1,
-        manufacturer=MANUFACTURER, manufacturer_model_name=MANUFACTURER, software_versions=SOFTWARE_VERSION,
-        device_serial_number="0", series_description=description[:64], content_label="FEMUR_VOI",
-        content_description=description[:64], omit_empty_frames=False,
+        series_instance_uid=hd.UID(),
+        series_number=900,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer=MANUFACTURER,
+        manufacturer_model_name=MANUFACTURER,
+        software_versions=SOFTWARE_VERSION,
+        device_serial_number="0",
+        series_description=description[:64],
+        content_label="FEMUR_VOI",
+        content_description=description[:64],
+        omit_empty_frames=False,
     )
 
 
@@ -141,8 +168,11 @@ def side_results(volume: sitk.Image, labels: sitk.Image) -> list[SideResult]:
     for side in (1, 2):
         inside = mask == side
         count = int(inside.sum())
-        results.append(SideResult(side=side, volume_cm3=count * voxel_cm3,
-                                  mean_hu=float(hu[inside].mean()) if count else None))
+        results.append(
+            SideResult(
+                side=side, volume_cm3=count * voxel_cm3, mean_hu=float(hu[inside].mean()) if count else None
+            )
+        )
     return results
 
 
@@ -150,29 +180,60 @@ def _probability_code(name: str) -> Code:
     return Code(f"P-{name.upper()}"[:16], LOCAL_SCHEME, f"Probability of {name}")
 
 
-def _side_group(result: SideResult, *, algorithm: hd.sr.AlgorithmIdentification) -> hd.sr.MeasurementsAndQualitativeEvaluations:
+def _side_group(
+    result: SideResult, *, algorithm: hd.sr.AlgorithmIdentification
+) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     site = hd.sr.FindingSite(anatomic_location=FEMUR, laterality=LATERALITY[result.side])
-    measurements = [hd.sr.Measurement(name=codes.SCT.Volume, value=round(result.volume_cm3, 3),
-                                      unit=codes.UCUM.CubicCentimeter, algorithm_id=algorithm)]
+    measurements = [
+        hd.sr.Measurement(
+            name=codes.SCT.Volume,
+            value=round(result.volume_cm3, 3),
+            unit=codes.UCUM.CubicCentimeter,
+            algorithm_id=algorithm,
+        )
+    ]
     if result.mean_hu is not None:
-        measurements.append(hd.sr.Measurement(name=Code("112031", "DCM", "Attenuation Coefficient"),
-                                              value=round(result.mean_hu, 2), unit=codes.UCUM.HounsfieldUnit,
-                                              derivation=codes.SCT.Mean, algorithm_id=algorithm))
+        measurements.append(
+            hd.sr.Measurement(
+                name=Code("112031", "DCM", "Attenuation Coefficient"),
+                value=round(result.mean_hu, 2),
+                unit=codes.UCUM.HounsfieldUnit,
+                derivation=codes.SCT.Mean,
+                algorithm_id=algorithm,
+            )
+        )
     return hd.sr.MeasurementsAndQualitativeEvaluations(
-        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=f"{SIDE_NAMES[result.side]} proximal femur"),
-        finding_type=FEMUR, finding_sites=[site], measurements=measurements, algorithm_id=algorithm)
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=hd.UID(), identifier=f"{SIDE_NAMES[result.side]} proximal femur"
+        ),
+        finding_type=FEMUR,
+        finding_sites=[site],
+        measurements=measurements,
+        algorithm_id=algorithm,
+    )
 
 
-def _status_group(probabilities: dict[str, float], predicted: str, *, algorithm) -> hd.sr.MeasurementsAndQualitativeEvaluations:
-    measurements = [hd.sr.Measurement(name=_probability_code(name), value=round(float(p), 6),
-                                      unit=NO_UNITS,
-                                      algorithm_id=algorithm)
-                    for name, p in probabilities.items()]
-    evaluations = [hd.sr.QualitativeEvaluation(name=PREDICTED_STATUS, value=CLASS_CODES[predicted])] if predicted in CLASS_CODES else []
+def _status_group(
+    probabilities: dict[str, float], predicted: str, *, algorithm
+) -> hd.sr.MeasurementsAndQualitativeEvaluations:
+    measurements = [
+        hd.sr.Measurement(
+            name=_probability_code(name), value=round(float(p), 6), unit=NO_UNITS, algorithm_id=algorithm
+        )
+        for name, p in probabilities.items()
+    ]
+    evaluations = (
+        [hd.sr.QualitativeEvaluation(name=PREDICTED_STATUS, value=CLASS_CODES[predicted])]
+        if predicted in CLASS_CODES
+        else []
+    )
     return hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="bone status"),
-        finding_type=Code("BONE-STATUS", LOCAL_SCHEME, "Bone status"), measurements=measurements,
-        qualitative_evaluations=evaluations, algorithm_id=algorithm)
+        finding_type=Code("BONE-STATUS", LOCAL_SCHEME, "Bone status"),
+        measurements=measurements,
+        qualitative_evaluations=evaluations,
+        algorithm_id=algorithm,
+    )
 
 
 @dataclass(frozen=True)
@@ -187,20 +248,35 @@ class ScreeningResult:
 def screening_report(result: ScreeningResult, *, source: dict) -> hd.sr.Comprehensive3DSR:
     """The screening result as a TID 1500 measurement report: per side volume and mean HU, the class
     probabilities, the predicted class, and the model version that made them."""
-    algorithm = hd.sr.AlgorithmIdentification(name=result.model_name[:64], version=result.model_version[:64] or "1")
+    algorithm = hd.sr.AlgorithmIdentification(
+        name=result.model_name[:64], version=result.model_version[:64] or "1"
+    )
     device = hd.sr.ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
-            uid=hd.UID(), name=MANUFACTURER, manufacturer_name=MANUFACTURER,
-            model_name=f"{result.model_name} {result.model_version}"[:64]))
+            uid=hd.UID(),
+            name=MANUFACTURER,
+            manufacturer_name=MANUFACTURER,
+            model_name=f"{result.model_name} {result.model_version}"[:64],
+        ),
+    )
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_device_context=device),
         procedure_reported=CT_PROCEDURE,
         imaging_measurements=[_side_group(s, algorithm=algorithm) for s in result.sides]
-        + [_status_group(result.probabilities, result.predicted_class, algorithm=algorithm)])
+        + [_status_group(result.probabilities, result.predicted_class, algorithm=algorithm)],
+    )
     now = dt.datetime.now(dt.UTC)
     return hd.sr.Comprehensive3DSR(
-        evidence=source_images(source), content=report, series_instance_uid=hd.UID(), series_number=901,
-        sop_instance_uid=hd.UID(), instance_number=1, manufacturer=MANUFACTURER, is_complete=True,
-        series_description="OsteoScreen screening result", content_date=now.strftime("%Y%m%d"),
-        content_time=now.strftime("%H%M%S"))
+        evidence=source_images(source),
+        content=report,
+        series_instance_uid=hd.UID(),
+        series_number=901,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer=MANUFACTURER,
+        is_complete=True,
+        series_description="OsteoScreen screening result",
+        content_date=now.strftime("%Y%m%d"),
+        content_time=now.strftime("%H%M%S"),
+    )

@@ -76,16 +76,21 @@ def _shared(files: list[DicomFile], name: str, length: int, tolerance: float) ->
     return values[0]
 
 
-def _drop_copies(files: list[DicomFile], heights: np.ndarray) -> tuple[list[DicomFile], np.ndarray, list[str]]:
+def _drop_copies(
+    files: list[DicomFile], heights: np.ndarray
+) -> tuple[list[DicomFile], np.ndarray, list[str]]:
     order = np.argsort(heights, kind="stable")
     kept: list[int] = []
     copies = 0
     for index in order:
         if kept and abs(heights[index] - heights[kept[-1]]) < SAME_POSITION_MM:
-            if str(files[index].header.get("SOPInstanceUID")) != str(files[kept[-1]].header.get("SOPInstanceUID")):
+            if str(files[index].header.get("SOPInstanceUID")) != str(
+                files[kept[-1]].header.get("SOPInstanceUID")
+            ):
                 raise ImportRejected(
                     f"two different slices lie at the same position ({heights[index]:.2f} mm along the series): "
-                    "duplicate slices, perhaps two acquisitions in one series; export the one wanted")
+                    "duplicate slices, perhaps two acquisitions in one series; export the one wanted"
+                )
             copies += 1
             continue
         kept.append(int(index))
@@ -100,10 +105,13 @@ def _check_steps(heights: np.ndarray) -> tuple[float, list[str], bool]:
     if steps[worst] > GAP_FACTOR * step:
         raise ImportRejected(
             f"slice(s) missing: a gap of {steps[worst]:.2f} mm after slice {worst + 1} where the series' spacing is "
-            f"{step:.2f} mm; export the complete series")
+            f"{step:.2f} mm; export the complete series"
+        )
     if np.max(np.abs(steps - step)) > EVEN_STEP_TOLERANCE * step:
-        note = (f"uneven slice spacing ({steps.min():.3f} to {steps.max():.3f} mm) resampled to a regular "
-                f"{step:.3f} mm")
+        note = (
+            f"uneven slice spacing ({steps.min():.3f} to {steps.max():.3f} mm) resampled to a regular "
+            f"{step:.3f} mm"
+        )
         return step, [note], True
     return step, [], False
 
@@ -128,12 +136,23 @@ def slice_geometry(files: list[DicomFile]) -> SliceGeometry:
     heights = heights - heights[0]
     offsets = (positions - positions[0]) - np.outer(heights, normal)
     step, step_notes, uneven = _check_steps(heights)
-    geometry = SliceGeometry(files=files, row=row, column=column, normal=normal, heights=heights, offsets=offsets,
-                             pixel_spacing=(float(pixel_spacing[0]), float(pixel_spacing[1])), step_mm=step,
-                             notes=notes + step_notes, needs_resampling=uneven)
+    geometry = SliceGeometry(
+        files=files,
+        row=row,
+        column=column,
+        normal=normal,
+        heights=heights,
+        offsets=offsets,
+        pixel_spacing=(float(pixel_spacing[0]), float(pixel_spacing[1])),
+        step_mm=step,
+        notes=notes + step_notes,
+        needs_resampling=uneven,
+    )
     if float(np.max(np.linalg.norm(offsets, axis=1))) > TILT_TOLERANCE_MM:
-        geometry.notes.append(f"gantry tilt of {geometry.tilt_degrees:.1f} degrees corrected by resampling onto a "
-                              "right-angled grid")
+        geometry.notes.append(
+            f"gantry tilt of {geometry.tilt_degrees:.1f} degrees corrected by resampling onto a "
+            "right-angled grid"
+        )
         geometry.needs_resampling = True
     return geometry
 
@@ -151,7 +170,10 @@ def _slice_hu(file: DicomFile) -> np.ndarray:
         pixels = dataset.pixel_array.astype(np.float32)
     except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on undecodable pixel data
         raise ImportRejected(f"a slice's pixels could not be read ({str(exc)[:200]})") from exc
-    slope, intercept = float(dataset.get("RescaleSlope", 1) or 1), float(dataset.get("RescaleIntercept", 0) or 0)
+    slope, intercept = (
+        float(dataset.get("RescaleSlope", 1) or 1),
+        float(dataset.get("RescaleIntercept", 0) or 0),
+    )
     return pixels * slope + intercept
 
 
@@ -161,7 +183,9 @@ def _aligned_slice(pixels: np.ndarray, offset: np.ndarray, geometry: SliceGeomet
     shift_columns = float(offset @ geometry.row) / geometry.pixel_spacing[1]
     if abs(shift_rows) < 1e-6 and abs(shift_columns) < 1e-6:
         return pixels
-    return ndimage.shift(pixels, (shift_rows, shift_columns), order=1, mode="constant", cval=float(pixels.min()))
+    return ndimage.shift(
+        pixels, (shift_rows, shift_columns), order=1, mode="constant", cval=float(pixels.min())
+    )
 
 
 def geometry_shape(geometry: SliceGeometry) -> tuple[int, int]:
@@ -173,7 +197,9 @@ def _image(volume: np.ndarray, geometry: SliceGeometry) -> sitk.Image:
     image = sitk.GetImageFromArray(volume.astype(np.float32))
     image.SetSpacing((geometry.pixel_spacing[1], geometry.pixel_spacing[0], geometry.step_mm))
     image.SetOrigin(tuple(float(v) for v in _vector(geometry.files[0].header, "ImagePositionPatient", 3)))
-    image.SetDirection(tuple(float(v) for v in np.column_stack([geometry.row, geometry.column, geometry.normal]).ravel()))
+    image.SetDirection(
+        tuple(float(v) for v in np.column_stack([geometry.row, geometry.column, geometry.normal]).ravel())
+    )
     return image
 
 

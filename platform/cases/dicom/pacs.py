@@ -21,8 +21,14 @@ from .source import seal, unseal
 
 SEARCH_LIMIT = 200
 TIMEOUT_SECONDS = 60
-SEARCH_FIELDS = ["StudyDate", "StudyTime", "StudyDescription", "ModalitiesInStudy", "NumberOfStudyRelatedSeries",
-                 "NumberOfStudyRelatedInstances"]
+SEARCH_FIELDS = [
+    "StudyDate",
+    "StudyTime",
+    "StudyDescription",
+    "ModalitiesInStudy",
+    "NumberOfStudyRelatedSeries",
+    "NumberOfStudyRelatedInstances",
+]
 
 
 class PacsError(ImportRejected):
@@ -48,8 +54,15 @@ class PacsEndpoint:
     def public_url(self) -> str:
         """The URL without any user:password@ part."""
         parts = urlsplit(self.url)
-        return urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "",
-                           parts.path, "", ""))
+        return urlunsplit(
+            (
+                parts.scheme,
+                parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "",
+                parts.path,
+                "",
+                "",
+            )
+        )
 
     def public(self) -> dict:
         return {"name": self.name, "url": self.public_url}
@@ -58,9 +71,14 @@ class PacsEndpoint:
 def pacs_endpoints() -> list[PacsEndpoint]:
     endpoints = []
     for entry in getattr(settings, "PACS_ENDPOINTS", []) or []:
-        endpoints.append(PacsEndpoint(name=str(entry["name"]), url=str(entry["url"]).rstrip("/"),
-                                      username=str(entry.get("username", "") or ""),
-                                      password=str(entry.get("password", "") or "")))
+        endpoints.append(
+            PacsEndpoint(
+                name=str(entry["name"]),
+                url=str(entry["url"]).rstrip("/"),
+                username=str(entry.get("username", "") or ""),
+                password=str(entry.get("password", "") or ""),
+            )
+        )
     return endpoints
 
 
@@ -103,8 +121,14 @@ def _value(study: dict, keyword: str):
     return values if keyword == "ModalitiesInStudy" else (values[0] if values else None)
 
 
-def studies_search(endpoint: PacsEndpoint, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
-                   modality: str = "", description: str = "") -> list[dict]:
+def studies_search(
+    endpoint: PacsEndpoint,
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    modality: str = "",
+    description: str = "",
+) -> list[dict]:
     """QIDO-RS: studies by date range, modality in study and description (a part of it, any case)."""
     filters: dict[str, str] = {}
     if date_from or date_to:
@@ -115,8 +139,9 @@ def studies_search(endpoint: PacsEndpoint, *, date_from: dt.date | None = None, 
         # Words become wildcards between them: a space is matched literally by some PACS, or not at all.
         filters["StudyDescription"] = "*" + "*".join(description.split()) + "*"
     try:
-        found = _client(endpoint).search_for_studies(search_filters=filters, fields=SEARCH_FIELDS, limit=SEARCH_LIMIT,
-                                                      fuzzymatching=False)
+        found = _client(endpoint).search_for_studies(
+            search_filters=filters, fields=SEARCH_FIELDS, limit=SEARCH_LIMIT, fuzzymatching=False
+        )
     except (requests.RequestException, ValueError) as exc:
         raise _failure(endpoint, "the study search", exc) from exc
     return [_study_row(study) for study in found]
@@ -125,7 +150,8 @@ def studies_search(endpoint: PacsEndpoint, *, date_from: dt.date | None = None, 
 def _study_row(study: dict) -> dict:
     return {
         "token": seal({"study_uid": _value(study, "StudyInstanceUID")}),
-        "date": _value(study, "StudyDate") or "", "time": str(_value(study, "StudyTime") or "")[:6],
+        "date": _value(study, "StudyDate") or "",
+        "time": str(_value(study, "StudyTime") or "")[:6],
         "description": _value(study, "StudyDescription") or "",
         "modalities": _value(study, "ModalitiesInStudy") or [],
         "series": _value(study, "NumberOfStudyRelatedSeries"),

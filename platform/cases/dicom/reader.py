@@ -22,7 +22,12 @@ def series_code(uid: str, *, key: str) -> str:
 def _dlp(reports: list[DicomFile]) -> tuple[float | None, str]:
     totals = [t for t in (dlp_total_mgycm(r.header) for r in reports) if t is not None]
     if not totals:
-        return None, "no dose report (RDSR) with a DLP in the study" if not reports else "the dose report states no total DLP"
+        return (
+            None,
+            "no dose report (RDSR) with a DLP in the study"
+            if not reports
+            else "the dose report states no total DLP",
+        )
     # Several reports of one exam accumulate: the largest total is the whole exam's.
     return max(totals), f"DLP {max(totals):g} mGy.cm from the dose report (RDSR)"
 
@@ -31,7 +36,9 @@ def _report(choice: SeriesChoice, *, key: str, dose_note: str) -> dict:
     chosen = choice.chosen
     return {
         "chosen": chosen.summary(series_hash=series_code(chosen.uid, key=key)),
-        "passed_over": [c.summary(series_hash=series_code(c.uid, key=key)) for c in choice.candidates if c is not chosen],
+        "passed_over": [
+            c.summary(series_hash=series_code(c.uid, key=key)) for c in choice.candidates if c is not chosen
+        ],
         "notes": choice.notes + list(chosen.geometry.notes) + [dose_note],  # type: ignore[union-attr]
     }
 
@@ -41,7 +48,9 @@ def read_study(files: list[DicomFile], *, key: str, series: str = "") -> Canonic
     choice = choose_series(files, wanted=series, hash_of=lambda uid: series_code(uid, key=key))
     geometry = choice.chosen.geometry
     assert geometry is not None
-    check_spacing([geometry.pixel_spacing[1], geometry.pixel_spacing[0], geometry.step_mm], where="DICOM series: ")
+    check_spacing(
+        [geometry.pixel_spacing[1], geometry.pixel_spacing[0], geometry.step_mm], where="DICOM series: "
+    )
     image = canonicalise(read_volume(geometry), where="DICOM series: ")
     meta = dicom_metadata(geometry.files[0].header, key=key)
     meta["dlp_mgycm"], dose_note = _dlp(choice.dose_reports)
@@ -69,11 +78,15 @@ def read_dicom(source: Path, *, key: str, series: str = "") -> CanonicalVolume:
         files = dicom_files(source, scratch=Path(scratch))
         found = studies(files)
         if not files:
-            raise ImportRejected(f"{Path(source).name}: no DICOM files found (files are recognised by content, "
-                                 "whatever their names)")
+            raise ImportRejected(
+                f"{Path(source).name}: no DICOM files found (files are recognised by content, "
+                "whatever their names)"
+            )
         if len(found) > 1:
-            raise ImportRejected(f"{Path(source).name} holds {len(found)} DICOM studies; import one study at a time "
-                                 "(import_cases FOLDER imports every study of a folder)")
+            raise ImportRejected(
+                f"{Path(source).name} holds {len(found)} DICOM studies; import one study at a time "
+                "(import_cases FOLDER imports every study of a folder)"
+            )
         return read_study(files, key=key, series=series)
 
 

@@ -35,7 +35,9 @@ class SeriesCandidate:
     geometry: SliceGeometry | None = None
     reason: str = ""  # why it was passed over; empty for the chosen one
     readable: bool = True  # False: no volume can be read from it, whatever the coordinator says
-    fallback: bool = False  # an axial volume passed over only for its ImageType: read when nothing better exists
+    fallback: bool = (
+        False  # an axial volume passed over only for its ImageType: read when nothing better exists
+    )
 
     @property
     def first(self):
@@ -58,7 +60,11 @@ class SeriesCandidate:
     def slice_thickness(self) -> float:
         value = self.first.get("SliceThickness")
         try:
-            return float(value) if value not in (None, "") else (self.geometry.step_mm if self.geometry else np.inf)
+            return (
+                float(value)
+                if value not in (None, "")
+                else (self.geometry.step_mm if self.geometry else np.inf)
+            )
         except (TypeError, ValueError):
             return self.geometry.step_mm if self.geometry else np.inf
 
@@ -66,12 +72,19 @@ class SeriesCandidate:
         """What the coordinator sees: no UIDs, only the keyed hash and the index."""
         geometry = self.geometry
         return {
-            "index": self.index, "series": series_hash, "number": self.number, "description": self.description,
-            "modality": self.modality, "image_type": "\\".join(_image_type(self.first)),
+            "index": self.index,
+            "series": series_hash,
+            "number": self.number,
+            "description": self.description,
+            "modality": self.modality,
+            "image_type": "\\".join(_image_type(self.first)),
             "slices": len(geometry.files) if geometry else len(self.files),
-            "slice_thickness_mm": None if not np.isfinite(self.slice_thickness) else round(self.slice_thickness, 3),
+            "slice_thickness_mm": None
+            if not np.isfinite(self.slice_thickness)
+            else round(self.slice_thickness, 3),
             "extent_mm": round(geometry.extent_mm, 1) if geometry else None,
-            "reason": self.reason, "notes": list(geometry.notes) if geometry else [],
+            "reason": self.reason,
+            "notes": list(geometry.notes) if geometry else [],
         }
 
 
@@ -117,7 +130,10 @@ def _rule_reason(candidate: SeriesCandidate) -> tuple[str, bool]:
     if candidate.modality != "CT" or str(header.get("SOPClassUID", "")) not in CT_IMAGE_STORAGE:
         return f"not a CT image series (modality {candidate.modality or 'unknown'})", False
     if int(header.get("NumberOfFrames", 1) or 1) > 1:
-        return "a multi-frame (Enhanced CT) object: not read yet; export the series as single-frame CT slices", False
+        return (
+            "a multi-frame (Enhanced CT) object: not read yet; export the series as single-frame CT slices",
+            False,
+        )
     image_type = _image_type(header)
     if LOCALIZER_WORDS & set(image_type) or len(candidate.files) < 2:
         return "localizer (scout) or single image, not a volume", False
@@ -153,9 +169,13 @@ def _best(eligible: list[SeriesCandidate]) -> SeriesCandidate:
 
 def _why_not(candidate: SeriesCandidate, chosen: SeriesCandidate) -> str:
     assert candidate.geometry and chosen.geometry
-    if candidate.geometry.extent_mm < chosen.geometry.extent_mm - max(candidate.geometry.step_mm, chosen.geometry.step_mm):
-        return (f"covers {candidate.geometry.extent_mm:.0f} mm of the body axis, less than the chosen series' "
-                f"{chosen.geometry.extent_mm:.0f} mm")
+    if candidate.geometry.extent_mm < chosen.geometry.extent_mm - max(
+        candidate.geometry.step_mm, chosen.geometry.step_mm
+    ):
+        return (
+            f"covers {candidate.geometry.extent_mm:.0f} mm of the body axis, less than the chosen series' "
+            f"{chosen.geometry.extent_mm:.0f} mm"
+        )
     if candidate.slice_thickness > chosen.slice_thickness:
         return f"thicker slices ({candidate.slice_thickness:g} mm) than the chosen series ({chosen.slice_thickness:g} mm)"
     return "an equal series came first in series order"
@@ -167,8 +187,10 @@ def _named(candidates: list[SeriesCandidate], wanted: str, hash_of) -> SeriesCan
             if not candidate.readable:
                 raise ImportRejected(f"series {wanted} cannot be read as a CT volume: {candidate.reason}")
             return candidate
-    raise ImportRejected(f"no series {wanted!r} in this study; name one by its index (1-{len(candidates)}) or "
-                         "its series code from the import report")
+    raise ImportRejected(
+        f"no series {wanted!r} in this study; name one by its index (1-{len(candidates)}) or "
+        "its series code from the import report"
+    )
 
 
 @dataclass
@@ -189,7 +211,10 @@ def choose_series(files: list[DicomFile], *, wanted: str = "", hash_of=lambda ui
     notes, by_fallback = [], False
     if wanted:
         chosen = _named(candidates, wanted.strip(), hash_of)
-        notes.append(f"series {chosen.index} read as the coordinator chose" + (f" ({chosen.reason})" if chosen.reason else ""))
+        notes.append(
+            f"series {chosen.index} read as the coordinator chose"
+            + (f" ({chosen.reason})" if chosen.reason else "")
+        )
     else:
         eligible = [c for c in candidates if c.readable and not c.reason]
         if not eligible:
@@ -198,8 +223,10 @@ def choose_series(files: list[DicomFile], *, wanted: str = "", hash_of=lambda ui
             eligible = [c for c in candidates if c.fallback]
             if not eligible:
                 raise ImportRejected(_nothing_to_read(candidates))
-            notes.append("no ORIGINAL PRIMARY AXIAL series in the study: read the best axial one whose ImageType "
-                         "says otherwise")
+            notes.append(
+                "no ORIGINAL PRIMARY AXIAL series in the study: read the best axial one whose ImageType "
+                "says otherwise"
+            )
             by_fallback = True
         chosen = _best(eligible)
     for candidate in candidates:
@@ -212,6 +239,8 @@ def choose_series(files: list[DicomFile], *, wanted: str = "", hash_of=lambda ui
 def _nothing_to_read(candidates: list[SeriesCandidate]) -> str:
     if not candidates:
         return "no DICOM image series found"
-    reasons = "; ".join(f"series {c.index} ({c.description or c.modality or 'no description'}): {c.reason}"
-                        for c in candidates)
+    reasons = "; ".join(
+        f"series {c.index} ({c.description or c.modality or 'no description'}): {c.reason}"
+        for c in candidates
+    )
     return f"no series to read by the rules: {reasons}"

@@ -47,14 +47,22 @@ def source_record(geometry: SliceGeometry) -> dict:
         "study_uid": _text(first, "StudyInstanceUID"),
         "series_uid": _text(first, "SeriesInstanceUID"),
         "frame_of_reference_uid": _text(first, "FrameOfReferenceUID"),
-        "study_date": _text(first, "StudyDate"), "study_time": _text(first, "StudyTime"),
-        "study_id": _text(first, "StudyID"), "accession_number": _text(first, "AccessionNumber"),
+        "study_date": _text(first, "StudyDate"),
+        "study_time": _text(first, "StudyTime"),
+        "study_id": _text(first, "StudyID"),
+        "accession_number": _text(first, "AccessionNumber"),
         "patient_sex": _text(first, "PatientSex"),
         "sop_class_uid": _text(first, "SOPClassUID"),
-        "rows": int(first.Rows), "columns": int(first.Columns),
+        "rows": int(first.Rows),
+        "columns": int(first.Columns),
         "pixel_spacing": list(geometry.pixel_spacing),
         "orientation": [float(v) for v in np.concatenate([geometry.row, geometry.column])],
         "slice_thickness": float(first.get("SliceThickness") or geometry.step_mm),
-        "slices": [{"uid": _text(f.header, "SOPInstanceUID"),
-                    "position": [float(v) for v in f.header.ImagePositionPatient]} for f in geometry.files],
+        "slices": [
+            {
+                "uid": _text(f.header, "SOPInstanceUID"),
+                "position": [float(v) for v in f.header.ImagePositionPatient],
+            }
+            for f in geometry.files
+        ],
     }

@@ -8,7 +8,6 @@ import cases.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,128 +16,275 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('study_id', models.CharField(max_length=64, unique=True)),
-                ('sex', models.CharField(blank=True, choices=[('M', 'male'), ('F', 'female'), ('', 'unknown')], max_length=1)),
-                ('birth_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("study_id", models.CharField(max_length=64, unique=True)),
+                (
+                    "sex",
+                    models.CharField(
+                        blank=True, choices=[("M", "male"), ("F", "female"), ("", "unknown")], max_length=1
+                    ),
+                ),
+                ("birth_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['study_id'],
+                "ordering": ["study_id"],
             },
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('series_uid', models.CharField(blank=True, db_index=True, max_length=128)),
-                ('exam_datetime', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('scanner_model', models.CharField(blank=True, max_length=128)),
-                ('manufacturer', models.CharField(blank=True, max_length=128)),
-                ('kvp', models.FloatField(blank=True, null=True)),
-                ('slice_thickness_mm', models.FloatField(blank=True, null=True)),
-                ('spacing', models.JSONField(help_text='voxel spacing [x, y, z] in mm')),
-                ('size', models.JSONField(help_text='dimensions [x, y, z] in voxels')),
-                ('origin', models.JSONField()),
-                ('direction', models.JSONField()),
-                ('dlp_mgycm', models.FloatField(blank=True, null=True)),
-                ('effective_dose_msv', models.FloatField(blank=True, null=True)),
-                ('volume', models.FileField(max_length=255, upload_to=cases.models.volume_upload_to)),
-                ('volume_sha256', models.CharField(max_length=64, unique=True)),
-                ('source', models.CharField(blank=True, help_text='nifti, dicom or pacs', max_length=32)),
-                ('bone_status', models.CharField(blank=True, choices=[('', 'unknown'), ('normal', 'normal'), ('osteopenia', 'osteopenia'), ('osteoporosis', 'osteoporosis')], db_index=True, max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("series_uid", models.CharField(blank=True, db_index=True, max_length=128)),
+                ("exam_datetime", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("scanner_model", models.CharField(blank=True, max_length=128)),
+                ("manufacturer", models.CharField(blank=True, max_length=128)),
+                ("kvp", models.FloatField(blank=True, null=True)),
+                ("slice_thickness_mm", models.FloatField(blank=True, null=True)),
+                ("spacing", models.JSONField(help_text="voxel spacing [x, y, z] in mm")),
+                ("size", models.JSONField(help_text="dimensions [x, y, z] in voxels")),
+                ("origin", models.JSONField()),
+                ("direction", models.JSONField()),
+                ("dlp_mgycm", models.FloatField(blank=True, null=True)),
+                ("effective_dose_msv", models.FloatField(blank=True, null=True)),
+                ("volume", models.FileField(max_length=255, upload_to=cases.models.volume_upload_to)),
+                ("volume_sha256", models.CharField(max_length=64, unique=True)),
+                ("source", models.CharField(blank=True, help_text="nifti, dicom or pacs", max_length=32)),
+                (
+                    "bone_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "unknown"),
+                            ("normal", "normal"),
+                            ("osteopenia", "osteopenia"),
+                            ("osteoporosis", "osteoporosis"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="cases.patient"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Cohort',
+            name="Cohort",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cases', models.ManyToManyField(blank=True, related_name='cohorts', to='cases.case')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("cases", models.ManyToManyField(blank=True, related_name="cohorts", to="cases.case")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='QCTMeasurement',
+            name="QCTMeasurement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('qct_date', models.DateField()),
-                ('femoral_neck_bmd', models.FloatField(blank=True, null=True)),
-                ('femoral_neck_t', models.FloatField(blank=True, null=True)),
-                ('trochanter_bmd', models.FloatField(blank=True, null=True)),
-                ('trochanter_t', models.FloatField(blank=True, null=True)),
-                ('intertrochanter_bmd', models.FloatField(blank=True, null=True)),
-                ('intertrochanter_t', models.FloatField(blank=True, null=True)),
-                ('total_hip_bmd', models.FloatField(blank=True, null=True)),
-                ('total_hip_t', models.FloatField(blank=True, null=True)),
-                ('days_from_ct', models.IntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='qct', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("qct_date", models.DateField()),
+                ("femoral_neck_bmd", models.FloatField(blank=True, null=True)),
+                ("femoral_neck_t", models.FloatField(blank=True, null=True)),
+                ("trochanter_bmd", models.FloatField(blank=True, null=True)),
+                ("trochanter_t", models.FloatField(blank=True, null=True)),
+                ("intertrochanter_bmd", models.FloatField(blank=True, null=True)),
+                ("intertrochanter_t", models.FloatField(blank=True, null=True)),
+                ("total_hip_bmd", models.FloatField(blank=True, null=True)),
+                ("total_hip_t", models.FloatField(blank=True, null=True)),
+                ("days_from_ct", models.IntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="qct", to="cases.case"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Split',
+            name="Split",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('seed', models.BigIntegerField()),
-                ('params', models.JSONField(default=dict)),
-                ('locked', models.BooleanField(default=False)),
-                ('current', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='splits', to='cases.cohort')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("seed", models.BigIntegerField()),
+                ("params", models.JSONField(default=dict)),
+                ("locked", models.BooleanField(default=False)),
+                ("current", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="splits", to="cases.cohort"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cohort', '-version'],
+                "ordering": ["cohort", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='SplitMembership',
+            name="SplitMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subset', models.CharField(choices=[('training', 'Training'), ('validation', 'Validation'), ('test', 'Test')], db_index=True, max_length=10)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='split_memberships', to='cases.case')),
-                ('split', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='cases.split')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "subset",
+                    models.CharField(
+                        choices=[("training", "Training"), ("validation", "Validation"), ("test", "Test")],
+                        db_index=True,
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="split_memberships",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "split",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="cases.split",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Exclusion',
+            name="Exclusion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('bone_metastases', 'bone metastases'), ('extraosseous_metastases', 'extra-osseous metastases'), ('hip_fracture', 'hip fracture'), ('hip_replacement', 'hip replacement'), ('incomplete_ct', 'incomplete CT'), ('other', 'other')], max_length=32)),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exclusions', to='cases.case')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("bone_metastases", "bone metastases"),
+                            ("extraosseous_metastases", "extra-osseous metastases"),
+                            ("hip_fracture", "hip fracture"),
+                            ("hip_replacement", "hip replacement"),
+                            ("incomplete_ct", "incomplete CT"),
+                            ("other", "other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exclusions",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('case', 'reason'), name='exclusion_once_per_reason')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("case", "reason"), name="exclusion_once_per_reason")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(condition=models.Q(('series_uid', ''), _negated=True), fields=('series_uid',), name='case_unique_series_uid'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("series_uid", ""), _negated=True),
+                fields=("series_uid",),
+                name="case_unique_series_uid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='split',
-            constraint=models.UniqueConstraint(fields=('cohort', 'version'), name='split_unique_version'),
+            model_name="split",
+            constraint=models.UniqueConstraint(fields=("cohort", "version"), name="split_unique_version"),
         ),
         migrations.AddConstraint(
-            model_name='splitmembership',
-            constraint=models.UniqueConstraint(fields=('split', 'case'), name='split_case_once'),
+            model_name="splitmembership",
+            constraint=models.UniqueConstraint(fields=("split", "case"), name="split_case_once"),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0001_initial'),
+        ("cases", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='qctmeasurement',
-            name='bmd_unit',
-            field=models.CharField(choices=[('mg/cm3', 'mg/cm³ (volumetric)'), ('g/cm2', 'g/cm² (areal, DXA-equivalent)')], default='mg/cm3', max_length=8),
+            model_name="qctmeasurement",
+            name="bmd_unit",
+            field=models.CharField(
+                choices=[("mg/cm3", "mg/cm³ (volumetric)"), ("g/cm2", "g/cm² (areal, DXA-equivalent)")],
+                default="mg/cm3",
+                max_length=8,
+            ),
         ),
     ]

@@ -5,24 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_qct_bmd_unit'),
+        ("cases", "0002_qct_bmd_unit"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='import_report',
-            field=models.JSONField(blank=True, default=dict, help_text='DICOM: the series read, those passed over and why, geometry notes (resampling), where the DLP came from'),
+            model_name="case",
+            name="import_report",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="DICOM: the series read, those passed over and why, geometry notes (resampling), where the DLP came from",
+            ),
         ),
         migrations.CreateModel(
-            name='DicomSource',
+            name="DicomSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sealed', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='dicom_source', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sealed", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dicom_source",
+                        to="cases.case",
+                    ),
+                ),
             ],
         ),
     ]

@@ -6,32 +6,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_qct_bmd_unit'),
+        ("cases", "0002_qct_bmd_unit"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QCFinding',
+            name="QCFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(help_text='import, or the segmentation version whose mask was checked', max_length=64)),
-                ('code', models.CharField(max_length=32)),
-                ('side', models.CharField(blank=True, help_text='left, right, or blank for the whole image', max_length=8)),
-                ('reason', models.TextField()),
-                ('suggested_exclusion', models.CharField(choices=[('bone_metastases', 'bone metastases'), ('extraosseous_metastases', 'extra-osseous metastases'), ('hip_fracture', 'hip fracture'), ('hip_replacement', 'hip replacement'), ('incomplete_ct', 'incomplete CT'), ('other', 'other')], max_length=32)),
-                ('status', models.CharField(choices=[('open', 'open'), ('confirmed', 'confirmed as an exclusion'), ('dismissed', 'dismissed')], db_index=True, default='open', max_length=10)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='qc_findings', to='cases.case')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('exclusion', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='qc_findings', to='cases.exclusion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="import, or the segmentation version whose mask was checked", max_length=64
+                    ),
+                ),
+                ("code", models.CharField(max_length=32)),
+                (
+                    "side",
+                    models.CharField(
+                        blank=True, help_text="left, right, or blank for the whole image", max_length=8
+                    ),
+                ),
+                ("reason", models.TextField()),
+                (
+                    "suggested_exclusion",
+                    models.CharField(
+                        choices=[
+                            ("bone_metastases", "bone metastases"),
+                            ("extraosseous_metastases", "extra-osseous metastases"),
+                            ("hip_fracture", "hip fracture"),
+                            ("hip_replacement", "hip replacement"),
+                            ("incomplete_ct", "incomplete CT"),
+                            ("other", "other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "open"),
+                            ("confirmed", "confirmed as an exclusion"),
+                            ("dismissed", "dismissed"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="qc_findings",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "exclusion",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="qc_findings",
+                        to="cases.exclusion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'side', 'created_at', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('case', 'source', 'code', 'side'), name='qc_finding_once_per_source')],
+                "ordering": ["case", "side", "created_at", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("case", "source", "code", "side"), name="qc_finding_once_per_source"
+                    )
+                ],
             },
         ),
     ]

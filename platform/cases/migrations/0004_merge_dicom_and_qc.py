@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0003_dicom_import_report_source'),
-        ('cases', '0003_qc_findings'),
+        ("cases", "0003_dicom_import_report_source"),
+        ("cases", "0003_qc_findings"),
     ]
 
-    operations = [
-    ]
+    operations = []

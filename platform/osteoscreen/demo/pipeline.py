@@ -28,34 +28,63 @@ Family = ModelVersion.Family
 
 
 @transaction.atomic
-def demo_pipeline_start(*, owner: Any, cohort: Cohort | None = None, config_name: str = "demo",
-                        epochs: int | None = None, stage_overrides: dict | None = None) -> Job:
+def demo_pipeline_start(
+    *,
+    owner: Any,
+    cohort: Cohort | None = None,
+    config_name: str = "demo",
+    epochs: int | None = None,
+    stage_overrides: dict | None = None,
+) -> Job:
     """Queue the whole model pipeline for the demo cohort (default: "Demo study", else the newest cohort).
     The owner must be a PI: the pipeline promotes the versions it trains in the owner's name."""
-    cohort = cohort or Cohort.objects.filter(name=DEMO_COHORT).first() or Cohort.objects.order_by("-pk").first()
+    cohort = (
+        cohort or Cohort.objects.filter(name=DEMO_COHORT).first() or Cohort.objects.order_by("-pk").first()
+    )
     if cohort is None:
         raise InvalidRequest("there is no cohort to train on")
-    return job_start(kind=DEMO_PIPELINE_JOB, owner=owner,
-                     params={"cohort_id": cohort.pk, "config_name": config_name, "epochs": epochs,
-                             "stage_overrides": stage_overrides or {}, "subject": cohort.name})
+    return job_start(
+        kind=DEMO_PIPELINE_JOB,
+        owner=owner,
+        params={
+            "cohort_id": cohort.pk,
+            "config_name": config_name,
+            "epochs": epochs,
+            "stage_overrides": stage_overrides or {},
+            "subject": cohort.name,
+        },
+    )
 
 
 def demo_pipeline_run(ctx: JobContext) -> dict:
     owner, cohort = ctx.owner, Cohort.objects.get(pk=ctx.params["cohort_id"])
     steps = _Steps(ctx)
-    training = steps.job("segmentation training", lambda: segmentation_training_start(
-        owner=owner, cohort=cohort, config_name=ctx.params["config_name"], epochs=ctx.params.get("epochs"),
-        stage_overrides=ctx.params.get("stage_overrides")))
+    training = steps.job(
+        "segmentation training",
+        lambda: segmentation_training_start(
+            owner=owner,
+            cohort=cohort,
+            config_name=ctx.params["config_name"],
+            epochs=ctx.params.get("epochs"),
+            stage_overrides=ctx.params.get("stage_overrides"),
+        ),
+    )
     _await(ctx, training, 0, 70, "segmentation training")
     segmentation = _promoted(ModelVersion.objects.get(job=training), owner)
-    segmenting = steps.job("segmenting the cohort",
-                           lambda: segment_cohort_start(owner=owner, cohort=cohort, version=segmentation))
+    segmenting = steps.job(
+        "segmenting the cohort",
+        lambda: segment_cohort_start(owner=owner, cohort=cohort, version=segmentation),
+    )
     _await(ctx, segmenting, 70, 85, "segmenting the cohort")
-    classifying = steps.job("classifier training", lambda: classifier_training_start(owner=owner, cohort=cohort))
+    classifying = steps.job(
+        "classifier training", lambda: classifier_training_start(owner=owner, cohort=cohort)
+    )
     _await(ctx, classifying, 85, 100, "classifier training")
     promoted = [_promoted(v, owner) for v in ModelVersion.objects.filter(job=classifying)]
-    return {"segmentation_version": segmentation.number,
-            **{f"{v.family}_version": v.number for v in promoted}}
+    return {
+        "segmentation_version": segmentation.number,
+        **{f"{v.family}_version": v.number for v in promoted},
+    }
 
 
 class _Steps:
@@ -77,7 +106,11 @@ class _Steps:
 
 def _promoted(version: ModelVersion, owner) -> ModelVersion:
     version.refresh_from_db()
-    return version if version.status == ModelVersion.Status.ACTIVE else model_version_promote(version=version, actor=owner)
+    return (
+        version
+        if version.status == ModelVersion.Status.ACTIVE
+        else model_version_promote(version=version, actor=owner)
+    )
 
 
 def _await(ctx: JobContext, job: Job, start: float, stop: float, what: str) -> Job:

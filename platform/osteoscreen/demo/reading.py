@@ -25,13 +25,19 @@ def _mask_for(row: dict, reader_number: int, folder: Path) -> Path:
     return folder / (row.get(column) or row["reference_mask"])
 
 
-def demo_reading_load(*, cohort: Cohort, folder: Path, users: dict, seed: int, interobserver_count: int,
-                      open_cases: int) -> dict:
+def demo_reading_load(
+    *, cohort: Cohort, folder: Path, users: dict, seed: int, interobserver_count: int, open_cases: int
+) -> dict:
     junior, senior = users["reader1"], users["reader2"]
     senior_reader_grant(user=senior)
-    assignments = assignments_create_for_cohort(cohort=cohort, primary_reader=junior, second_reader=senior,
-                                                created_by=users["coordinator"], interobserver_count=interobserver_count,
-                                                seed=seed)
+    assignments = assignments_create_for_cohort(
+        cohort=cohort,
+        primary_reader=junior,
+        second_reader=senior,
+        created_by=users["coordinator"],
+        interobserver_count=interobserver_count,
+        seed=seed,
+    )
     rows = _manifest(folder)
     primary = [a for a in assignments if a.study_role == Assignment.StudyRole.PRIMARY]
     left_open = {a.pk for a in primary[-open_cases:]} if open_cases else set()
@@ -41,12 +47,26 @@ def demo_reading_load(*, cohort: Cohort, folder: Path, users: dict, seed: int, i
             continue
         reader_number = 1 if assignment.reader_id == junior.pk else 2
         path = _mask_for(rows[assignment.case.patient.study_id], reader_number, folder)
-        revision_save(assignment=assignment, user=assignment.reader, content=path.read_bytes(), filename=path.name,
-                      base_revision_id=None, edit_count=1, seconds_spent=0.0)
+        revision_save(
+            assignment=assignment,
+            user=assignment.reader,
+            content=path.read_bytes(),
+            filename=path.name,
+            base_revision_id=None,
+            edit_count=1,
+            seconds_spent=0.0,
+        )
         assignment_submit(assignment=assignment, user=assignment.reader)
         done += 1
     approved = 0
-    for assignment in Assignment.objects.filter(cohort=cohort, reader=junior, status=Assignment.Status.SUBMITTED):
+    for assignment in Assignment.objects.filter(
+        cohort=cohort, reader=junior, status=Assignment.Status.SUBMITTED
+    ):
         review_approve(assignment=assignment, reviewer=senior, comment="demo: approved")
         approved += 1
-    return {"assignments": len(assignments), "submitted": done, "reference_vois": approved, "open": len(left_open)}
+    return {
+        "assignments": len(assignments),
+        "submitted": done,
+        "reference_vois": approved,
+        "open": len(left_open),
+    }

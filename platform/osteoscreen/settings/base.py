@@ -221,7 +221,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # With acks_late, Redis redelivers an unacknowledged task after the visibility timeout; a training
 # job may run for hours, so the timeout must outlast the longest job (the job table, not the broker,
 # decides whether a redelivered task still has work to do).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=48 * 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=48 * 3600)
+}
 
 # Readers are blinded to the reference standard (QCT, bone status, exclusions, split subsets, predictions)
 # on every page and endpoint while this is False; set it once the reading is over and the study unblinded.

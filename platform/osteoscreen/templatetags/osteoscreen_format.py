@@ -49,8 +49,13 @@ def days_between(days: Any) -> str:
     return f"{abs(days)} {word} {'after' if days > 0 else 'before'} the CT"
 
 
-SPLIT_LABELS = {"seed": "seed", "test_cutoff": "test from", "test_fraction": "test fraction",
-                "validation_fraction": "validation fraction", "stratify": "stratified"}
+SPLIT_LABELS = {
+    "seed": "seed",
+    "test_cutoff": "test from",
+    "test_fraction": "test fraction",
+    "validation_fraction": "validation fraction",
+    "stratify": "stratified",
+}
 
 
 @register.filter
@@ -61,7 +66,9 @@ def split_parameters(params: Mapping[str, Any]) -> str:
         shown.pop("test_fraction", None)
     else:
         shown.pop("test_cutoff", None)
-    parts = [f"{SPLIT_LABELS.get(k, k.replace('_', ' '))} {_plain(v)}" for k, v in shown.items() if k != "seed"]
+    parts = [
+        f"{SPLIT_LABELS.get(k, k.replace('_', ' '))} {_plain(v)}" for k, v in shown.items() if k != "seed"
+    ]
     return " · ".join(parts)
 
 

@@ -168,7 +168,9 @@ def test_the_baseline_reads_the_mean_trabecular_hu():
 
 
 def test_a_case_row_prefixes_each_feature_with_its_side():
-    row = case_feature_row({"right": {"original_firstorder_Mean": 2.0}, "left": {"original_firstorder_Mean": 1}})
+    row = case_feature_row(
+        {"right": {"original_firstorder_Mean": 2.0}, "left": {"original_firstorder_Mean": 1}}
+    )
     assert row == {"left_original_firstorder_Mean": 1.0, "right_original_firstorder_Mean": 2.0}
 
 

@@ -39,7 +39,9 @@ def test_each_class_agrees_with_the_statistics_module():
     test_split = payload["splits"][2]
     in_test = split == "test"
     osteopenia = test_split["classes"][1]
-    expected_auc = stats.auc_with_confidence_interval(positive=truth[in_test] == 1, scores=probabilities[in_test, 1])
+    expected_auc = stats.auc_with_confidence_interval(
+        positive=truth[in_test] == 1, scores=probabilities[in_test, 1]
+    )
     assert osteopenia["auc"]["auc"] == pytest.approx(expected_auc.auc)
     assert osteopenia["auc"]["low"] == pytest.approx(expected_auc.low)
     predicted = probabilities[in_test].argmax(axis=1)
@@ -50,12 +52,15 @@ def test_each_class_agrees_with_the_statistics_module():
 
 def test_the_drawn_roc_is_thinned_but_the_auc_uses_every_case():
     truth, probabilities, split = _cohort(n=3000, seed=2)
-    payload = evaluation.dashboard_payload(true_class=truth, probabilities=probabilities, split=split,
-                                           max_roc_points=50)
+    payload = evaluation.dashboard_payload(
+        true_class=truth, probabilities=probabilities, split=split, max_roc_points=50
+    )
     normal = payload["splits"][0]["classes"][0]
     assert len(normal["roc"]["fpr"]) <= 50
     in_training = split == "training"
-    full = stats.auc_with_confidence_interval(positive=truth[in_training] == 0, scores=probabilities[in_training, 0])
+    full = stats.auc_with_confidence_interval(
+        positive=truth[in_training] == 0, scores=probabilities[in_training, 0]
+    )
     assert normal["auc"]["auc"] == pytest.approx(full.auc)
 
 
@@ -72,12 +77,16 @@ def test_a_split_without_a_class_reports_no_auc_for_it():
 
 def test_it_rejects_probabilities_with_the_wrong_number_of_classes():
     with pytest.raises(ValueError, match="probabilities"):
-        evaluation.dashboard_payload(true_class=np.zeros(4, int), probabilities=np.ones((4, 2)), split=["test"] * 4)
+        evaluation.dashboard_payload(
+            true_class=np.zeros(4, int), probabilities=np.ones((4, 2)), split=["test"] * 4
+        )
 
 
 def test_it_rejects_a_true_class_out_of_range():
     with pytest.raises(ValueError, match="class indices"):
-        evaluation.dashboard_payload(true_class=np.array([0, 3]), probabilities=np.ones((2, 3)), split=["test"] * 2)
+        evaluation.dashboard_payload(
+            true_class=np.array([0, 3]), probabilities=np.ones((2, 3)), split=["test"] * 2
+        )
 
 
 def test_table3_rows_flatten_the_payload():
@@ -94,11 +103,13 @@ def test_version_comparison_runs_delong_per_split_and_class():
     truth, probabilities, split = _cohort(seed=4)
     noisy = probabilities + np.random.default_rng(9).normal(0, 0.2, probabilities.shape)
     comparison = evaluation.version_comparison_payload(
-        true_class=truth, probabilities_a=probabilities, probabilities_b=noisy, split=split)
+        true_class=truth, probabilities_a=probabilities, probabilities_b=noisy, split=split
+    )
     test = comparison["splits"][2]["classes"][0]["test"]
     in_test = split == "test"
-    expected = stats.delong_test(positive=truth[in_test] == 0, scores_a=probabilities[in_test, 0],
-                                 scores_b=noisy[in_test, 0])
+    expected = stats.delong_test(
+        positive=truth[in_test] == 0, scores_a=probabilities[in_test, 0], scores_b=noisy[in_test, 0]
+    )
     assert test["p_value"] == pytest.approx(expected.p_value)
     assert test["auc_a"] == pytest.approx(expected.auc_a)
 
@@ -122,9 +133,18 @@ def test_table2_rows_give_all_then_each_class_per_cohort():
     rng = np.random.default_rng(6)
     cohort = rng.choice(["validation", "test"], 120)
     truth = rng.integers(0, 3, 120)
-    rows = evaluation.table2_rows(dice=rng.uniform(0.9, 1, 120), volume_difference_cm3=rng.normal(0.05, 0.03, 120),
-                                  cohort=cohort, true_class=truth, cohort_names=("validation", "test"))
+    rows = evaluation.table2_rows(
+        dice=rng.uniform(0.9, 1, 120),
+        volume_difference_cm3=rng.normal(0.05, 0.03, 120),
+        cohort=cohort,
+        true_class=truth,
+        cohort_names=("validation", "test"),
+    )
     assert [(r["cohort"], r["group"]) for r in rows[:4]] == [
-        ("validation", "all"), ("validation", "normal"), ("validation", "osteopenia"), ("validation", "osteoporosis")]
+        ("validation", "all"),
+        ("validation", "normal"),
+        ("validation", "osteopenia"),
+        ("validation", "osteoporosis"),
+    ]
     assert rows[0]["n"] == int((cohort == "validation").sum())
     assert rows[0]["n"] == sum(r["n"] for r in rows[1:4])

@@ -44,17 +44,30 @@ def test_the_profile_is_one_no_training_cohort_draws_from():
 def test_its_calibration_offset_moves_the_image_by_sixty_hu():
     options = heldout_case_options(TINY_HELDOUT, 0)
     shifted = generate_case(seed=TINY_HELDOUT.seed, index=0, options=options)
-    plain = generate_case(seed=TINY_HELDOUT.seed, index=0, options=options.__class__(**{**options.__dict__, "hu_offset": 0.0}))
-    a, b = sitk.GetArrayViewFromImage(shifted.image).astype(float), sitk.GetArrayViewFromImage(plain.image).astype(float)
+    plain = generate_case(
+        seed=TINY_HELDOUT.seed, index=0, options=options.__class__(**{**options.__dict__, "hu_offset": 0.0})
+    )
+    a, b = (
+        sitk.GetArrayViewFromImage(shifted.image).astype(float),
+        sitk.GetArrayViewFromImage(plain.image).astype(float),
+    )
     inside = b > -900
     assert np.median((a - b)[inside]) == pytest.approx(HELDOUT_OFFSET_HU, abs=1.0)
 
 
-@pytest.mark.parametrize(("validation", "heldout", "below"), [
-    (0.95, 0.95 - OOD_DICE_GAP_LIMIT - 0.01, True), (0.95, 0.95 - OOD_DICE_GAP_LIMIT + 0.01, False),
-    (0.95, 0.97, False), (None, 0.9, None), (0.9, None, None),
-])
-def test_a_version_is_marked_when_its_heldout_dice_falls_more_than_the_limit_below_validation(validation, heldout, below):
+@pytest.mark.parametrize(
+    ("validation", "heldout", "below"),
+    [
+        (0.95, 0.95 - OOD_DICE_GAP_LIMIT - 0.01, True),
+        (0.95, 0.95 - OOD_DICE_GAP_LIMIT + 0.01, False),
+        (0.95, 0.97, False),
+        (None, 0.9, None),
+        (0.9, None, None),
+    ],
+)
+def test_a_version_is_marked_when_its_heldout_dice_falls_more_than_the_limit_below_validation(
+    validation, heldout, below
+):
     verdict = heldout_verdict(validation, heldout)
     assert verdict["below_validation"] is below and verdict["limit"] == OOD_DICE_GAP_LIMIT
 
@@ -72,8 +85,17 @@ def cases(tmp_path_factory):
 
 def tiny_config() -> SegmentationConfig:
     def stage(spacing):
-        return StageConfig(spacing_mm=spacing, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=1,
-                           patches_per_case=2, batch_size=2, margin_mm=8.0)
+        return StageConfig(
+            spacing_mm=spacing,
+            patch_size=(16, 16, 16),
+            base_width=4,
+            depth=2,
+            epochs=1,
+            patches_per_case=2,
+            batch_size=2,
+            margin_mm=8.0,
+        )
+
     return SegmentationConfig(name="tiny", coarse=stage(8.0), fine=stage(4.0))
 
 
@@ -92,7 +114,9 @@ def test_a_run_without_a_heldout_profile_scores_none(cases, tmp_path):
     assert result.completed and result.out_of_distribution == {}
 
 
-def test_a_heldout_profile_that_cannot_be_scored_leaves_the_trained_model_and_says_why(cases, tmp_path, monkeypatch):
+def test_a_heldout_profile_that_cannot_be_scored_leaves_the_trained_model_and_says_why(
+    cases, tmp_path, monkeypatch
+):
     import inference.ml.segmentation.training as training
 
     def broken(*args, **kwargs):

@@ -16,8 +16,16 @@ WIDTH = WINDOW[1] - WINDOW[0]
 
 
 def stage(**intensity) -> StageConfig:
-    return StageConfig(spacing_mm=1.0, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=1,
-                       scale_jitter=0.0, shift_hu=0.0, **intensity)
+    return StageConfig(
+        spacing_mm=1.0,
+        patch_size=(16, 16, 16),
+        base_width=4,
+        depth=2,
+        epochs=1,
+        scale_jitter=0.0,
+        shift_hu=0.0,
+        **intensity,
+    )
 
 
 def hu_patches(count=8) -> tuple[torch.Tensor, torch.Tensor]:
@@ -37,7 +45,9 @@ def test_the_existing_configurations_have_it_off_and_demo_robust_has_it_on():
 
 def test_histogram_scale_and_shift_move_each_hu_within_the_stated_bounds():
     ct, hu = hu_patches()
-    augmented = data.IntensityAugmentation(stage(hu_scale=0.1, hu_shift=60.0), WINDOW)(ct.clone(), np.random.default_rng(0))
+    augmented = data.IntensityAugmentation(stage(hu_scale=0.1, hu_shift=60.0), WINDOW)(
+        ct.clone(), np.random.default_rng(0)
+    )
     change_hu = (augmented - ct) * WIDTH
     assert (change_hu.abs() <= hu.abs() * 0.1 + 60.0 + 1e-2).all()
     assert change_hu.abs().max() > 20.0  # it did something
@@ -74,8 +84,9 @@ def _volume() -> data.Volume:
 def test_the_labels_are_the_same_with_and_without_intensity_augmentation():
     volume = _volume()
     plain = data.PatchSampler(volumes=[volume], stage=stage(), window=WINDOW)
-    augmented = data.PatchSampler(volumes=[volume], stage=stage(hu_scale=0.1, hu_shift=60.0, gamma=0.3,
-                                                                bias_field=0.1), window=WINDOW)
+    augmented = data.PatchSampler(
+        volumes=[volume], stage=stage(hu_scale=0.1, hu_shift=60.0, gamma=0.3, bias_field=0.1), window=WINDOW
+    )
     images_a, labels_a = plain.batch(np.random.default_rng(5), 6)
     images_b, labels_b = augmented.batch(np.random.default_rng(5), 6)
     assert torch.equal(labels_a, labels_b)
@@ -84,8 +95,11 @@ def test_the_labels_are_the_same_with_and_without_intensity_augmentation():
 
 def test_a_few_training_steps_on_augmented_patches_lower_the_loss():
     torch.manual_seed(0)
-    sampler = data.PatchSampler(volumes=[_volume()], stage=stage(hu_scale=0.1, hu_shift=60.0, gamma=0.3,
-                                                                   bias_field=0.1), window=WINDOW)
+    sampler = data.PatchSampler(
+        volumes=[_volume()],
+        stage=stage(hu_scale=0.1, hu_shift=60.0, gamma=0.3, bias_field=0.1),
+        window=WINDOW,
+    )
     network = VBNet(out_channels=2, base_width=4, depth=2, norm="batch")
     optimiser = torch.optim.Adam(network.parameters(), lr=1e-2)
     loss_function = segmentation_loss("dice_focal")

@@ -25,7 +25,9 @@ MAX_RELATIVE_DIFFERENCE = 1e-9
 def tiny_hips(*, spacing=(0.7, 0.7, 1.25), size=(64, 40, 36), seed=0, dtype=sitk.sitkInt16):
     """Two textured bony balls in soft tissue: label 1 on the +x side (patient's left), 2 on the -x side."""
     rng = np.random.default_rng(seed)
-    z, y, x = np.meshgrid(*(np.arange(n) * s for n, s in zip(size[::-1], spacing[::-1], strict=True)), indexing="ij")
+    z, y, x = np.meshgrid(
+        *(np.arange(n) * s for n, s in zip(size[::-1], spacing[::-1], strict=True)), indexing="ij"
+    )
     hu = 40 + rng.normal(0, 15, x.shape)
     label = np.zeros(x.shape, np.uint8)
     centre_y, centre_z = y.max() / 2, z.max() / 2
@@ -73,7 +75,11 @@ def expected_feature_count(settings):
 @pytest.mark.parametrize("label", [SIDE_LABELS["left"], SIDE_LABELS["right"]])
 @pytest.mark.parametrize(
     "spacing, dtype",
-    [((0.7, 0.7, 1.25), sitk.sitkInt16), ((0.6, 0.6, 0.6), sitk.sitkInt16), ((0.8, 0.8, 1.5), sitk.sitkFloat32)],
+    [
+        ((0.7, 0.7, 1.25), sitk.sitkInt16),
+        ((0.6, 0.6, 0.6), sitk.sitkInt16),
+        ((0.8, 0.8, 1.5), sitk.sitkFloat32),
+    ],
     ids=["ldct-int16", "grid-meets-voxels", "float"],
 )
 def test_fast_path_equals_pyradiomics_on_every_feature(label, spacing, dtype):
@@ -118,7 +124,10 @@ def test_it_measures_each_side_asked_for_with_provenance():
 def test_the_two_sides_differ():
     image, mask = tiny_hips(seed=1)
     vectors = extract_sides(image, mask, settings=reduced_settings())
-    assert vectors["left"].features["original_firstorder_Mean"] != vectors["right"].features["original_firstorder_Mean"]
+    assert (
+        vectors["left"].features["original_firstorder_Mean"]
+        != vectors["right"].features["original_firstorder_Mean"]
+    )
 
 
 def test_it_rejects_a_mask_with_no_voxel_of_the_label():

@@ -14,7 +14,9 @@ def test_the_repository_params_hold_the_paper_settings():
     assert settings.setting["resampledPixelSpacing"] == [1.0, 1.0, 1.0]
     assert settings.setting["interpolator"] == "sitkBSpline"
     assert {"Original", "Wavelet", "LoG"} <= set(settings.params["imageType"])
-    assert {"shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"} <= set(settings.params["featureClass"])
+    assert {"shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"} <= set(
+        settings.params["featureClass"]
+    )
 
 
 def test_the_settings_hash_is_the_sha256_of_the_canonical_json():

@@ -11,7 +11,9 @@ TRABECULAR_HU, CORTICAL_HU = 180, 1200
 
 def bony_ball(*, spacing=(0.7, 0.7, 1.25), radius_mm=12.0, cortex_mm=2.0):
     size = (48, 48, 32)
-    z, y, x = np.meshgrid(*(np.arange(n) * s for n, s in zip(size[::-1], spacing[::-1], strict=True)), indexing="ij")
+    z, y, x = np.meshgrid(
+        *(np.arange(n) * s for n, s in zip(size[::-1], spacing[::-1], strict=True)), indexing="ij"
+    )
     distance = np.sqrt((x - x.mean()) ** 2 + (y - y.mean()) ** 2 + (z - z.mean()) ** 2)
     hu = np.where(distance < radius_mm - cortex_mm, TRABECULAR_HU, CORTICAL_HU).astype(np.int16)
     hu[distance >= radius_mm] = 40

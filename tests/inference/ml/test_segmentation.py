@@ -39,8 +39,17 @@ SMALL_SIZE, SMALL_SPACING = (40, 34, 32), (9.0, 9.0, 10.0)
 
 def tiny_config(seed: int = 0, epochs: int = 2) -> SegmentationConfig:
     def stage(spacing):
-        return StageConfig(spacing_mm=spacing, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=epochs,
-                           patches_per_case=2, batch_size=2, margin_mm=8.0)
+        return StageConfig(
+            spacing_mm=spacing,
+            patch_size=(16, 16, 16),
+            base_width=4,
+            depth=2,
+            epochs=epochs,
+            patches_per_case=2,
+            batch_size=2,
+            margin_mm=8.0,
+        )
+
     return SegmentationConfig(name="tiny", coarse=stage(8.0), fine=stage(4.0), seed=seed, split_id=7)
 
 
@@ -97,7 +106,9 @@ def test_the_same_seed_gives_the_same_weights_and_another_seed_does_not(cases, t
     assert not torch.equal(reference["input_unit.0.weight"], fine_weights(other)["input_unit.0.weight"])
 
 
-def test_a_stopped_training_resumes_from_its_last_epoch_and_ends_with_the_same_weights(cases, trained, tmp_path):
+def test_a_stopped_training_resumes_from_its_last_epoch_and_ends_with_the_same_weights(
+    cases, trained, tmp_path
+):
     asked = {"count": 0}
 
     def stop_in_the_second_epoch():
@@ -108,8 +119,13 @@ def test_a_stopped_training_resumes_from_its_last_epoch_and_ends_with_the_same_w
     assert not stopped.completed and stopped.epochs_done == 1
     assert load_checkpoint(tmp_path / "coarse.pt").epoch == 1
     epochs_seen = []
-    resumed = train_segmentation(tiny_config(), cases[:2], [], tmp_path,
-                                 on_progress=lambda epoch, total, metrics: epochs_seen.append(epoch))
+    resumed = train_segmentation(
+        tiny_config(),
+        cases[:2],
+        [],
+        tmp_path,
+        on_progress=lambda epoch, total, metrics: epochs_seen.append(epoch),
+    )
     assert resumed.completed and epochs_seen == [2, 3, 4]
     reference = fine_weights(trained[0])
     assert all(torch.equal(v, fine_weights(resumed)[k]) for k, v in reference.items())
@@ -117,8 +133,13 @@ def test_a_stopped_training_resumes_from_its_last_epoch_and_ends_with_the_same_w
 
 def test_progress_reports_loss_and_validation_dice_for_every_epoch(cases, tmp_path):
     reports = []
-    train_segmentation(tiny_config(epochs=1), cases[:1], cases[2:], tmp_path,
-                       on_progress=lambda epoch, total, metrics: reports.append((epoch, total, metrics)))
+    train_segmentation(
+        tiny_config(epochs=1),
+        cases[:1],
+        cases[2:],
+        tmp_path,
+        on_progress=lambda epoch, total, metrics: reports.append((epoch, total, metrics)),
+    )
     assert [(e, t, m["stage"]) for e, t, m in reports] == [(1, 2, "coarse"), (2, 2, "fine")]
     assert all(np.isfinite(m["loss"]) and 0.0 <= m["val_dice"] <= 1.0 for _, _, m in reports)
 
@@ -147,9 +168,11 @@ def test_a_corrupt_checkpoint_gives_a_clear_error(trained, tmp_path):
 
 @pytest.mark.parametrize(
     ("origin", "spacing", "direction"),
-    [((0.0, 0.0, 0.0), (9.0, 9.0, 10.0), None),
-     ((-321.5, 47.25, 1203.0), (8.5, 9.5, 7.0), None),
-     ((150.0, 120.0, -140.0), (9.0, 9.0, 10.0), (-1, 0, 0, 0, -1, 0, 0, 0, 1))],
+    [
+        ((0.0, 0.0, 0.0), (9.0, 9.0, 10.0), None),
+        ((-321.5, 47.25, 1203.0), (8.5, 9.5, 7.0), None),
+        ((150.0, 120.0, -140.0), (9.0, 9.0, 10.0), (-1, 0, 0, 0, -1, 0, 0, 0, 1)),
+    ],
 )
 def test_the_cascade_returns_labels_on_the_input_grid(trained, origin, spacing, direction):
     image, _ = synthetic_hip(size=(38, 30, 30), spacing=spacing, origin=origin, direction=direction, seed=9)
@@ -188,10 +211,17 @@ def test_outlining_a_side_the_coarse_stage_did_not_find_is_refused(trained):
 
 def test_a_flipped_scan_direction_gives_the_networks_the_same_lps_volume():
     plain, _ = synthetic_hip(size=(30, 24, 20), spacing=(10.0, 10.0, 12.0), origin=(0, 0, 0), noise_hu=0)
-    flipped, _ = synthetic_hip(size=(30, 24, 20), spacing=(10.0, 10.0, 12.0), origin=(290, 230, 0),
-                               direction=(-1, 0, 0, 0, -1, 0, 0, 0, 1), noise_hu=0)
-    on_grid = [sitk.GetArrayFromImage(grids.resample(i, grids.grid_over_image(i, 10.0), sitk.sitkLinear))
-               for i in (plain, flipped)]
+    flipped, _ = synthetic_hip(
+        size=(30, 24, 20),
+        spacing=(10.0, 10.0, 12.0),
+        origin=(290, 230, 0),
+        direction=(-1, 0, 0, 0, -1, 0, 0, 0, 1),
+        noise_hu=0,
+    )
+    on_grid = [
+        sitk.GetArrayFromImage(grids.resample(i, grids.grid_over_image(i, 10.0), sitk.sitkLinear))
+        for i in (plain, flipped)
+    ]
     assert on_grid[0].shape == on_grid[1].shape
     assert np.abs(on_grid[0] - on_grid[1]).max() < 1.0
 
@@ -206,8 +236,11 @@ def test_it_rejects_a_mask_on_another_grid(cases, tmp_path):
 def test_patches_have_the_configured_shape_and_only_known_labels(cases):
     image, mask = data.read_case(*cases[0])
     stage = tiny_config().coarse
-    sampler = data.PatchSampler(volumes=[data.coarse_volume(image, mask, stage, (-200.0, 1600.0))], stage=stage,
-                                window=(-200.0, 1600.0))
+    sampler = data.PatchSampler(
+        volumes=[data.coarse_volume(image, mask, stage, (-200.0, 1600.0))],
+        stage=stage,
+        window=(-200.0, 1600.0),
+    )
     images, labels = sampler.batch(np.random.default_rng(0), 3)
     assert images.shape == labels.shape == (3, 1, 16, 16, 16)
     assert set(labels.unique().tolist()) <= {0, 1}
@@ -268,9 +301,13 @@ def _body(shape=(12, 16, 40), x=slice(0, 40)) -> np.ndarray:
 
 def test_two_femurs_take_their_side_from_their_place_along_lps_x_not_the_networks_label():
     # Both blobs called "right" by the network, and a third, small one called "left" beside the first.
-    probabilities = _softmax_with_blobs([(slice(2, 8), slice(4, 10), slice(2, 10), 2),
-                                         (slice(2, 8), slice(4, 10), slice(28, 36), 2),
-                                         (slice(10, 11), slice(0, 2), slice(0, 2), 1)])
+    probabilities = _softmax_with_blobs(
+        [
+            (slice(2, 8), slice(4, 10), slice(2, 10), 2),
+            (slice(2, 8), slice(4, 10), slice(28, 36), 2),
+            (slice(10, 11), slice(0, 2), slice(0, 2), 1),
+        ]
+    )
     labels = assign_sides(probabilities, _body())
     assert (labels[2:8, 4:10, 28:36] == 1).all() and (labels[2:8, 4:10, 2:10] == 2).all()  # +x is the left
     assert not labels[10].any()  # the stray component is dropped
@@ -278,9 +315,13 @@ def test_two_femurs_take_their_side_from_their_place_along_lps_x_not_the_network
 
 def test_a_larger_false_femur_on_the_midline_is_never_taken_for_a_hip():
     # A vertebral body called femur (bigger than either hip, straddling the midline), and the two hips.
-    probabilities = _softmax_with_blobs([(slice(0, 12), slice(2, 14), slice(15, 25), 1),
-                                         (slice(4, 8), slice(4, 8), slice(2, 7), 2),
-                                         (slice(4, 8), slice(4, 8), slice(33, 38), 2)])
+    probabilities = _softmax_with_blobs(
+        [
+            (slice(0, 12), slice(2, 14), slice(15, 25), 1),
+            (slice(4, 8), slice(4, 8), slice(2, 7), 2),
+            (slice(4, 8), slice(4, 8), slice(33, 38), 2),
+        ]
+    )
     labels = assign_sides(probabilities, _body())
     assert not labels[:, :, 15:25].any()
     assert (labels[4:8, 4:8, 33:38] == 1).all() and (labels[4:8, 4:8, 2:7] == 2).all()
@@ -303,10 +344,21 @@ def test_mirroring_flips_image_and_labels_together(monkeypatch):
     labels = np.zeros((16, 16, 16), dtype=np.uint8)
     labels[4:12, 4:12, 0:5] = 1  # a femur at the low-x edge
     volume = data.Volume.build(labels.astype(np.float32), labels)
-    stage = StageConfig(spacing_mm=1.0, patch_size=(16, 16, 16), base_width=4, depth=2, epochs=1,
-                        foreground_fraction=0.0, scale_jitter=0.0, shift_hu=0.0, mirror=0.5)
+    stage = StageConfig(
+        spacing_mm=1.0,
+        patch_size=(16, 16, 16),
+        base_width=4,
+        depth=2,
+        epochs=1,
+        foreground_fraction=0.0,
+        scale_jitter=0.0,
+        shift_hu=0.0,
+        mirror=0.5,
+    )
     sampler = data.PatchSampler(volumes=[volume], stage=stage, window=(0.0, 1.0))
-    monkeypatch.setattr(sampler, "_source_patch", lambda rng: (volume.image, volume.labels))  # the whole volume
+    monkeypatch.setattr(
+        sampler, "_source_patch", lambda rng: (volume.image, volume.labels)
+    )  # the whole volume
     images, patch_labels = sampler.batch(np.random.default_rng(0), 16)
     assert torch.equal(images[:, 0] > 0.5, patch_labels[:, 0] == 1)
     at_low_x = patch_labels[:, 0, 8, 8, 1] == 1
@@ -324,14 +376,25 @@ def test_a_crop_runs_as_one_window_rounded_up_for_the_depth_and_a_big_volume_in_
 
 
 def _bare_checkpoint(weight: float) -> Checkpoint:
-    return Checkpoint(stage="fine", architecture="VBNet", architecture_args={}, spacing_mm=1.0,
-                      patch_size=(16, 16, 16), hu_window=(-200.0, 1600.0), margin_mm=8.0, sliding_overlap=0.25,
-                      state_dict={"w": torch.tensor([weight])}, epochs_total=3)
+    return Checkpoint(
+        stage="fine",
+        architecture="VBNet",
+        architecture_args={},
+        spacing_mm=1.0,
+        patch_size=(16, 16, 16),
+        hu_window=(-200.0, 1600.0),
+        margin_mm=8.0,
+        sliding_overlap=0.25,
+        state_dict={"w": torch.tensor([weight])},
+        epochs_total=3,
+    )
 
 
 def _epoch(checkpoint: Checkpoint, epoch: int, weight: float, val_dice: float | None) -> dict:
     checkpoint.epoch, checkpoint.state_dict = epoch, {"w": torch.tensor([weight])}
-    metrics = {"stage": "fine", "stage_epoch": epoch, "loss": 0.1} | ({"val_dice": val_dice} if val_dice else {})
+    metrics = {"stage": "fine", "stage_epoch": epoch, "loss": 0.1} | (
+        {"val_dice": val_dice} if val_dice else {}
+    )
     checkpoint.history = [*checkpoint.history, metrics]
     keep_best(checkpoint, val_dice)
     return metrics

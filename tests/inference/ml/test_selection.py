@@ -92,7 +92,9 @@ def test_lasso_keeps_exactly_the_configured_count_when_the_path_reaches_it(count
     grid points); the old rule, the weakest penalty keeping at most the count, then kept 3."""
     X, y = three_class_data(noise_features=20)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
-    selector = LassoSelector(max_features=count, C_grid=tuple(np.logspace(-3, 2, 11)), random_state=0).fit(X, y)
+    selector = LassoSelector(max_features=count, C_grid=tuple(np.logspace(-3, 2, 11)), random_state=0).fit(
+        X, y
+    )
     assert selector.get_support().sum() == count
     assert selector.coef_.shape == (3, count)
     assert np.all(np.abs(selector.coef_).max(axis=0) > 0)

@@ -10,7 +10,9 @@ from statsmodels.stats.proportion import proportion_confint
 from inference.ml import stats
 
 
-@pytest.mark.parametrize("count,total", [(0, 1), (0, 19), (18, 19), (19, 19), (45, 52), (101, 248), (5000, 9999)])
+@pytest.mark.parametrize(
+    "count,total", [(0, 1), (0, 19), (18, 19), (19, 19), (45, 52), (101, 248), (5000, 9999)]
+)
 def test_the_wilson_interval_matches_statsmodels(count, total):
     reference_low, reference_high = proportion_confint(count, total, alpha=0.05, method="wilson")
     result = stats.wilson_interval(count, total)
@@ -20,8 +22,10 @@ def test_the_wilson_interval_matches_statsmodels(count, total):
 
 def test_the_wilson_interval_follows_the_confidence_level():
     reference = proportion_confint(30, 44, alpha=0.10, method="wilson")
-    assert (stats.wilson_interval(30, 44, confidence=0.90).low, stats.wilson_interval(30, 44, confidence=0.90).high) \
-        == pytest.approx(reference, abs=1e-12)
+    assert (
+        stats.wilson_interval(30, 44, confidence=0.90).low,
+        stats.wilson_interval(30, 44, confidence=0.90).high,
+    ) == pytest.approx(reference, abs=1e-12)
 
 
 @pytest.mark.parametrize("count,total", [(1, 0), (-1, 4), (5, 4)])

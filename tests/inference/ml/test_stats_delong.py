@@ -67,7 +67,9 @@ def test_it_reproduces_pROCs_roc_test_of_wfns_against_s100b():
     result = stats.delong_test(positive=ASAH_POOR_OUTCOME, scores_a=ASAH_WFNS, scores_b=ASAH_S100B)
     assert result.z == pytest.approx(2.208983591, rel=1e-8)
     assert result.p_value == pytest.approx(0.02717578223, rel=1e-8)
-    assert (result.difference_low, result.difference_high) == pytest.approx((0.01040618, 0.17421442), abs=5e-8)
+    assert (result.difference_low, result.difference_high) == pytest.approx(
+        (0.01040618, 0.17421442), abs=5e-8
+    )
     assert result.difference == pytest.approx(result.auc_a - result.auc_b)
 
 
@@ -139,7 +141,9 @@ def test_it_rejects_a_single_positive_case_for_a_variance():
 
 def test_it_rejects_scores_that_are_not_finite():
     with pytest.raises(ValueError, match="finite"):
-        stats.auc_with_confidence_interval(positive=np.array([1, 1, 0, 0]), scores=np.array([0.1, np.nan, 0, 1]))
+        stats.auc_with_confidence_interval(
+            positive=np.array([1, 1, 0, 0]), scores=np.array([0.1, np.nan, 0, 1])
+        )
 
 
 def test_it_rejects_scores_for_other_cases():

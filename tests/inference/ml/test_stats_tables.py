@@ -27,8 +27,10 @@ def test_anova_has_no_p_value_for_a_single_group():
     assert stats.one_way_anova([[1.0, 2.0, 3.0]]).p_value is None
 
 
-@pytest.mark.parametrize("table", [[[105, 101, 42], [45, 44, 18], [52, 30, 19]], [[120, 128], [50, 57], [47, 54]],
-                                   [[3, 0, 9], [2, 7, 1]]])
+@pytest.mark.parametrize(
+    "table",
+    [[[105, 101, 42], [45, 44, 18], [52, 30, 19]], [[120, 128], [50, 57], [47, 54]], [[3, 0, 9], [2, 7, 1]]],
+)
 def test_chi_square_matches_scipy(table):
     result = stats.chi_square_independence(table)
     reference = scipy_stats.chi2_contingency(table, correction=False)

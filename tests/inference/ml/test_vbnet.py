@@ -23,7 +23,11 @@ def test_the_default_network_is_the_published_design_with_width_16_and_depth_4()
     network = VBNet()
     # ModuleList and Sequential hand out plain Modules; checking each block's class lets the test read them.
     first_down, last_down, deepest_up = network.down_blocks[0], network.down_blocks[-1], network.up_blocks[0]
-    assert isinstance(first_down, DownBlock) and isinstance(last_down, DownBlock) and isinstance(deepest_up, UpBlock)
+    assert (
+        isinstance(first_down, DownBlock)
+        and isinstance(last_down, DownBlock)
+        and isinstance(deepest_up, UpBlock)
+    )
     input_conv, last_down_conv = network.input_unit[0], last_down.down[0]
     assert isinstance(input_conv, nn.Conv3d) and isinstance(last_down_conv, nn.Conv3d)
     assert input_conv.out_channels == 16 and last_down_conv.out_channels == 256
@@ -32,8 +36,16 @@ def test_the_default_network_is_the_published_design_with_width_16_and_depth_4()
 
 @pytest.mark.parametrize(
     "arguments",
-    [{"base_width": 6}, {"base_width": 0}, {"depth": 0}, {"depth": 6}, {"out_channels": 1},
-     {"in_channels": 0}, {"norm": "layer"}, {"depth": 2.5}],
+    [
+        {"base_width": 6},
+        {"base_width": 0},
+        {"depth": 0},
+        {"depth": 6},
+        {"out_channels": 1},
+        {"in_channels": 0},
+        {"norm": "layer"},
+        {"depth": 2.5},
+    ],
 )
 def test_it_rejects_bad_arguments_before_building(arguments):
     with pytest.raises(ValueError):

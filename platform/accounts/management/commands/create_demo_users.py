@@ -20,4 +20,6 @@ class Command(BaseCommand):
         self.stdout.write("Demo users (username / password / role):")
         for username, password, role, senior in DEMO_USERS:
             user_create_with_role(username=username, password=password, role=role, senior=senior)
-            self.stdout.write(f"  {username:12s} {password:18s} {role.value}{' (senior reader)' if senior else ''}")
+            self.stdout.write(
+                f"  {username:12s} {password:18s} {role.value}{' (senior reader)' if senior else ''}"
+            )

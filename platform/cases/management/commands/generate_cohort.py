@@ -25,10 +25,15 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         started = time.monotonic()
-        write_cohort(config, progress=lambda done, total: self.stdout.write(f"\rcase {done}/{total}", ending=""))
+        write_cohort(
+            config, progress=lambda done, total: self.stdout.write(f"\rcase {done}/{total}", ending="")
+        )
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(
-            f"wrote {config.cases} cases to {config.out} in {time.monotonic() - started:.0f} s"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"wrote {config.cases} cases to {config.out} in {time.monotonic() - started:.0f} s"
+            )
+        )
 
 
 class _Namespace:

@@ -20,10 +20,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path")
         parser.add_argument("--qct", help="QCT CSV to import after the images")
-        parser.add_argument("--cohort", default="", help="put the imported cases in this cohort (created if new)")
-        parser.add_argument("--study-id", default="", help="study id for a single NIfTI file or an anonymised DICOM study")
-        parser.add_argument("--series", default="", help="read this series of the DICOM study (its index or code in "
-                            "the import report) instead of the one the rules choose")
+        parser.add_argument(
+            "--cohort", default="", help="put the imported cases in this cohort (created if new)"
+        )
+        parser.add_argument(
+            "--study-id", default="", help="study id for a single NIfTI file or an anonymised DICOM study"
+        )
+        parser.add_argument(
+            "--series",
+            default="",
+            help="read this series of the DICOM study (its index or code in "
+            "the import report) instead of the one the rules choose",
+        )
 
     def handle(self, *args, path, qct, cohort, study_id, series, **options):
         source = Path(path)
@@ -45,7 +53,9 @@ class Command(BaseCommand):
                 raise CommandError(f"{qct}: {exc}") from exc
             self.stdout.write(f"QCT: {len(stored)} measurement(s)")
         created = sum(o.created for o in outcomes)
-        self.stdout.write(self.style.SUCCESS(f"{created} case(s) imported, {len(outcomes) - created} already stored"))
+        self.stdout.write(
+            self.style.SUCCESS(f"{created} case(s) imported, {len(outcomes) - created} already stored")
+        )
 
     def _folder(self, folder: Path, cohort: str):
         def progress(done, total, study_id):
@@ -57,8 +67,15 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _files(self, source: Path, study_id: str, cohort: str, series: str):
-        singles = [source] if not source.is_dir() else sorted(
-            p for p in source.iterdir() if p.is_file() and p.name.lower().endswith((*NIFTI_SUFFIXES, ".zip")))
+        singles = (
+            [source]
+            if not source.is_dir()
+            else sorted(
+                p
+                for p in source.iterdir()
+                if p.is_file() and p.name.lower().endswith((*NIFTI_SUFFIXES, ".zip"))
+            )
+        )
         outcomes, failed = [], 0
         for item in singles:
             sid = study_id or ("" if _is_dicom(item) else item.name.split(".")[0])
@@ -83,8 +100,10 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"{failed} input(s) rejected (named above), {len(outcomes)} imported")
         if not outcomes:
-            raise CommandError(f"{source}: no NIfTI file, zip or DICOM study found (DICOM files are recognised by "
-                               "their content, whatever their names)")
+            raise CommandError(
+                f"{source}: no NIfTI file, zip or DICOM study found (DICOM files are recognised by "
+                "their content, whatever their names)"
+            )
         return outcomes
 
     def _dicom_studies(self, sources: list[Path], study_id: str, series: str):
@@ -99,8 +118,10 @@ class Command(BaseCommand):
             else:
                 report = study.outcome.case.import_report
                 skipped = len(report.get("passed_over", []))
-                self.stdout.write(f"  {study.label}: series {report['chosen']['index']} "
-                                  f"({report['chosen']['description'] or 'no description'}) read; {skipped} passed over")
+                self.stdout.write(
+                    f"  {study.label}: series {report['chosen']['index']} "
+                    f"({report['chosen']['description'] or 'no description'}) read; {skipped} passed over"
+                )
         return studies
 
 

@@ -53,16 +53,31 @@ class Command(BaseCommand):
         folder = Path(folder)
         self._generate(folder, cases=cases, matrix=matrix, seed=seed)
         started = time.monotonic()
-        outcomes = cohort_folder_import(folder=folder, cohort_name=DEMO_COHORT, actor=users["coordinator"],
-                                        on_progress=lambda d, t, s: self.stdout.write(f"\r  import {d}/{t}", ending=""))
+        outcomes = cohort_folder_import(
+            folder=folder,
+            cohort_name=DEMO_COHORT,
+            actor=users["coordinator"],
+            on_progress=lambda d, t, s: self.stdout.write(f"\r  import {d}/{t}", ending=""),
+        )
         self.stdout.write(f"\nimported {len(outcomes)} cases in {time.monotonic() - started:.0f} s")
         cohort = Cohort.objects.get(name=DEMO_COHORT)
         split = split_create(cohort=cohort, params=SplitParams(seed=seed), actor=users["coordinator"])
-        self.stdout.write(f"split v{split.version}: " + ", ".join(
-            f"{s} {split.memberships.filter(subset=s).count()}" for s in ("training", "validation", "test")))
+        self.stdout.write(
+            f"split v{split.version}: "
+            + ", ".join(
+                f"{s} {split.memberships.filter(subset=s).count()}"
+                for s in ("training", "validation", "test")
+            )
+        )
         n_training = split.memberships.filter(subset="training").count()
-        summary = demo_reading_load(cohort=cohort, folder=folder, users=users, seed=seed,
-                                    interobserver_count=min(INTEROBSERVER_CASES, n_training), open_cases=OPEN_CASES)
+        summary = demo_reading_load(
+            cohort=cohort,
+            folder=folder,
+            users=users,
+            seed=seed,
+            interobserver_count=min(INTEROBSERVER_CASES, n_training),
+            open_cases=OPEN_CASES,
+        )
         self.stdout.write(f"reading: {summary}")
         if not no_train:
             self._start_pipeline(users["pi"])
@@ -81,11 +96,20 @@ class Command(BaseCommand):
             self.stdout.write(f"using the synthetic cohort in {folder}")
             return
         started = time.monotonic()
-        config = CohortConfig(out=folder, cases=cases, seed=seed, preview=False,
-                              options=CaseOptions(matrix=matrix, exclusion_fraction=EXCLUSION_FRACTION, readers=True))
+        config = CohortConfig(
+            out=folder,
+            cases=cases,
+            seed=seed,
+            preview=False,
+            options=CaseOptions(matrix=matrix, exclusion_fraction=EXCLUSION_FRACTION, readers=True),
+        )
         write_cohort(config, progress=lambda d, t: self.stdout.write(f"\r  generate {d}/{t}", ending=""))
-        self.stdout.write(f"\ngenerated {cases} synthetic cases ({matrix}x{matrix}) in {time.monotonic() - started:.0f} s")
+        self.stdout.write(
+            f"\ngenerated {cases} synthetic cases ({matrix}x{matrix}) in {time.monotonic() - started:.0f} s"
+        )
 
     def _start_pipeline(self, pi) -> None:
         job = demo_pipeline_start(owner=pi)
-        self.stdout.write(f"queued the model pipeline as job #{job.pk}: follow it on the jobs page, /jobs/{job.pk}/")
+        self.stdout.write(
+            f"queued the model pipeline as job #{job.pk}: follow it on the jobs page, /jobs/{job.pk}/"
+        )

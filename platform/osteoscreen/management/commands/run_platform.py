@@ -76,11 +76,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--web-workers", type=int, default=2)
-        parser.add_argument("--worker-import", action="append", default=[], metavar="MODULE",
-                            help="a module the workers also import (job handlers of a plug-in or of the tests)")
-        parser.add_argument("--var-dir", type=Path, default=VAR, help="where the embedded broker's socket lives")
-        parser.add_argument("--stop-timeout", type=float, default=20.0,
-                            help="seconds a warm stop may take before running jobs are cancelled and requeued")
+        parser.add_argument(
+            "--worker-import",
+            action="append",
+            default=[],
+            metavar="MODULE",
+            help="a module the workers also import (job handlers of a plug-in or of the tests)",
+        )
+        parser.add_argument(
+            "--var-dir", type=Path, default=VAR, help="where the embedded broker's socket lives"
+        )
+        parser.add_argument(
+            "--stop-timeout",
+            type=float,
+            default=20.0,
+            help="seconds a warm stop may take before running jobs are cancelled and requeued",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stop_requested = False
@@ -92,12 +103,17 @@ class Command(BaseCommand):
             # One worker per queue, as in production: a long training on `gpu` never holds up imports,
             # feature extraction or agreement on `cpu`.
             imports = [arg for module in options["worker_import"] for arg in ("-I", module)]
-            workers = [Child("cpu worker", [*worker_command("cpu", hostname="cpu@%h"), *imports], env),
-                       Child("gpu worker", [*worker_command("gpu", hostname="gpu@%h"), *imports], env)]
+            workers = [
+                Child("cpu worker", [*worker_command("cpu", hostname="cpu@%h"), *imports], env),
+                Child("gpu worker", [*worker_command("gpu", hostname="gpu@%h"), *imports], env),
+            ]
             web = Child("web", self._web_command(options), env)
-            self.stdout.write(self.style.SUCCESS(
-                f"OsteoScreen on http://{options['bind']}/  (database: "
-                f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; Ctrl-C stops)"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"OsteoScreen on http://{options['bind']}/  (database: "
+                    f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; Ctrl-C stops)"
+                )
+            )
             self._run_until_stopped([*workers, web])
         finally:
             self._stop(broker=broker, workers=workers, web=web, warm_seconds=options["stop_timeout"])
@@ -117,9 +133,24 @@ class Command(BaseCommand):
 
     @staticmethod
     def _web_command(options: dict[str, Any]) -> list[str]:
-        return [sys.executable, "-m", "gunicorn", "osteoscreen.wsgi:application", "--bind", options["bind"],
-                "--workers", str(options["web_workers"]), "--threads", "4", "--timeout", "600",
-                "--graceful-timeout", str(int(options["stop_timeout"])), "--access-logfile", "-"]
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "osteoscreen.wsgi:application",
+            "--bind",
+            options["bind"],
+            "--workers",
+            str(options["web_workers"]),
+            "--threads",
+            "4",
+            "--timeout",
+            "600",
+            "--graceful-timeout",
+            str(int(options["stop_timeout"])),
+            "--access-logfile",
+            "-",
+        ]
 
     def _run_until_stopped(self, children: list[Child]) -> None:
         while not self.stop_requested and all(child.running for child in children):
@@ -130,7 +161,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write("stopping...")
 
-    def _stop(self, *, broker: Child | None, workers: list[Child], web: Child | None, warm_seconds: float) -> None:
+    def _stop(
+        self, *, broker: Child | None, workers: list[Child], web: Child | None, warm_seconds: float
+    ) -> None:
         started = [child for child in [web, *workers] if child is not None]
         # Warm: gunicorn finishes the requests in flight, the workers their tasks, none takes a new one.
         for child in started:
@@ -154,7 +187,9 @@ class Command(BaseCommand):
         try:
             released = job_release_of_stopped_workers(main_pids=[w.process.pid for w in workers])
         except Exception as error:  # noqa: BLE001 - the broker must still be stopped; a restarting worker recovers
-            self.stderr.write(f"could not release the stopped workers' jobs ({error}); the next worker recovers them")
+            self.stderr.write(
+                f"could not release the stopped workers' jobs ({error}); the next worker recovers them"
+            )
             return
         if released:
             self.stdout.write(f"jobs back in the queue for the next worker: {released}")
