@@ -20,7 +20,7 @@ endif
 help:
 	@echo "make demo   - set up and start the platform with demo data on http://127.0.0.1:8000"
 	@echo "make test   - set up and run the test suite (CI=true: on PostgreSQL + Redis)"
-	@echo "make lint   - ruff and the import contracts (lint-imports); make typecheck - mypy"
+	@echo "make lint   - ruff (lint and format) and the import contracts (lint-imports); make typecheck - mypy"
 
 venv: $(STAMP)-$(REQ_HASH)
 $(STAMP)-$(REQ_HASH):
@@ -63,6 +63,7 @@ test: venv frontend browser pacs
 # lint-imports checks the allowed arrows between the parts (pyproject.toml, [tool.importlinter]).
 lint: venv
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	PYTHONPATH=platform:. .venv/bin/lint-imports --no-logo
 
 typecheck: venv
