@@ -1,25 +1,21 @@
 """Headless Chromium: the coordinator searches the test Orthanc on the PACS page, picks the study, imports
 it, follows the job to its end and opens the new case, which names the series read and those passed over."""
 
-import os
-
 import pydicom
 import pytest
+from browser_helpers import launch, session_cookie, sync_api_or_skip
 from pydicom.uid import generate_uid
 
 from dicom_helpers import write_ct_series, write_dose_report, write_localizer
 
 pytest_plugins = ["orthanc_fixtures"]
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.browser
 def test_the_coordinator_imports_a_study_from_the_pacs_page(
     live_server, client, coordinator, orthanc, tmp_path, monkeypatch
 ):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("no system Chromium")
+    sync_api = sync_api_or_skip()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     study = generate_uid()
     write_localizer(tmp_path / "study", study_uid=study)
@@ -28,12 +24,9 @@ def test_the_coordinator_imports_a_study_from_the_pacs_page(
     orthanc.client().store_instances(
         [pydicom.dcmread(p) for p in (tmp_path / "study").rglob("*") if p.is_file()]
     )
-    client.force_login(coordinator)
-    cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+    cookie = session_cookie(client, coordinator, live_server)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(playwright)
         context = browser.new_context()
         context.add_cookies([cookie])
         page = context.new_page()
