@@ -12,13 +12,12 @@ promise about real scans; a fall from the validation Dice is a warning that the 
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import SimpleITK as sitk
 
-# The phantom is plain Python beside voi in platform/ (no Django, no app): the held-out cases are synthetic.
+from inference.ml.segmentation.phantoms import phantom_cases
 from phantom.case import CaseOptions, generate_case
 
 HELDOUT_SCANNER = "quasar16"
@@ -69,24 +68,9 @@ def heldout_case_options(profile: HeldoutProfile, index: int) -> CaseOptions:
 
 def heldout_cases(profile: HeldoutProfile, folder: str | Path) -> list[tuple[Path, Path]]:
     """(image, mask) NIfTI paths of the held-out cases, written into folder once (a resumed run reuses them)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = folder / "profile.json"
-    pairs = [
-        (folder / f"heldout{i}.nii.gz", folder / f"heldout{i}_mask.nii.gz") for i in range(profile.cases)
-    ]
-    if (
-        stamp.exists()
-        and json.loads(stamp.read_text()) == asdict(profile)
-        and all(p.exists() for pair in pairs for p in pair)
-    ):
-        return pairs
-    for index, (image_path, mask_path) in enumerate(pairs):
-        image, label = _heldout_case(profile, index)
-        sitk.WriteImage(image, str(image_path), useCompression=True, compressionLevel=1)
-        sitk.WriteImage(label, str(mask_path), useCompression=True, compressionLevel=1)
-    stamp.write_text(json.dumps(asdict(profile)))
-    return pairs
+    return phantom_cases(
+        folder, "heldout", profile.cases, asdict(profile), lambda index: _heldout_case(profile, index)
+    )
 
 
 @functools.lru_cache(maxsize=16)

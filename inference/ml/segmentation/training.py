@@ -24,6 +24,7 @@ from inference.ml.segmentation.cascade import compute_device, predict, segment_i
 from inference.ml.segmentation.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from inference.ml.segmentation.config import SegmentationConfig, StageConfig
 from inference.ml.segmentation.heldout import HELDOUT, HeldoutProfile, heldout_cases, heldout_verdict
+from inference.ml.segmentation.randomised import randomised_cases
 from inference.ml.vbnet import VBNet
 from voi.metrics import dice, table2_summary, voi_agreement
 
@@ -81,6 +82,8 @@ def train_segmentation(
     the run returns with completed=False, keeping the last finished epoch's checkpoint for a later resume.
     With resume=False existing checkpoints are ignored and overwritten. A completed run also scores the
     held-out profile (heldout.py; its cases are generated into out_dir/heldout); heldout=None skips it.
+    A configuration with randomised_cases first generates them into out_dir/randomised (randomised.py) and
+    trains on them beside train_cases; an epoch keeps the length train_cases alone give it.
     """
     if not train_cases:
         raise ValueError("training needs at least one training case")
@@ -90,9 +93,12 @@ def train_segmentation(
     loop = _Loop(config, out_dir, on_progress or (lambda *a: None), should_stop or (lambda: False), resume)
     with _deterministic():
         try:
+            training = [*train_cases, *_randomised_training_cases(config, Path(out_dir), loop.should_stop)]
             # The stages run in STAGE_ORDER; each path is kept as soon as its stage ends, for a stopped run too.
-            result.coarse_checkpoint = coarse_path = loop.run_stage("coarse", train_cases, val_cases)
-            result.fine_checkpoint = fine_path = loop.run_stage("fine", train_cases, val_cases)
+            result.coarse_checkpoint = coarse_path = loop.run_stage(
+                "coarse", training, val_cases, len(train_cases)
+            )
+            result.fine_checkpoint = fine_path = loop.run_stage("fine", training, val_cases, len(train_cases))
         except StopRequested:
             result.epochs_done, result.seconds = loop.epochs_done, time.perf_counter() - started
             return result
@@ -109,6 +115,27 @@ def train_segmentation(
             result.out_of_distribution = {"error": f"held-out profile not scored: {error}"[:300]}
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _randomised_training_cases(config: SegmentationConfig, out_dir: Path, should_stop) -> list[Case]:
+    """The configuration's randomised phantom cases (none when it asks for none); a stop request is
+    honoured between two cases."""
+    if not config.randomised_cases:
+        return []
+
+    def before_each(_index: int) -> None:
+        if should_stop():
+            raise StopRequested
+
+    return list(
+        randomised_cases(
+            config.randomised_cases,
+            config.randomised_matrix,
+            out_dir / "randomised",
+            seed=config.seed,
+            before_each=before_each,
+        )
+    )
 
 
 def score_heldout(
@@ -168,7 +195,8 @@ class _Loop:
         self.epochs_done = 0
         self.device = compute_device()
 
-    def run_stage(self, name: str, train_cases, val_cases) -> Path:
+    def run_stage(self, name: str, train_cases, val_cases, epoch_cases: int) -> Path:
+        """Train one stage on train_cases; an epoch draws patches_per_case patches for each of epoch_cases."""
         stage: StageConfig = getattr(self.config, name)
         path = checkpoint_path(self.out_dir, name)
         offset = 0 if name == "coarse" else self.config.coarse.epochs
@@ -182,7 +210,7 @@ class _Loop:
         )
         validation = self._volumes(name, val_cases) if val_cases else []
         loss_function = segmentation_loss(stage.loss)
-        steps = math.ceil(len(train_cases) * stage.patches_per_case / stage.batch_size)
+        steps = math.ceil(epoch_cases * stage.patches_per_case / stage.batch_size)
         for epoch in range(checkpoint.epoch + 1, stage.epochs + 1):
             loss = self._epoch(network, optimiser, loss_function, sampler, steps, (name, epoch))
             metrics: dict[str, Any] = {"stage": name, "stage_epoch": epoch, "loss": loss}
