@@ -196,7 +196,12 @@ def trained_segmentation(cohort, owner, *, promote: bool = True):
     from jobs.services import job_run
 
     job = segmentation_training_start(
-        owner=owner, cohort=cohort, config_name="demo", epochs=1, stage_overrides=TINY_STAGE
+        owner=owner,
+        cohort=cohort,
+        config_name="demo",
+        epochs=1,
+        stage_overrides=TINY_STAGE,
+        randomised_cases=0,  # tests of the job, not of randomisation: no minute of phantom generation
     )
     job_run(job_id=job.pk)
     version = ModelVersion.objects.get(job=job)

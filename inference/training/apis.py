@@ -122,8 +122,14 @@ class SegmentationTrainApi(JobStartApi):
             ref_name = "SegmentationTrainInput"
 
         cohort = IdRelatedField(queryset=Cohort.objects.all())
-        config_name = serializers.ChoiceField(choices=["demo", "demo_robust", "paper"], default="demo")
+        config_name = serializers.ChoiceField(choices=segmentation.CONFIG_NAMES, default="demo")
         epochs = WholeNumberField(min_value=1, max_value=5000, required=False)
+        randomised_cases = WholeNumberField(
+            min_value=0,
+            max_value=200,
+            required=False,
+            help_text="randomised phantom cases mixed into the training (default: the configuration's)",
+        )
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request):
@@ -134,6 +140,7 @@ class SegmentationTrainApi(JobStartApi):
                 cohort=data["cohort"],
                 config_name=data["config_name"],
                 epochs=data.get("epochs"),
+                randomised_cases=data.get("randomised_cases"),
             )
         )
 

@@ -62,6 +62,10 @@ STAGE_OVERRIDES = (
     "sliding_overlap",
     "foreground_fraction",
 )
+# The named configurations of inference.ml.segmentation.config (a test keeps the two lists equal; the web
+# process does not import torch to name them). "demo" trains with domain randomisation, "demo_study_look"
+# is the same design on the cohort's look alone.
+CONFIG_NAMES = ("demo", "demo_study_look", "paper")
 # Training takes this share of the progress bar; storing files and the summary take the rest.
 TRAINING_PROGRESS_SHARE = 95.0
 
@@ -76,8 +80,10 @@ def segmentation_config_build(
     stage_overrides: dict | None = None,
     split_id: int | None = None,
     seed: int | None = None,
+    randomised_cases: int | None = None,
 ):
-    """A named configuration ("demo", "demo_robust", "paper") with the request's changes; InvalidRequest when they are bad."""
+    """A named configuration (CONFIG_NAMES) with the request's changes; InvalidRequest when they are bad.
+    randomised_cases (None: the configuration's) sets how many randomised phantom cases join the training."""
     from inference.ml.segmentation import configuration
 
     try:
@@ -99,7 +105,12 @@ def segmentation_config_build(
     except (ValueError, TypeError) as error:
         raise InvalidRequest(f"bad segmentation configuration: {error}") from error
     extra = {"seed": int(seed)} if seed is not None else {}
-    return config.with_overrides(coarse=coarse, fine=fine, split_id=split_id, **extra)
+    if randomised_cases is not None:
+        extra["randomised_cases"] = randomised_cases
+    try:
+        return config.with_overrides(coarse=coarse, fine=fine, split_id=split_id, **extra)
+    except (ValueError, TypeError) as error:
+        raise InvalidRequest(f"bad segmentation configuration: {error}") from error
 
 
 def _check_architecture(stage) -> None:
@@ -137,8 +148,10 @@ def segmentation_training_start(
     epochs: int | None = None,
     stage_overrides: dict | None = None,
     seed: int | None = None,
+    randomised_cases: int | None = None,
 ) -> Job:
     """Create a segmentation version (status training) on the cohort's current split and queue its job.
+    randomised_cases: randomised phantom cases mixed into the training (None: the configuration's number).
 
     Refused with InvalidRequest when no training case has a reference VOI, TrainingInProgress (409) when a
     segmentation model is already training.
@@ -148,7 +161,12 @@ def segmentation_training_start(
     if not training:
         raise InvalidRequest(f"no training case of {split} has a reference VOI yet; approve some VOIs first")
     config = segmentation_config_build(
-        config_name=config_name, epochs=epochs, stage_overrides=stage_overrides, split_id=split.pk, seed=seed
+        config_name=config_name,
+        epochs=epochs,
+        stage_overrides=stage_overrides,
+        split_id=split.pk,
+        seed=seed,
+        randomised_cases=randomised_cases,
     )
     lineage = {
         "split_id": split.pk,
@@ -157,6 +175,7 @@ def segmentation_training_start(
         "seed": config.seed,
         "training_cases": training,
         "validation_cases": validation,
+        "randomised_cases": config.randomised_cases,
     }
     version = model_version_create(
         family=Family.SEGMENTATION,

@@ -14,7 +14,7 @@ from accounts.roles import Role, has_role
 from cases.file_responses import stored_file_response
 from cases.models import Cohort
 from inference import selectors
-from inference.errors import ModelsError
+from inference.errors import InvalidRequest, ModelsError
 from inference.kinds import MODEL_JOB_KINDS, SEGMENTATION_TRAIN_JOB
 from inference.models import ModelFile, ModelVersion, SegmentationPrediction
 from inference.training import classifier, segmentation
@@ -130,6 +130,14 @@ def _positive_int(value: str | None) -> int | None:
         return None
 
 
+def _randomised_cases(value: str | None) -> int | None:
+    """The optional "randomised phantom cases" field: 0-200, or None (the configuration's number)."""
+    try:
+        return parse_int(value, name="randomised phantom cases", minimum=0, maximum=200) if value else None
+    except InvalidNumber as error:
+        raise InvalidRequest(str(error)) from error
+
+
 def _job_started(request, call, what: str):
     job = _service_call(request, call, f"{what} started")
     return redirect("inference:job", pk=job.pk) if job else redirect("inference:models")
@@ -146,6 +154,7 @@ def segmentation_train(request):
             cohort=cohort,
             config_name=request.POST.get("config_name", "demo"),
             epochs=_positive_int(request.POST.get("epochs")),
+            randomised_cases=_randomised_cases(request.POST.get("randomised_cases")),
         ),
         "Retrain segmentation",
     )

@@ -85,6 +85,9 @@ def test_bad_start_requests_answer_400(api_client, pi, tmp_path):
     api_client.force_authenticate(pi)
     for url, body in (
         ("/api/models/segmentation/train/", {"cohort": cohort.pk, "config_name": "huge"}),
+        ("/api/models/segmentation/train/", {"cohort": cohort.pk, "randomised_cases": -1}),
+        ("/api/models/segmentation/train/", {"cohort": cohort.pk, "randomised_cases": 201}),
+        ("/api/models/segmentation/train/", {"cohort": cohort.pk, "randomised_cases": "many"}),
         ("/api/models/segmentation/train/", {"cohort": cohort.pk}),
         ("/api/models/segment-cohort/", {"cohort": cohort.pk}),
         ("/api/models/classifier/train/", {"cohort": cohort.pk, "mask_source": "dream"}),
@@ -92,6 +95,25 @@ def test_bad_start_requests_answer_400(api_client, pi, tmp_path):
         answer = api_client.post(url, body, format="json")
         assert answer.status_code in (400, 404, 409), (url, answer.status_code)
     assert not ModelVersion.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "201", "many"])
+def test_the_training_form_refuses_a_bad_number_of_randomised_cases_and_starts_nothing(
+    client, pi, tmp_path, value
+):
+    cohort, _ = hip_cohort(tmp_path, n=3)
+    page = login(client, pi).post(
+        "/models/train/segmentation/", {"cohort": cohort.pk, "randomised_cases": value}, follow=True
+    )
+    assert page.status_code == 200 and "randomised phantom cases" in page.content.decode()
+    assert not ModelVersion.objects.exists()
+
+
+def test_the_training_form_passes_the_number_of_randomised_cases_on(client, pi, tmp_path):
+    cohort, _ = hip_cohort(tmp_path, n=3)
+    login(client, pi).post("/models/train/segmentation/", {"cohort": cohort.pk, "randomised_cases": "5"})
+    version = ModelVersion.objects.get(family="segmentation")
+    assert version.config["randomised_cases"] == 5 and version.lineage["randomised_cases"] == 5
 
 
 def test_the_training_page_shows_live_progress_and_the_chart(client, pi, tmp_path):

@@ -43,3 +43,13 @@ def test_the_page_marks_a_version_whose_heldout_dice_falls_more_than_the_limit(
     client.force_login(pi)
     page = client.get(f"/models/versions/{version.pk}/").content.decode()
     assert ("Falls off out of distribution" in page) is marked
+
+
+def test_the_page_says_how_many_randomised_phantoms_a_version_trained_on(version, pi, client):
+    client.force_login(pi)
+    assert version.lineage["randomised_cases"] == 0  # the tests' trainings mix none in
+    assert "randomised phantom" not in client.get(f"/models/versions/{version.pk}/").content.decode()
+    lineage = version.lineage | {"randomised_cases": 12}
+    ModelVersion.objects.filter(pk=version.pk).update(lineage=lineage)
+    page = client.get(f"/models/versions/{version.pk}/").content.decode()
+    assert "and 12 randomised phantom CTs" in page

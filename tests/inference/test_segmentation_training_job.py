@@ -26,7 +26,12 @@ def cohort(db, tmp_path):
 
 def start(cohort, owner, epochs=1):
     return segmentation_training_start(
-        owner=owner, cohort=cohort, config_name="demo", epochs=epochs, stage_overrides=TINY_STAGE
+        owner=owner,
+        cohort=cohort,
+        config_name="demo",
+        epochs=epochs,
+        stage_overrides=TINY_STAGE,
+        randomised_cases=0,
     )
 
 

@@ -48,7 +48,9 @@ def test_a_killed_training_worker_resumes_from_its_checkpoint(celery_worker_fact
         )
     cohort, _ = hip_cohort(tmp_path, n=3)
     worker = celery_worker_factory()
-    job = segmentation_training_start(owner=pi, cohort=cohort, epochs=4, stage_overrides=TINY_STAGE)
+    job = segmentation_training_start(
+        owner=pi, cohort=cohort, epochs=4, stage_overrides=TINY_STAGE, randomised_cases=0
+    )
     wait_for(lambda: len(Job.objects.get(pk=job.pk).data.get("loss_curve", [])) >= 2, timeout=150)
     for pid in worker.children():
         os.kill(pid, signal.SIGKILL)

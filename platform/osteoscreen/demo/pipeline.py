@@ -35,6 +35,7 @@ def demo_pipeline_start(
     config_name: str = "demo",
     epochs: int | None = None,
     stage_overrides: dict | None = None,
+    randomised_cases: int | None = None,
 ) -> Job:
     """Queue the whole model pipeline for the demo cohort (default: "Demo study", else the newest cohort).
     The owner must be a PI: the pipeline promotes the versions it trains in the owner's name."""
@@ -51,6 +52,7 @@ def demo_pipeline_start(
             "config_name": config_name,
             "epochs": epochs,
             "stage_overrides": stage_overrides or {},
+            "randomised_cases": randomised_cases,
             "subject": cohort.name,
         },
     )
@@ -67,6 +69,7 @@ def demo_pipeline_run(ctx: JobContext) -> dict:
             config_name=ctx.params["config_name"],
             epochs=ctx.params.get("epochs"),
             stage_overrides=ctx.params.get("stage_overrides"),
+            randomised_cases=ctx.params.get("randomised_cases"),
         ),
     )
     _await(ctx, training, 0, 70, "segmentation training")
