@@ -33,6 +33,10 @@ DEFAULT_SEED = 2024
 INTEROBSERVER_CASES = 10
 OPEN_CASES = 3
 EXCLUSION_FRACTION = 0.12
+# Each case's HU drawn with its own calibration offset and gain, as opportunistic CT without a calibration
+# phantom has (phantom/scanner.py): without it, bone status lives in mean HU alone and the demo's baseline
+# beats any texture model; with it, the dashboard shows what radiomics adds, or does not.
+CALIBRATION = "spread"
 
 
 class Command(BaseCommand):
@@ -101,7 +105,9 @@ class Command(BaseCommand):
             cases=cases,
             seed=seed,
             preview=False,
-            options=CaseOptions(matrix=matrix, exclusion_fraction=EXCLUSION_FRACTION, readers=True),
+            options=CaseOptions(
+                matrix=matrix, exclusion_fraction=EXCLUSION_FRACTION, readers=True, calibration=CALIBRATION
+            ),
         )
         write_cohort(config, progress=lambda d, t: self.stdout.write(f"\r  generate {d}/{t}", ending=""))
         self.stdout.write(
