@@ -1,108 +1,104 @@
-"""Does domain randomisation buy robustness? Train the demo segmentation on (a) today's phantoms and
-(b) randomised phantoms with intensity augmentation, and print Dice on the in-distribution validation and
-on the held-out profile, and the training time (issue 15).
+"""Does domain randomisation buy robustness, and what does it cost? (issue 15)
 
-Both arms train on the same patients (cohort seed, case indices) and are validated on the same study-
-appearance cases (the demo cohort's look), so (a) and (b) differ only in the appearance of the training
-images and in the configuration: (a) "demo" on --appearance study, (b) "demo_robust" (demo + histogram,
-bias-field and gamma augmentation) on --appearance randomised. The held-out profile is the one every
-training run scores (inference/ml/segmentation/heldout.py: unseen scanner, +/-60 HU calibration, noise x2,
-5 mm slices, FOV cut to the hips).
+Trains segmentation configurations on the demo cohort, one after the other, on the same split (the seeded
+7:3 split of train_segmentation_demo.py), and prints for each: Dice on the in-distribution validation (the
+cohort's own look), Dice on the held-out profile every training scores (inference/ml/segmentation/heldout.py:
+an unseen scanner, +/-60 HU calibration, noise x2, 5 mm slices, the field of view cut to the hips), the gap
+between the two, and the wall time of training (with the generation of its randomised cases, validation
+and the held-out scoring).
 
-Full run (a quiet machine; about 35-45 min on 2 cores: the demo took 30 min on 40 training cases):
-    OMP_NUM_THREADS=2 .venv/bin/python bench/bench_robust_segmentation.py --cases 30 --matrix 256
-Reduced run (minutes; figures are NOT the demo's, only a smoke test of the comparison):
-    OMP_NUM_THREADS=2 .venv/bin/python bench/bench_robust_segmentation.py --cases 8 --matrix 128 \
-        --epochs 3 --heldout-cases 2
+The default pair is the comparison of the issue:
+  before  demo_study_look  the demo's design trained on the cohort's look alone (what "demo" was)
+  after   demo             the same, plus randomised phantom cases in training and intensity augmentation
+
+The demo cohort, as `manage.py load_demo` generates it (60 cases, 256 matrix, calibration spread):
+    PYTHONPATH=platform .venv/bin/python -m phantom --cases 60 --seed 2024 --out COHORT --matrix 256 \
+        --exclusion-fraction 0.12 --no-readers --calibration spread
+Full run (about 65 min on 2 cores; run it on a quiet machine, the time is one of its figures):
+    OMP_NUM_THREADS=2 .venv/bin/python bench/bench_robust_segmentation.py --cohort COHORT
+A reduced smoke run (minutes; its Dice figures say nothing about the demo):
+    OMP_NUM_THREADS=2 .venv/bin/python bench/bench_robust_segmentation.py --cohort COHORT --epochs 2 \
+        --limit 8 --heldout-cases 1
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
-import SimpleITK as sitk
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 
 from inference.ml.segmentation import HeldoutProfile, configuration, train_segmentation  # noqa: E402
-from phantom.case import CaseOptions, generate_case  # noqa: E402
 
 TRAINING_SHARE = 0.7
-ARMS = {"study": "demo", "randomised": "demo_robust"}  # training appearance -> configuration
 
 
-def write_cases(
-    folder: Path, *, seed: int, indices: list[int], matrix: int, appearance: str
-) -> list[tuple[Path, Path]]:
-    """Cases `indices` of cohort `seed` with the given appearance, as NIfTI image and reference mask."""
-    folder.mkdir(parents=True, exist_ok=True)
-    options = CaseOptions(matrix=matrix, appearance=appearance, exclusion="", readers=False)
-    pairs = []
-    for index in indices:
-        image, mask = folder / f"case{index}.nii.gz", folder / f"case{index}_mask.nii.gz"
-        if not (image.exists() and mask.exists()):
-            case = generate_case(seed=seed, index=index, options=options)
-            sitk.WriteImage(case.image, str(image), useCompression=True, compressionLevel=1)
-            sitk.WriteImage(case.label, str(mask), useCompression=True, compressionLevel=1)
-        pairs.append((image, mask))
-    return pairs
+def cohort_split(folder: Path, seed: int, limit: int | None) -> tuple[list, list]:
+    """The included cases with a reference mask, split 7:3 by a seeded permutation (as
+    train_segmentation_demo.py splits them)."""
+    from train_segmentation_demo import cohort_cases
+
+    cases = cohort_cases(folder)[:limit]
+    order = np.random.default_rng(seed).permutation(len(cases))
+    cut = round(TRAINING_SHARE * len(cases))
+    return [cases[i] for i in order[:cut]], [cases[i] for i in order[cut:]]
 
 
-def arm_config(name: str, epochs: int | None, seed: int):
-    config = configuration(name).with_overrides(seed=seed)
-    if epochs:
+def arm_config(name: str, args):
+    config = configuration(name).with_overrides(seed=args.seed)
+    if args.epochs:
         config = config.with_overrides(
-            coarse=dataclasses.replace(config.coarse, epochs=epochs, validate_every=epochs),
-            fine=dataclasses.replace(config.fine, epochs=epochs, validate_every=epochs),
+            coarse=dataclasses.replace(config.coarse, epochs=args.epochs, validate_every=args.epochs),
+            fine=dataclasses.replace(config.fine, epochs=args.epochs, validate_every=args.epochs),
         )
+    if args.randomised_cases is not None and config.randomised_cases:
+        config = config.with_overrides(randomised_cases=args.randomised_cases)
     return config
 
 
-def run_arm(appearance: str, args, validation, train_indices) -> dict:
-    started = time.perf_counter()
-    train = write_cases(
-        args.out / f"train_{appearance}",
-        seed=args.seed,
-        indices=train_indices,
-        matrix=args.matrix,
-        appearance=appearance,
-    )
-    generated = time.perf_counter() - started
-    config = arm_config(ARMS[appearance], args.epochs, args.seed)
-    out = args.out / f"run_{appearance}"
+def run_arm(name: str, args, train, validation) -> dict:
+    config = arm_config(name, args)
+    out = args.out / name
     shutil.rmtree(out, ignore_errors=True)
     print(
-        f"[{appearance}] {len(train)} training cases written in {generated:.0f} s; training {config.name}",
+        f"[{name}] {len(train)} cohort + {config.randomised_cases} randomised training cases, "
+        f"{len(validation)} validation; coarse {config.coarse.epochs} / fine {config.fine.epochs} epochs",
         flush=True,
     )
+    started = time.perf_counter()
     result = train_segmentation(
         config,
         train,
         validation,
         out,
         resume=False,
-        heldout=HeldoutProfile(cases=args.heldout_cases, matrix=args.matrix),
+        heldout=HeldoutProfile(cases=args.heldout_cases),
         on_progress=lambda epoch, total, m: print(
-            f"[{appearance}] {time.perf_counter() - started:5.0f} s epoch {epoch}/{total} "
-            f"{m['stage']} loss {m['loss']:.3f}",
+            f"[{name}] {time.perf_counter() - started:5.0f} s epoch {epoch}/{total} {m['stage']} "
+            f"loss {m['loss']:.3f}" + (f" stage val Dice {m['val_dice']:.3f}" if "val_dice" in m else ""),
             flush=True,
         ),
     )
-    return {
-        "appearance": appearance,
-        "config": config.name,
-        "generate_s": generated,
-        "train_s": result.seconds,
+    row = {
+        "config": name,
+        "randomised_cases": config.randomised_cases,
+        "seconds": round(time.perf_counter() - started, 1),
         "validation": result.validation,
         "heldout": result.out_of_distribution,
+        "heldout_per_case": [c["overall"]["dice"] for c in result.out_of_distribution_per_case],
+        "validation_min": min((c["overall"]["dice"] for c in result.per_case), default=None),
     }
+    print(f"[{name}] {json.dumps(row)}", flush=True)
+    return row
 
 
 def _dice(summary: dict) -> str:
@@ -115,49 +111,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--cases", type=int, default=30, help="patients; 70 %% train, 30 %% validate")
-    parser.add_argument("--matrix", type=int, default=256)
-    parser.add_argument(
-        "--epochs", type=int, default=None, help="epochs of each stage (default: the demo's 15/30)"
-    )
+    parser.add_argument("--cohort", type=Path, required=True, help="a phantom cohort folder (manifest.csv)")
+    parser.add_argument("--configs", default="demo_study_look,demo", help="configurations, in order")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs of each stage (default: each's)")
+    parser.add_argument("--randomised-cases", type=int, default=None, help="override where a config has some")
+    parser.add_argument("--limit", type=int, default=None, help="use only the cohort's first N cases")
     parser.add_argument("--heldout-cases", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--arms", default="study,randomised", help="training appearances to compare")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/out/robust_segmentation")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cut = max(1, round(TRAINING_SHARE * args.cases))
-    train_indices, val_indices = list(range(cut)), list(range(cut, args.cases))
-    validation = write_cases(
-        args.out / "validation_study",
-        seed=args.seed,
-        indices=val_indices,
-        matrix=args.matrix,
-        appearance="study",
-    )
+    train, validation = cohort_split(args.cohort, args.seed, args.limit)
     print(
-        f"{len(train_indices)} training / {len(val_indices)} validation patients, matrix {args.matrix}, "
-        f"epochs {args.epochs or 'demo'}, {args.heldout_cases} held-out cases, {torch.get_num_threads()} threads",
+        f"cohort {args.cohort}: {len(train)} training / {len(validation)} validation cases; "
+        f"{args.heldout_cases} held-out cases; {torch.get_num_threads()} threads",
         flush=True,
     )
-    rows = [run_arm(a.strip(), args, validation, train_indices) for a in args.arms.split(",") if a.strip()]
+    rows = [run_arm(n.strip(), args, train, validation) for n in args.configs.split(",") if n.strip()]
+    print()
     print(
-        f"{'training appearance':<22}{'config':<13}{'validation Dice (study look)':<32}"
-        f"{'held-out Dice':<28}{'train s':>9}{'generate s':>12}"
-    )
-    print(
-        "(train s: training, validation and held-out scoring; generate s: writing the arm's training cases)"
+        f"{'config':<17}{'randomised':>11}  {'validation Dice (cohort look)':<31}{'held-out Dice':<28}"
+        f"{'gap':>7}{'marked':>8}{'time s':>9}"
     )
     for r in rows:
+        gap = r["heldout"].get("dice_gap")
         print(
-            f"{r['appearance']:<22}{r['config']:<13}{_dice(r['validation']):<32}{_dice(r['heldout']):<28}"
-            f"{r['train_s']:>9.0f}{r['generate_s']:>12.0f}"
+            f"{r['config']:<17}{r['randomised_cases']:>11}  {_dice(r['validation']):<31}"
+            f"{_dice(r['heldout']):<28}{'-' if gap is None else f'{gap:.3f}':>7}"
+            f"{str(r['heldout'].get('below_validation')):>8}{r['seconds']:>9.0f}"
         )
+    for r in rows:
+        lowest = r["validation_min"]
         print(
-            f"    held-out gap {r['heldout'].get('dice_gap')}, marked {r['heldout'].get('below_validation')}, "
-            f"held-out scoring {r['heldout'].get('seconds')} s (generation and coarse+fine inference)"
+            f"{r['config']}: lowest validation Dice {'-' if lowest is None else f'{lowest:.3f}'}; held-out per case "
+            + ", ".join(f"{d:.3f}" if d is not None else "-" for d in r["heldout_per_case"])
         )
+    seconds = {r["config"]: r["seconds"] for r in rows}
+    if seconds.get("demo_study_look") and "demo" in seconds:
+        print(f"training time demo / demo_study_look: {seconds['demo'] / seconds['demo_study_look']:.2f}")
 
 
 if __name__ == "__main__":

@@ -96,13 +96,13 @@ def report(result, seconds: float) -> None:
         f"(IQR {v['volume_difference_q1']:.2f}, {v['volume_difference_q3']:.2f})"
     )
     for label in (1, 2):
-        dices = [case[label]["dice"] for case in result.per_case]
+        dices = [case[str(label)]["dice"] for case in result.per_case]
         print(
             f"  label {label}: Dice {np.mean(dices):.3f} +/- {np.std(dices, ddof=1):.3f}, min {np.min(dices):.3f}"
         )
     print(
         "  per case (left, right): "
-        + "; ".join(f"{case[1]['dice']:.3f}, {case[2]['dice']:.3f}" for case in result.per_case)
+        + "; ".join(f"{case['1']['dice']:.3f}, {case['2']['dice']:.3f}" for case in result.per_case)
     )
 
 
