@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
+from segmentation_helpers import tiny_segmentation_config, write_synthetic_hips
 
-from inference.ml.segmentation import SegmentationConfig, StageConfig, train_segmentation
+from inference.ml.segmentation import SegmentationConfig, train_segmentation
 from inference.ml.segmentation.heldout import (
     HELDOUT_OFFSET_HU,
     HELDOUT_SCANNER,
@@ -16,7 +17,6 @@ from inference.ml.segmentation.heldout import (
     heldout_cases,
     heldout_verdict,
 )
-from inference.ml.segmentation.synthetic import synthetic_hip
 from phantom.case import generate_case
 from phantom.scanner import SCANNER_PROFILES
 
@@ -74,29 +74,11 @@ def test_a_version_is_marked_when_its_heldout_dice_falls_more_than_the_limit_bel
 
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
-    folder, pairs = tmp_path_factory.mktemp("cases"), []
-    for seed in range(2):
-        image, mask = synthetic_hip(size=(40, 34, 32), spacing=(9.0, 9.0, 10.0), seed=seed)
-        pairs.append((folder / f"ct{seed}.nii.gz", folder / f"mask{seed}.nii.gz"))
-        sitk.WriteImage(image, str(pairs[-1][0]))
-        sitk.WriteImage(mask, str(pairs[-1][1]))
-    return pairs
+    return write_synthetic_hips(tmp_path_factory.mktemp("cases"), 2)
 
 
 def tiny_config() -> SegmentationConfig:
-    def stage(spacing):
-        return StageConfig(
-            spacing_mm=spacing,
-            patch_size=(16, 16, 16),
-            base_width=4,
-            depth=2,
-            epochs=1,
-            patches_per_case=2,
-            batch_size=2,
-            margin_mm=8.0,
-        )
-
-    return SegmentationConfig(name="tiny", coarse=stage(8.0), fine=stage(4.0))
+    return tiny_segmentation_config()
 
 
 def test_a_training_run_returns_the_heldout_score_beside_its_validation(cases, tmp_path):

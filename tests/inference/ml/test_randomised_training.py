@@ -6,12 +6,12 @@ import math
 import pytest
 import SimpleITK as sitk
 import torch
+from segmentation_helpers import tiny_segmentation_config, write_synthetic_hips
 
-from inference.ml.segmentation import SegmentationConfig, StageConfig, configuration, data, train_segmentation
+from inference.ml.segmentation import SegmentationConfig, configuration, data, train_segmentation
 from inference.ml.segmentation.config import CONFIGURATIONS
 from inference.ml.segmentation.heldout import HELDOUT_SCANNER
 from inference.ml.segmentation.randomised import randomised_case_options, randomised_cases
-from inference.ml.segmentation.synthetic import synthetic_hip
 from phantom.case import generate_case
 
 torch.set_num_threads(1)
@@ -52,36 +52,12 @@ def test_the_randomised_cases_vary_their_look_and_never_use_the_heldout_scanner(
 
 
 def tiny_config(randomised: int) -> SegmentationConfig:
-    def stage(spacing):
-        return StageConfig(
-            spacing_mm=spacing,
-            patch_size=(16, 16, 16),
-            base_width=4,
-            depth=2,
-            epochs=1,
-            patches_per_case=4,
-            batch_size=2,
-            margin_mm=8.0,
-        )
-
-    return SegmentationConfig(
-        name="tiny",
-        coarse=stage(8.0),
-        fine=stage(4.0),
-        randomised_cases=randomised,
-        randomised_matrix=MATRIX,
-    )
+    return tiny_segmentation_config(patches_per_case=4, randomised_cases=randomised, randomised_matrix=MATRIX)
 
 
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
-    folder, pairs = tmp_path_factory.mktemp("cases"), []
-    for seed in range(2):
-        image, mask = synthetic_hip(size=(40, 34, 32), spacing=(9.0, 9.0, 10.0), seed=seed)
-        pairs.append((folder / f"ct{seed}.nii.gz", folder / f"mask{seed}.nii.gz"))
-        sitk.WriteImage(image, str(pairs[-1][0]))
-        sitk.WriteImage(mask, str(pairs[-1][1]))
-    return pairs
+    return write_synthetic_hips(tmp_path_factory.mktemp("cases"), 2)
 
 
 class SamplerSpy(data.PatchSampler):

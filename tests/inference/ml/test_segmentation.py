@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
+from segmentation_helpers import tiny_segmentation_config, write_synthetic_hips
 
 from inference.ml.segmentation import (
     Checkpoint,
@@ -34,35 +35,15 @@ from inference.ml.segmentation.synthetic import synthetic_hip
 from inference.ml.segmentation.training import keep_best, settle_final_weights
 
 torch.set_num_threads(1)
-SMALL_SIZE, SMALL_SPACING = (40, 34, 32), (9.0, 9.0, 10.0)
 
 
 def tiny_config(seed: int = 0, epochs: int = 2) -> SegmentationConfig:
-    def stage(spacing):
-        return StageConfig(
-            spacing_mm=spacing,
-            patch_size=(16, 16, 16),
-            base_width=4,
-            depth=2,
-            epochs=epochs,
-            patches_per_case=2,
-            batch_size=2,
-            margin_mm=8.0,
-        )
-
-    return SegmentationConfig(name="tiny", coarse=stage(8.0), fine=stage(4.0), seed=seed, split_id=7)
+    return tiny_segmentation_config(seed=seed, epochs=epochs, split_id=7)
 
 
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cases")
-    pairs = []
-    for seed in range(3):
-        image, mask = synthetic_hip(size=SMALL_SIZE, spacing=SMALL_SPACING, seed=seed)
-        pairs.append((folder / f"ct{seed}.nii.gz", folder / f"mask{seed}.nii.gz"))
-        sitk.WriteImage(image, str(pairs[-1][0]))
-        sitk.WriteImage(mask, str(pairs[-1][1]))
-    return pairs
+    return write_synthetic_hips(tmp_path_factory.mktemp("cases"), 3)
 
 
 @pytest.fixture(scope="module")
