@@ -1,4 +1,4 @@
-"""The model's own mask, per side: a near-empty, shattered, headless, oversized or unsure mask is not
+"""The model's own mask, per side: a near-empty, shattered, headless, oversized, edge-cut or unsure mask is not
 assessable, with a reason; the reference VOI itself passes."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import SimpleITK as sitk
 
 from imageqc import image_qc, sides_qc
-from imageqc.flags import LOW_CONFIDENCE, MASK_FRAGMENTED, MASK_NO_HEAD_NECK, MASK_VOLUME
+from imageqc.flags import FEMUR_CUT, LOW_CONFIDENCE, MASK_FRAGMENTED, MASK_NO_HEAD_NECK, MASK_VOLUME
 
 
 def relabelled(case, change) -> sitk.Image:
@@ -88,3 +88,13 @@ def test_a_mask_on_another_grid_is_refused(clean_cases):
     case = clean_cases[0]
     with pytest.raises(ValueError, match="grid"):
         sides_qc(image_qc(case.image), case.label[:, :, 1:])
+
+
+def test_a_mask_that_reaches_the_scans_edge_is_not_assessable(clean_cases):
+    case = clean_cases[0]
+    z = np.nonzero(sitk.GetArrayViewFromImage(case.label) == 1)[0]
+    cut = int(z.min()) + 6  # the scan now ends 6 slices above the VOI's lowest slice
+    image, mask = case.image[:, :, cut:], case.label[:, :, cut:]
+    verdict = sides_qc(image_qc(image), mask)["left"]
+    assert FEMUR_CUT in {f.code for f in verdict.flags} and not verdict.assessable
+    assert "bottom" in next(f.reason for f in verdict.flags if f.code == FEMUR_CUT)
