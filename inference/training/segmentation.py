@@ -102,12 +102,9 @@ def segmentation_config_build(
         coarse = dataclasses.replace(config.coarse, **changes)
         fine = dataclasses.replace(config.fine, **changes)
         _check_architecture(coarse)
-    except (ValueError, TypeError) as error:
-        raise InvalidRequest(f"bad segmentation configuration: {error}") from error
-    extra = {"seed": int(seed)} if seed is not None else {}
-    if randomised_cases is not None:
-        extra["randomised_cases"] = randomised_cases
-    try:
+        extra = {"seed": int(seed)} if seed is not None else {}
+        if randomised_cases is not None:
+            extra["randomised_cases"] = randomised_cases
         return config.with_overrides(coarse=coarse, fine=fine, split_id=split_id, **extra)
     except (ValueError, TypeError) as error:
         raise InvalidRequest(f"bad segmentation configuration: {error}") from error
